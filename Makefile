@@ -1,0 +1,95 @@
+# GridOps: `make run` serves the demo district, `make test` runs the whole suite.
+# Both work on a new Debian 12 machine as root and are idempotent (a second run is quick).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .make
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# A DATABASE_URL given by the caller is used as it is; otherwise a local database is created.
+ifeq ($(origin DATABASE_URL),undefined)
+LOCAL_DB := gridops
+export DATABASE_URL := postgis://postgres@127.0.0.1:5432/$(LOCAL_DB)
+endif
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev \
+	binutils redis-server chromium fonts-noto-cjk
+
+.PHONY: run test setup system services venv assets db migrate demo serve worker bench loadtest clean
+
+run: setup demo serve
+
+test: setup
+	$(PY) -m pytest --create-db -q $(PYTEST_ARGS)
+
+setup: system services venv assets db migrate
+
+## System packages: installed only when one is missing (apt-get update first, as the machine needs).
+system:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "Installing system packages: $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	fi
+
+## PostgreSQL and Redis: started when they do not answer.
+services:
+	@if [ -n "$(LOCAL_DB)" ] && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+		$(SUDO) pg_ctlcluster --skip-systemctl-redirect 15 main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
+	@if ! redis-cli -u "$(REDIS_URL)" ping >/dev/null 2>&1; then \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --logfile /tmp/gridops-redis.log; \
+		for i in $$(seq 1 30); do redis-cli -u "$(REDIS_URL)" ping >/dev/null 2>&1 && break; sleep 0.5; done; \
+	fi
+
+venv: $(STAMPS)/venv
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+## Front-end packages from the npm registry (pinned in frontend/package-lock.json), copied into static/.
+assets: $(STAMPS)/assets
+$(STAMPS)/assets: frontend/package.json frontend/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	$(PY) frontend/vendor_assets.py
+	@touch $@
+
+db:
+	@if [ -n "$(LOCAL_DB)" ]; then \
+		psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(LOCAL_DB)'" | grep -q 1 || \
+		createdb -h 127.0.0.1 -U postgres $(LOCAL_DB); \
+	fi
+
+migrate:
+	$(PY) manage.py migrate --noinput -v 0
+
+## The demo district: zones, catalogues, accounts and a modest history (skips what is loaded).
+demo:
+	$(PY) manage.py load_demo
+
+serve:
+	$(PY) manage.py compilemessages -v 0 2>/dev/null || true
+	@echo "GridOps is serving at http://$(HOST):$(PORT)"
+	@trap 'kill 0' EXIT INT TERM; \
+	$(PY) manage.py run_workers & \
+	$(PY) -m uvicorn gridops.asgi:application --host $(HOST) --port $(PORT) --workers 2 --no-access-log
+
+bench: setup
+	$(PY) -m bench
+
+loadtest: setup
+	$(PY) -m bench.loadtest
+
+clean:
+	rm -rf $(STAMPS) $(VENV)

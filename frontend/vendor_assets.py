@@ -1,0 +1,24 @@
+"""Copy the pinned npm packages' browser builds into static/vendor (run by `make assets`).
+
+Pages load only these local copies: the district network is closed, no CDN can be reached.
+"""
+import shutil
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VENDOR = HERE / "static" / "vendor"
+
+FILES = {
+    "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js": "leaflet.vectorgrid.min.js",
+    "idb-keyval/dist/umd.js": "idb-keyval.umd.js",
+}
+
+
+def main() -> None:
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    for source, target in FILES.items():
+        shutil.copyfile(HERE / "node_modules" / source, VENDOR / target)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,2 @@
+"""Spatial core API (locate, zones), mounted under /api/v1/."""
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+"""API routes of the accounts app, mounted under /api/v1/."""
+urlpatterns: list = []

@@ -1,0 +1,22 @@
+"""The demo district, step by step: each app contributes a loader function.
+
+`manage.py load_demo` runs the steps in order; each step is idempotent (it skips what is loaded),
+so a second `make run` is quick and harmless.
+"""
+import importlib
+import logging
+
+logger = logging.getLogger(__name__)
+
+# Dotted paths of `step(logger) -> None` functions, in dependency order.
+DEMO_STEPS = [
+    "geodata.loaders.demo.load_demo_zones",
+]
+
+
+def run_demo_steps(log=print) -> None:
+    for dotted in DEMO_STEPS:
+        module_name, func_name = dotted.rsplit(".", 1)
+        func = getattr(importlib.import_module(module_name), func_name)
+        log(f"demo: {dotted}")
+        func(log)

@@ -1,0 +1,116 @@
+"""One exception hierarchy for GridOps domains, and the one place that turns errors into JSON.
+
+Every error response has the shape ``{"error": {"code", "message", "field"}}`` so that tablets,
+the console and Open311 clients can show a precise message (pygeoapi's errors-carry-status idea).
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_default_handler
+
+
+class GridOpsError(Exception):
+    """Base of every domain error; subclasses set the HTTP status and a stable code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message, "field": self.field}
+        body.update(self.extra)
+        return {"error": body}
+
+
+class InvalidInput(GridOpsError):
+    status = 400
+    code = "invalid"
+
+
+class NotAuthenticated(GridOpsError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(GridOpsError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(GridOpsError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(GridOpsError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(GridOpsError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMedia(GridOpsError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ServiceUnavailable(GridOpsError):
+    status = 503
+    code = "unavailable"
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def error_response(exc: GridOpsError) -> JsonResponse:
+    """For plain Django views (the same JSON as the DRF handler)."""
+    return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+
+
+def _first_validation_error(detail, prefix: str = "") -> tuple[str | None, str]:
+    """Flatten DRF's nested ValidationError detail into (field path, first message)."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if not prefix else f"{prefix}.{key}"
+            if key in ("non_field_errors", "__all__"):
+                name = prefix or None
+            return _first_validation_error(value, name or "")
+    if isinstance(detail, list) and detail:
+        return _first_validation_error(detail[0], prefix)
+    return (prefix or None), str(detail)
+
+
+def api_exception_handler(exc, context):
+    """DRF exception handler: domain errors, DRF errors and Django's 404/403 in one shape."""
+    if isinstance(exc, GridOpsError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    response = drf_default_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, drf_exceptions.ValidationError):
+        field, message = _first_validation_error(exc.detail)
+        body = error_body("invalid", message, field)
+        body["error"]["details"] = exc.detail
+    else:
+        code = getattr(exc, "default_code", "error")
+        body = error_body(code, str(getattr(exc, "detail", exc)))
+    response.data = body
+    return response

@@ -1,0 +1,25 @@
+"""Turn a lost database into 503 + Retry-After so clients retry with their idempotency key."""
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+
+from .errors import error_body
+
+
+class DatabaseUnavailableMiddleware:
+    retry_after_seconds = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            response = JsonResponse(
+                error_body("database_unavailable", "The database is unavailable; retry shortly."),
+                status=503,
+            )
+            response["Retry-After"] = str(self.retry_after_seconds)
+            return response
+        return None

@@ -1,0 +1,7 @@
+"""Long-running background workers started by `make run` (`manage.py run_workers`).
+
+Each app contributes a `tick() -> None` function; the runner calls them on their interval.
+"""
+WORKERS: dict[str, float] = {
+    # "gridops.incidents.services.escalation_sweep": 30.0,
+}

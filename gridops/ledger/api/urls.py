@@ -1,0 +1,2 @@
+"""API routes of the ledger app, mounted under /api/v1/."""
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+"""Websocket routes (filled by the realtime app)."""
+websocket_urlpatterns: list = []

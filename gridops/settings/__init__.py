@@ -1,0 +1,1 @@
+"""Split settings: base (shared, from the environment), local, test, production."""

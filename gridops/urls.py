@@ -1,0 +1,26 @@
+"""Root URLs: each app owns its own routes; this file only mounts them."""
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("geodata.api.urls")),
+    path("", include("gridops.accounts.api.urls")),
+    path("", include("gridops.incidents.api.urls")),
+    path("", include("gridops.realtime.api.urls")),
+    path("", include("gridops.approvals.api.urls")),
+    path("", include("gridops.education.api.urls")),
+    path("", include("gridops.ledger.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("tiles/", include("geodata.tiles_urls")),
+    path("", include("frontend.urls")),
+] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,1 @@
+"""Shared fixtures: the real PostGIS test database (pytest-django) and inline geometries."""
