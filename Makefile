@@ -19,16 +19,16 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev \
-	binutils redis-server chromium fonts-noto-cjk
+	binutils gettext redis-server chromium fonts-noto-cjk
 
-.PHONY: run test setup system services venv assets db migrate demo serve worker bench loadtest clean
+.PHONY: run test setup system services venv assets messages db migrate demo serve worker bench loadtest clean
 
 run: setup demo serve
 
 test: setup
 	$(PY) -m pytest --create-db -q $(PYTEST_ARGS)
 
-setup: system services venv assets db migrate
+setup: system services venv assets messages db migrate
 
 ## System packages: installed only when one is missing (apt-get update first, as the machine needs).
 system:
@@ -71,6 +71,9 @@ db:
 		createdb -h 127.0.0.1 -U postgres $(LOCAL_DB); \
 	fi
 
+messages:
+	$(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules
+
 migrate:
 	$(PY) manage.py migrate --noinput -v 0
 
@@ -79,14 +82,13 @@ demo:
 	$(PY) manage.py load_demo
 
 serve:
-	$(PY) manage.py compilemessages -v 0 2>/dev/null || true
 	@echo "GridOps is serving at http://$(HOST):$(PORT)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py run_workers & \
 	$(PY) -m uvicorn gridops.asgi:application --host $(HOST) --port $(PORT) --workers 2 --no-access-log
 
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 loadtest: setup
 	$(PY) -m bench.loadtest

@@ -22,5 +22,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("tiles/", include("geodata.tiles_urls")),
+    path("", include("gridops.accounts.urls")),
+    path("", include("gridops.incidents.urls")),
+    path("", include("gridops.realtime.urls")),
+    path("", include("gridops.approvals.urls")),
+    path("", include("gridops.education.urls")),
+    path("", include("gridops.ledger.urls")),
     path("", include("frontend.urls")),
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

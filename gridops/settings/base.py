@@ -128,7 +128,8 @@ LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# One catalogue per app (frontend/locale/<app>/), merged by Django: no shared .po to collide on.
+LOCALE_PATHS = sorted((BASE_DIR / "frontend" / "locale").glob("*/"))
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -1,0 +1,70 @@
+"""Run the benchmarks: `python -m bench [name ...]` (all when no name is given).
+
+Each `bench/<name>.py` exposes `run() -> dict` and measures our code against a baseline in the
+same process (raw SQL, a direct call), because the machines are noisy and only ratios travel.
+Results go to `bench/results/<name>.json`, and a readable summary to `bench/results/latest.md`.
+The benchmarks run against their own database (`gridops_bench`), migrated and loaded with the
+demo district, so they never disturb the demo or the tests.
+"""
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+BENCHES = ["locate"]
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _prepare_django() -> None:
+    os.environ.setdefault("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gridops_bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridops.settings.local")
+    os.environ["DEBUG"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    _ensure_database(connection.settings_dict)
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_demo", stdout=open(os.devnull, "w"))
+
+
+def _ensure_database(settings_dict: dict) -> None:
+    import psycopg2
+
+    name = settings_dict["NAME"]
+    conn = psycopg2.connect(
+        dbname="postgres", user=settings_dict.get("USER") or "postgres",
+        host=settings_dict.get("HOST") or "127.0.0.1", port=settings_dict.get("PORT") or 5432,
+        password=settings_dict.get("PASSWORD") or None,
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def main(argv: list[str]) -> int:
+    names = argv or BENCHES
+    _prepare_django()
+    RESULTS.mkdir(exist_ok=True)
+    summary = [f"# Bench results ({time.strftime('%Y-%m-%d %H:%M:%S %Z')})", ""]
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        started = time.perf_counter()
+        result = module.run()
+        result["bench_seconds"] = round(time.perf_counter() - started, 2)
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        summary += [f"## {name}", "", "```json", json.dumps(result, ensure_ascii=False, indent=2), "```", ""]
+        print(f"{name}: {json.dumps(result, ensure_ascii=False)}")
+    (RESULTS / "latest.md").write_text("\n".join(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
