@@ -1,0 +1,65 @@
+"""Coordinate systems devices report in, converted to WGS84 (EPSG:4326) on input.
+
+AMap and Baidu SDKs report GCJ-02 and BD-09; the conversion is done by the maintained `prcoords`
+library (its precise "bored" inverse, accurate to about a centimetre), never by a hand formula.
+Metric work (areas, distances, buffers) uses EPSG:4547, CGCS2000 / 3-degree Gauss-Kruger CM 114E.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+import prcoords
+from pyproj import Transformer
+
+METRIC_SRID = 4547
+STORAGE_SRID = 4326
+
+
+class InputCRS(str, enum.Enum):
+    WGS84 = "wgs84"
+    GCJ02 = "gcj02"
+    BD09 = "bd09"
+
+    @classmethod
+    def parse(cls, value: str | None) -> "InputCRS":
+        """'wgs84' when absent; raises ValueError naming the accepted values otherwise."""
+        if value is None or value == "":
+            return cls.WGS84
+        try:
+            return cls(str(value).strip().lower().replace("-", ""))
+        except ValueError:
+            raise ValueError(f"unknown crs {value!r}; use one of wgs84, gcj02, bd09") from None
+
+
+_TO_WGS84 = {
+    InputCRS.WGS84: None,
+    InputCRS.GCJ02: prcoords.gcj_wgs_bored,
+    InputCRS.BD09: prcoords.bd_wgs_bored,
+}
+
+
+def to_wgs84(lon: float, lat: float, crs: InputCRS | str = InputCRS.WGS84) -> tuple[float, float]:
+    """(lon, lat) in `crs` → (lon, lat) in WGS84."""
+    convert = _TO_WGS84[InputCRS.parse(crs) if isinstance(crs, str) else crs]
+    if convert is None:
+        return lon, lat
+    result = convert(prcoords.Coords(lat, lon))
+    return result.lon, result.lat
+
+
+def many_to_wgs84(points: Iterable[tuple[float, float]], crs: InputCRS | str) -> list[tuple[float, float]]:
+    crs = InputCRS.parse(crs) if isinstance(crs, str) else crs
+    return [to_wgs84(lon, lat, crs) for lon, lat in points]
+
+
+_metric = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True)
+_storage = Transformer.from_crs(METRIC_SRID, STORAGE_SRID, always_xy=True)
+
+
+def to_metric(lon: float, lat: float) -> tuple[float, float]:
+    return _metric.transform(lon, lat)
+
+
+def from_metric(x: float, y: float) -> tuple[float, float]:
+    return _storage.transform(x, y)
