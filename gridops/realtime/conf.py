@@ -1,0 +1,31 @@
+"""Settings of the realtime app, read once (tests override them with `settings` fixtures)."""
+from django.conf import settings
+
+
+def _get(name: str, default):
+    return getattr(settings, name, default)
+
+
+def catchup_limit() -> int:
+    """At most this many missed events are replayed on reconnect; older gaps need a page reload."""
+    return int(_get("GRIDOPS_REALTIME_CATCHUP_LIMIT", 5000))
+
+
+def catchup_grace_seconds() -> float:
+    """Events created this recently are replayed even with id <= last_id.
+
+    Ids are taken at insert but become visible at commit, so a slow transaction can commit an id
+    lower than one the client already saw; replaying a short window (clients de-duplicate by id)
+    closes that gap.
+    """
+    return float(_get("GRIDOPS_REALTIME_CATCHUP_GRACE", 10.0))
+
+
+def retention_days() -> int:
+    """Events older than this are pruned by the worker tick (clients older than that reload)."""
+    return int(_get("GRIDOPS_REALTIME_RETENTION_DAYS", 14))
+
+
+def send_timeout_seconds() -> float:
+    """Upper bound on one after-commit push; a stuck Redis must not hold the request."""
+    return float(_get("GRIDOPS_REALTIME_SEND_TIMEOUT", 2.0))

@@ -1,0 +1,78 @@
+"""Writes of the realtime app: recording an event and pushing it after commit.
+
+The event row is written inside the caller's transaction, so a rolled-back change is never
+recorded nor broadcast; the push runs in `transaction.on_commit`. Redis is only the live channel:
+if it is down the write still succeeds and clients recover the event by id on reconnect.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from . import audiences as aud
+from . import conf
+from .models import Event
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_TYPE = "event.message"
+
+
+def _plain(payload: dict) -> dict:
+    """Datetimes, decimals and UUIDs as JSON text, so the DB row and the msgpack push agree."""
+    if not isinstance(payload, dict):
+        from gridops.core.errors import InvalidInput
+
+        raise InvalidInput("payload must be an object", field="payload")
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+
+
+def event_message(event: Event) -> dict:
+    """The Channels message for an event (the consumer forwards id, kind and payload)."""
+    return {"type": MESSAGE_TYPE, "id": event.id, "kind": event.kind, "payload": event.payload}
+
+
+async def _send_groups(message: dict, groups: list[str]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    await asyncio.wait_for(
+        asyncio.gather(*(layer.group_send(group, message) for group in groups)),
+        timeout=conf.send_timeout_seconds(),
+    )
+
+
+def push_event(event: Event) -> bool:
+    """Send one recorded event to its audiences' groups; False (logged) when Redis is unreachable."""
+    groups = [aud.group_name(name) for name in event.audiences]
+    try:
+        async_to_sync(_send_groups)(event_message(event), groups)
+    except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        # The row is committed: clients catch up by id when the live channel returns.
+        logger.warning("realtime push of event %s (%s) failed: %s", event.id, event.kind, exc)
+        return False
+    return True
+
+
+def publish_event(*, kind: str, payload: dict, audiences: Iterable[str]) -> Event:
+    """Record an event in the current transaction and push it to its audiences after commit."""
+    event = Event.objects.create(kind=kind, payload=_plain(payload), audiences=aud.normalise(audiences))
+    transaction.on_commit(lambda: push_event(event))
+    return event
+
+
+def events_prune() -> int:
+    """Delete events past the retention period (worker tick); returns how many went."""
+    cutoff = timezone.now() - timedelta(days=conf.retention_days())
+    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
