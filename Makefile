@@ -76,6 +76,7 @@ messages:
 
 migrate:
 	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
 
 ## The demo district: zones, catalogues, accounts and a modest history (skips what is loaded).
 demo:

@@ -24,6 +24,8 @@ class InputCRS(str, enum.Enum):
     @classmethod
     def parse(cls, value: str | None) -> "InputCRS":
         """'wgs84' when absent; raises ValueError naming the accepted values otherwise."""
+        if isinstance(value, cls):
+            return value
         if value is None or value == "":
             return cls.WGS84
         try:

@@ -1,0 +1,179 @@
+"""Thin HTTP adapters over the spatial core's selectors."""
+from __future__ import annotations
+
+from django.http import HttpResponse, HttpResponseNotModified
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gridops.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from geodata import selectors
+from geodata.conf import locate_batch_limit
+from geodata.coords import many_to_wgs84, to_wgs84
+from geodata.models import Level
+
+from .params import looks_swapped, parse_crs, parse_float, parse_lon_lat
+
+
+class _LocateBatchRequest(serializers.Serializer):
+    crs = serializers.ChoiceField(choices=["wgs84", "gcj02", "bd09"], required=False)
+    points = serializers.ListField(child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2))
+
+
+class LocateView(APIView):
+    """Which micro-grid (and town, area, village) holds a point, and which centre is responsible."""
+
+    authentication_classes: list = []  # a public lookup: no session, so no CSRF on the batch POST
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True),
+            OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True),
+            OpenApiParameter("crs", OpenApiTypes.STR, enum=["wgs84", "gcj02", "bd09"]),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        params = request.query_params
+        crs = parse_crs(params.get("crs"))
+        lon, lat = parse_lon_lat(params.get("lon"), params.get("lat"))
+        wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
+        result = selectors.locate_point(wgs_lon, wgs_lat)
+        if result is None:
+            message = f"the point ({lon}, {lat}) is outside the district"
+            if looks_swapped(lon, lat):
+                message += "; lon and lat look swapped (lon about 113, lat about 23 here)"
+            raise NotFound(message, code="outside_district")
+        body = {"input": {"lon": lon, "lat": lat, "crs": crs.value}, "wgs84": {"lon": wgs_lon, "lat": wgs_lat}}
+        body.update(result.as_dict())
+        return Response(body)
+
+    @extend_schema(request=_LocateBatchRequest, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise InvalidInput("the body must be a JSON object with a 'points' list", field="points")
+        crs = parse_crs(data.get("crs"))
+        raw_points = data.get("points")
+        if not isinstance(raw_points, list):
+            raise InvalidInput("points must be a list of [lon, lat] pairs or {lon, lat} objects", field="points")
+        limit = locate_batch_limit()
+        if len(raw_points) > limit:
+            raise PayloadTooLarge(f"points has {len(raw_points)} items; at most {limit} per call", field="points")
+        points = [_batch_point(item, index) for index, item in enumerate(raw_points)]
+        results = selectors.locate_many(many_to_wgs84(points, crs))
+        located = sum(r is not None for r in results)
+        return Response({
+            "crs": crs.value,
+            "count": len(points),
+            "located": located,
+            "results": [None if r is None else r.as_dict() for r in results],
+        })
+
+
+def _batch_point(item, index: int) -> tuple[float, float]:
+    if isinstance(item, dict):
+        return parse_lon_lat(item.get("lon"), item.get("lat"), prefix=f"points[{index}].")
+    if isinstance(item, (list, tuple)) and len(item) == 2:
+        return parse_lon_lat(item[0], item[1], prefix=f"points[{index}].")
+    raise InvalidInput("each point must be [lon, lat] or {\"lon\": .., \"lat\": ..}", field=f"points[{index}]")
+
+
+def _geojson_response(request, body_fn, *etag_parts) -> HttpResponse:
+    """Conditional GET: the ETag comes from the zones' fingerprint, so unchanged data is a 304."""
+    etag = selectors.etag_for(selectors.zones_version(), *etag_parts)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body_fn(), content_type="application/geo+json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=60, must-revalidate"
+    return response
+
+
+def _level_param(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(Level.from_name(value))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="level") from None
+
+
+class ZoneListView(APIView):
+    """Zones of one level as a GeoJSON FeatureCollection (simplified for small zooms)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("level", OpenApiTypes.STR, enum=[lv.name.lower() for lv in Level]),
+            OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees (0 = full detail)"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        level = _level_param(request.query_params.get("level"))
+        tolerance = parse_float(request.query_params.get("simplify") or 0, "simplify", 0.0, 0.1)
+        return _geojson_response(
+            request, lambda: selectors.zones_feature_collection(level=level, tolerance=tolerance),
+            "list", level, tolerance,
+        )
+
+
+class ZoneDetailView(APIView):
+    """One zone as a GeoJSON Feature, with its parent chain."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, code: str):
+        zone = selectors.zone_by_code(code)
+        if zone is None:
+            raise NotFound(f"no zone with code {code}", field="code")
+
+        def body() -> str:
+            import json
+
+            collection = json.loads(selectors.zones_feature_collection(code=code))
+            feature = collection["features"][0]
+            feature["properties"]["chain"] = [
+                {"level": Level(z.level).name.lower(), "code": z.code, "name": z.name}
+                for z in selectors.zone_chain(zone)
+            ]
+            feature["properties"]["children"] = zone.children.count()
+            return json.dumps(feature, ensure_ascii=False)
+
+        return _geojson_response(request, body, "detail", code)
+
+
+class ZoneChildrenView(APIView):
+    """A zone's children as a GeoJSON FeatureCollection."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, code: str):
+        if selectors.zone_by_code(code) is None:
+            raise NotFound(f"no zone with code {code}", field="code")
+        tolerance = parse_float(request.query_params.get("simplify") or 0, "simplify", 0.0, 0.1)
+        return _geojson_response(
+            request, lambda: selectors.zones_feature_collection(parent_code=code, tolerance=tolerance),
+            "children", code, tolerance,
+        )
+
+
+class CommandCentreListView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return HttpResponse(selectors.command_centres_feature_collection(), content_type="application/geo+json")
