@@ -5,26 +5,29 @@ when zones are loaded, and stored so that every reader sees the same figure.
 """
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .querysets import ZoneQuerySet
 
 
 class Level(models.IntegerChoices):
-    DISTRICT = 0, "区"
-    TOWN = 1, "镇街"
-    AREA = 2, "片区"
-    VILLAGE = 3, "村居"
-    GRID = 4, "微网格"
+    DISTRICT = 0, _("District")
+    TOWN = 1, _("Town")
+    AREA = 2, _("Area")
+    VILLAGE = 3, _("Village")
+    GRID = 4, _("Micro-grid")
 
     @classmethod
     def from_name(cls, name: str) -> "Level":
-        """Accept 'grid', 'GRID', '4' or '微网格' (command-line and import files)."""
+        """Accept 'grid', 'GRID', '4' or a label such as 'Micro-grid' (command line, import files)."""
         text = str(name).strip()
         for level in cls:
-            if text in (level.name.lower(), level.name, str(level.value), level.label):
+            if text in (level.name.lower(), level.name, str(level.value), str(level.label), _ZH_LABELS[level.value]):
                 return level
         raise ValueError(f"unknown level {name!r}; use one of {', '.join(l.name.lower() for l in cls)}")
 
+
+_ZH_LABELS = {0: "区", 1: "镇街", 2: "片区", 3: "村居", 4: "微网格"}
 
 # Length of a code at each level: 440604 | TTT | AA | VVV | GGG (see README, "Zone codes").
 CODE_LENGTH = {Level.DISTRICT: 6, Level.TOWN: 9, Level.AREA: 11, Level.VILLAGE: 14, Level.GRID: 17}

@@ -173,7 +173,8 @@ LEAFLET_CONFIG = {
     "DEFAULT_ZOOM": 12,
     "MIN_ZOOM": 9,
     "MAX_ZOOM": 19,
-    "TILES": [],
+    # A basemap only when one is configured: pages work on a closed network with none.
+    "TILES": [("basemap", GRIDOPS_TILE_URL, {"attribution": GRIDOPS_TILE_ATTRIBUTION})] if GRIDOPS_TILE_URL else [],
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
     "ATTRIBUTION_PREFIX": "GridOps",
