@@ -3,5 +3,6 @@
 Each app contributes a `tick() -> None` function; the runner calls them on their interval.
 """
 WORKERS: dict[str, float] = {
+    "gridops.realtime.services.events_prune": 3600.0,
     # "gridops.incidents.services.escalation_sweep": 30.0,
 }

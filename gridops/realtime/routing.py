@@ -1,2 +1,8 @@
-"""Websocket routes (filled by the realtime app)."""
-websocket_urlpatterns: list = []
+"""Websocket routes of the realtime app."""
+from django.urls import path
+
+from .consumers import EventsConsumer
+
+websocket_urlpatterns = [
+    path("ws/events/", EventsConsumer.as_asgi(), name="ws-events"),
+]

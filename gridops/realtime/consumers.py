@@ -1,0 +1,113 @@
+"""The one websocket every page uses: `/ws/events/?last_id=N` (session cookie or `?token=`).
+
+connect() decides who may listen and to what (audiences from the profile), joins those groups
+first and only then replays what the client missed, so nothing falls between the two; live
+messages already replayed are dropped by id.
+"""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
+
+from . import audiences as aud
+from .selectors import audiences_of, events_since, latest_event_id
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TRY_AGAIN = 1013
+SEEN_MEMORY = 20000
+
+
+@database_sync_to_async
+def _user_from_token(key: str):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+@database_sync_to_async
+def _audiences(user) -> list[str]:
+    return audiences_of(user)
+
+
+@database_sync_to_async
+def _catch_up(audiences: list[str], last_id: int | None):
+    if last_id is None:
+        return [], False, latest_event_id()
+    events, truncated = events_since(audiences=audiences, last_id=last_id)
+    return events, truncated, latest_event_id()
+
+
+def _last_id(query: dict) -> int | None:
+    values = query.get("last_id")
+    if not values:
+        return None
+    try:
+        return max(0, int(values[0]))
+    except ValueError:
+        return None
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        user = self.scope.get("user")
+        if (user is None or not user.is_authenticated) and query.get("token"):
+            user = await _user_from_token(query["token"][0])
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.audiences = await _audiences(user)
+        self.joined: list[str] = []
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+        try:
+            for name in self.audiences:
+                group = aud.group_name(name)
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+        except (RedisError, OSError) as exc:
+            logger.warning("realtime: cannot join groups (%s); client retries later", exc)
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
+        await self.accept()
+        events, truncated, latest = await _catch_up(self.audiences, _last_id(query))
+        await self.send_json({"kind": "realtime.hello", "audiences": self.audiences, "latest_id": latest,
+                              "replayed": len(events), "reset": truncated})
+        for event in events:
+            await self._forward(event)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "joined", []):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except (RedisError, OSError):
+                break  # Redis is gone; group membership expires with it.
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"kind": "realtime.pong", "t": content.get("t")})
+
+    async def event_message(self, message):
+        """Handler for group messages of type `event.message`."""
+        await self._forward(message)
+
+    async def _forward(self, event) -> None:
+        event_id = event["id"]
+        if event_id in self._seen:
+            return
+        self._seen.add(event_id)
+        self._seen_order.append(event_id)
+        if len(self._seen_order) > SEEN_MEMORY:
+            self._seen.discard(self._seen_order.popleft())
+        await self.send_json({"id": event_id, "kind": event["kind"], "payload": event["payload"]})
