@@ -1,0 +1,140 @@
+"""Vector tiles: valid MVT, the layer for the zoom, visibility, filters, and HTTP caching."""
+import math
+
+import mapbox_vector_tile
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from geodata.tiles import zone_level_for_zoom
+from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident
+
+pytestmark = pytest.mark.django_db
+
+# Every incident lies near the 南庄/祖庙 border (113.02); tiles are taken at that spot.
+SPOT = (113.0201, 23.005)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+@pytest.fixture
+def people():
+    data = build_people()
+    zones = data["zones"]
+    data["incidents"] = [
+        make_incident(zones, ZUMIAO_GRID, status="dispatched", lon=113.0205, lat=23.005),
+        make_incident(zones, ZUMIAO_GRID, status="in_progress", overdue=True, lon=113.0206, lat=23.0051),
+        make_incident(zones, NANZHUANG_GRID, status="closed", lon=113.0195, lat=23.005),
+    ]
+    return data
+
+
+def client_for(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def tile_url(layer, z, query=""):
+    x, y = tile_of(*SPOT, z)
+    return reverse("tile", kwargs={"layer": layer, "z": z, "x": x, "y": y}) + (f"?{query}" if query else "")
+
+
+def decode(response):
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    return mapbox_vector_tile.decode(response.content)
+
+
+def test_zones_layer_level_follows_zoom(people):
+    client = client_for(people["users"]["district"])
+    for z, level in ((10, 1), (12, 1), (14, 3), (16, 4)):
+        features = decode(client.get(tile_url("zones", z)))["zones"]["features"]
+        assert {f["properties"]["level"] for f in features} == {level} == {zone_level_for_zoom(z)}
+
+
+def test_zone_counts_follow_visibility(people):
+    def counts(user):
+        features = decode(client_for(user).get(tile_url("zones", 12)))["zones"]["features"]
+        return {f["properties"]["code"]: (f["properties"]["open"], f["properties"]["overdue"]) for f in features}
+
+    assert counts(people["users"]["district"]) == {"440604001": (2, 1), "440604101": (0, 0)}
+    assert counts(people["users"]["nanzhuang"]) == {"440604001": (0, 0), "440604101": (0, 0)}
+    assert counts(people["users"]["zumiao"]) == {"440604001": (2, 1), "440604101": (0, 0)}
+
+
+def test_incident_points_at_large_zoom_respect_visibility_and_filters(people):
+    zumiao_ids = {i.id for i in people["incidents"][:2]}
+    district = client_for(people["users"]["district"])
+    features = decode(district.get(tile_url("incidents", 16)))["incidents"]["features"]
+    assert {f["id"] for f in features} >= zumiao_ids
+    overdue = {f["id"]: f["properties"]["overdue"] for f in features}
+    assert overdue[people["incidents"][1].id] is True and overdue[people["incidents"][0].id] is False
+    only_open = decode(district.get(tile_url("incidents", 16, "status=open")))["incidents"]["features"]
+    assert {f["properties"]["status"] for f in only_open} <= {"dispatched", "in_progress"}
+    assert decode(district.get(tile_url("incidents", 16, "overdue=1")))["incidents"]["features"][0]["id"] == \
+        people["incidents"][1].id
+    nanzhuang = client_for(people["users"]["nanzhuang"])
+    seen = {f["id"] for f in decode(nanzhuang.get(tile_url("incidents", 16)))["incidents"]["features"]}
+    assert seen == {people["incidents"][2].id}
+
+
+def test_incidents_cluster_at_small_zoom(people):
+    features = decode(client_for(people["users"]["district"]).get(tile_url("incidents", 10)))["incidents"]["features"]
+    assert sum(f["properties"]["count"] for f in features) == 3
+    assert sum(f["properties"]["open"] for f in features) == 2
+    assert sum(f["properties"]["overdue"] for f in features) == 1
+
+
+def test_private_tiles_revalidate_with_etag(people):
+    client = client_for(people["users"]["district"])
+    first = client.get(tile_url("incidents", 16))
+    assert first["Cache-Control"] == "private, no-cache" and first["ETag"]
+    again = client.get(tile_url("incidents", 16), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    make_incident(people["zones"], ZUMIAO_GRID)  # new data: a new ETag
+    assert client.get(tile_url("incidents", 16), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_users_with_other_visibility_get_other_etags(people):
+    a = client_for(people["users"]["district"]).get(tile_url("incidents", 16))
+    b = client_for(people["users"]["nanzhuang"]).get(tile_url("incidents", 16))
+    assert a["ETag"] != b["ETag"]
+
+
+def test_zone_geometry_without_counts_is_public(people):
+    response = Client().get(tile_url("zones", 14, "counts=0"))
+    assert response["Cache-Control"].startswith("public, max-age=")
+    assert decode(response)["zones"]["features"]
+
+
+def test_token_authentication(people):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=people["users"]["district"])
+    response = Client().get(tile_url("incidents", 16), HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert decode(response)["incidents"]["features"]
+
+
+@pytest.mark.parametrize("url,status,field", [
+    ("/tiles/incidents/16/1/1.pbf?status=bogus", 400, "status"),
+    ("/tiles/incidents/16/1/1.pbf?priority=x", 400, "priority"),
+    ("/tiles/incidents/16/1/1.pbf?since=yesterday", 400, "since"),
+    ("/tiles/incidents/16/1/1.pbf?days=-1", 400, "days"),
+    ("/tiles/incidents/3/9/1.pbf", 400, "x"),
+    ("/tiles/incidents/30/1/1.pbf", 400, "z"),
+    ("/tiles/zones/12/3333/1778.pbf?level=nowhere", 400, "level"),
+    ("/tiles/nothing/1/1/1.pbf", 404, "layer"),
+])
+def test_bad_requests_name_the_field(people, url, status, field):
+    response = client_for(people["users"]["district"]).get(url)
+    assert response.status_code == status
+    assert response.json()["error"]["field"] == field
+
+
+def test_anonymous_gets_no_incidents(people):
+    assert Client().get(tile_url("incidents", 16)).status_code == 401
