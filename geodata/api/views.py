@@ -116,6 +116,7 @@ class ZoneListView(APIView):
             OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees (0 = full detail)"),
         ],
         responses={200: OpenApiTypes.OBJECT},
+        operation_id="zones_list",
     )
     def get(self, request):
         level = _level_param(request.query_params.get("level"))

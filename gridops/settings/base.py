@@ -104,6 +104,25 @@ DATABASES = {
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "5"))
 
+
+
+def _bundled_gdal() -> str | None:
+    """pyogrio's wheel bundles a current GDAL (3.12); GeoDjango uses the same library, so the
+    process holds one GDAL, new enough (>= 3.9) to block file and network access from malicious
+    spatial references. GDAL_LIBRARY_PATH in the environment overrides it."""
+    import glob
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyogrio")
+    if spec is None or not spec.origin:
+        return None
+    site = Path(spec.origin).resolve().parent.parent
+    found = sorted(glob.glob(str(site / "pyogrio.libs" / "libgdal*.so*")))
+    return found[0] if found else None
+
+
+GDAL_LIBRARY_PATH = env("GDAL_LIBRARY_PATH") or _bundled_gdal()
+
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
     "default": {
