@@ -11,6 +11,9 @@ logger = logging.getLogger(__name__)
 # Dotted paths of `step(logger) -> None` functions, in dependency order.
 DEMO_STEPS = [
     "geodata.loaders.demo.load_demo_zones",
+    "gridops.incidents.catalogue.load_demo_catalogue",
+    "gridops.accounts.demo.load_demo_accounts",
+    "gridops.education.demo.load_demo_education",
 ]
 
 

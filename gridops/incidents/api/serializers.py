@@ -1,0 +1,255 @@
+"""Serializers: GeoJSON features out, plain validated fields in (services do the rest)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from gridops.accounts.models import Department
+from gridops.accounts.selectors import role_of
+
+from .. import rules, selectors
+from ..models import Category, EventType, Incident, IncidentPhoto, IncidentTransition, Source, Status, WorkerPosition
+
+
+def _ref(obj, *extra) -> dict | None:
+    if obj is None:
+        return None
+    data = {"code": obj.code, "name": obj.name}
+    for name in extra:
+        data[name] = getattr(obj, name)
+    return data
+
+
+@extend_schema_field({"type": "object", "nullable": True,
+                     "properties": {"code": {"type": "string"}, "name": {"type": "string"}}})
+class RefField(serializers.ReadOnlyField):
+    """A related row as {code, name} (event type, zone, department, centre), or null."""
+
+    def to_representation(self, value):
+        return _ref(value)
+
+
+class IncidentFeatureSerializer(GeoFeatureModelSerializer):
+    """An incident as a GeoJSON feature; reporter details only for operators and the reporter."""
+
+    status_label = serializers.SerializerMethodField()
+    event_type = RefField()
+    category = RefField()
+    town = RefField()
+    grid = RefField()
+    department = RefField()
+    command_centre = RefField()
+    overdue = serializers.SerializerMethodField()
+    reporter = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        geo_field = "point"
+        fields = [
+            "id", "status", "status_label", "version", "event_type", "category", "priority", "emergency",
+            "description", "address", "source", "accuracy_m", "town", "grid", "department", "command_centre",
+            "district_notified", "routing_reason", "auto_dispatched", "merged_into", "reported_at",
+            "registered_at", "dispatched_at", "accepted_at", "resolved_at", "verified_at", "closed_at",
+            "response_deadline", "resolution_deadline", "escalation_level", "overdue", "reporter",
+        ]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_status_label(self, obj):
+        return Status(obj.status).label
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_overdue(self, obj):
+        return selectors.is_overdue(obj, self.context.get("now"))
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_reporter(self, obj):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not selectors.may_see_personal_data(user, obj):
+            return None
+        return {
+            "id": obj.reporter_id,
+            "username": obj.reporter.get_username() if obj.reporter_id else None,
+            "name": obj.reporter_name, "phone": obj.reporter_phone, "email": obj.reporter_email,
+        }
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentPhoto
+        fields = ["id", "url", "content_type", "size", "sha256", "uploaded_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj):
+        request = self.context.get("request")
+        url = obj.file.url
+        return request.build_absolute_uri(url) if request else url
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    from_label = serializers.SerializerMethodField()
+    to_label = serializers.SerializerMethodField()
+    department = RefField()
+
+    class Meta:
+        model = IncidentTransition
+        fields = ["id", "action", "actor", "from_status", "from_label", "to_status", "to_label", "department",
+                  "note", "at"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_actor(self, obj):
+        if obj.actor_id is None:
+            return "系统"
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        # A citizen's name is personal data: departments see only the role.
+        if obj.action == IncidentTransition.Action.REPORT and not (
+                user and selectors.may_see_personal_data(user, obj.incident)):
+            return None
+        return obj.actor.get_username()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_from_label(self, obj):
+        return Status(obj.from_status).label if obj.from_status else ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_to_label(self, obj):
+        return Status(obj.to_status).label
+
+
+class IncidentDetailSerializer(IncidentFeatureSerializer):
+    photos = PhotoSerializer(many=True, read_only=True)
+    transitions = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+    routing_rule = serializers.IntegerField(source="routing_rule_id", read_only=True)
+    co_reporter_count = serializers.SerializerMethodField()
+
+    class Meta(IncidentFeatureSerializer.Meta):
+        fields = IncidentFeatureSerializer.Meta.fields + [
+            "photos", "transitions", "allowed_transitions", "routing_rule", "co_reporter_count"]
+
+    @extend_schema_field(TransitionSerializer(many=True))
+    def get_transitions(self, obj):
+        rows = obj.transitions.select_related("actor", "department")
+        for row in rows:
+            row.incident = obj
+        return TransitionSerializer(rows, many=True, context=self.context).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, obj):
+        request = self.context.get("request")
+        return rules.allowed_targets(role_of(getattr(request, "user", None)), obj.status)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_co_reporter_count(self, obj):
+        return obj.co_reporters.count()
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    """The tablet's report. Coordinates may be WGS84, GCJ-02 or BD-09 (converted on intake)."""
+
+    event_type = serializers.CharField(max_length=32, help_text="Event-type code")
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    crs = serializers.ChoiceField(choices=["wgs84", "gcj02", "bd09"], default="wgs84")
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100_000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    address = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    client_key = serializers.CharField(required=False, allow_blank=True, max_length=64, default="",
+                                       help_text="Idempotency key: a retry with the same key returns the same incident")
+    source = serializers.ChoiceField(choices=Source.choices, required=False,
+                                     help_text="Defaults from the reporter's role; staff may record hotline/sensor reports")
+    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
+    reported_at = serializers.DateTimeField(required=False, help_text="When the worker saw it (offline queue)")
+
+    def validate_reported_at(self, value):
+        if value > timezone.now() + timedelta(minutes=5):
+            raise serializers.ValidationError("reported_at is in the future")
+        return value
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    version = serializers.IntegerField(min_value=1)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    department = serializers.CharField(required=False, allow_blank=True, max_length=32, default="",
+                                       help_text="Department code when dispatching")
+
+
+class MergeRequestSerializer(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1, help_text="The original incident's id")
+    version = serializers.IntegerField(min_value=1, help_text="Version of the duplicate you last read")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    photo = serializers.FileField()
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["code", "name", "short_name"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "kind", "kind_label"]
+
+
+class EventTypeSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category.code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    department = serializers.CharField(source="department.code", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    priority_label = serializers.CharField(source="get_priority_display", read_only=True)
+
+    class Meta:
+        model = EventType
+        fields = ["code", "name", "category", "category_name", "major_class", "minor_class", "department",
+                  "department_name", "priority", "priority_label", "response_hours", "resolution_hours",
+                  "emergency", "keywords", "pinyin_initials"]
+
+
+class PingSerializer(serializers.Serializer):
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    crs = serializers.ChoiceField(choices=["wgs84", "gcj02", "bd09"], default="wgs84")
+    accuracy_m = serializers.FloatField(required=False, allow_null=True)
+    recorded_at = serializers.DateTimeField(required=False)
+
+
+class PingBatchSerializer(serializers.Serializer):
+    pings = PingSerializer(many=True, allow_empty=False, max_length=1000)
+
+
+class WorkerPositionSerializer(GeoFeatureModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.SerializerMethodField()
+    grid = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkerPosition
+        geo_field = "point"
+        fields = ["id", "username", "name", "accuracy_m", "grid", "recorded_at"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_name(self, obj):
+        profile = getattr(obj.user, "profile", None)
+        return profile.display_name if profile else ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_grid(self, obj):
+        return obj.grid.code if obj.grid_id else None

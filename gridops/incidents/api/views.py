@@ -1,0 +1,220 @@
+"""Thin API views: parse, call a selector or service, serialize. No rules live here."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from gridops.accounts.models import Department, Role
+from gridops.accounts.selectors import role_of
+from gridops.core.errors import Forbidden, InvalidInput
+
+from .. import rules, selectors, services
+from ..models import Category, Source
+from . import filters
+from .serializers import (
+    CategorySerializer, DepartmentSerializer, EventTypeSerializer, IncidentCreateSerializer,
+    IncidentDetailSerializer, IncidentFeatureSerializer, MergeRequestSerializer, PhotoSerializer,
+    PhotoUploadSerializer, PingBatchSerializer, TransitionRequestSerializer, WorkerPositionSerializer,
+)
+
+
+class IncidentPagination(GeoJsonPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class AuthenticatedView(APIView):
+    """Token first, so an anonymous tablet gets 401 with `WWW-Authenticate: Token`."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+# Which sources a role may record; the first is its default.
+REPORT_SOURCES = {
+    Role.GRID_WORKER: [Source.GRID_WORKER],
+    Role.CITIZEN: [Source.CITIZEN],
+    Role.DISTRICT_OPERATOR: [Source.HOTLINE, Source.SENSOR, Source.CITIZEN],
+    Role.TOWN_OPERATOR: [Source.HOTLINE, Source.SENSOR, Source.CITIZEN],
+}
+
+
+def _context(request) -> dict:
+    return {"request": request, "now": timezone.now()}
+
+
+class IncidentListView(AuthenticatedView):
+    pagination_class = IncidentPagination
+
+    @extend_schema(parameters=filters.PARAMETERS, responses=IncidentFeatureSerializer(many=True))
+    def get(self, request):
+        """Incidents the user may see, filtered and paginated, as a GeoJSON FeatureCollection."""
+        qs = filters.filter_incidents(selectors.incidents_visible_to(request.user), request.query_params)
+        qs = selectors.with_related(qs).order_by("-reported_at", "-id")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        data = IncidentFeatureSerializer(page, many=True, context=_context(request)).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentFeatureSerializer,
+                                                                  200: IncidentFeatureSerializer})
+    def post(self, request):
+        """Report an incident; a retry with the same `client_key` returns the first one with 200."""
+        body = IncidentCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        allowed = REPORT_SOURCES.get(role_of(request.user))
+        if not allowed:
+            raise Forbidden("your role does not report incidents", field="role")
+        source = data.get("source") or allowed[0]
+        if source not in allowed:
+            raise Forbidden(f"your role may not record {source} reports", field="source")
+        incident, created = services.incident_report(
+            reporter=request.user, lon=data["lon"], lat=data["lat"], crs=data["crs"],
+            accuracy_m=data.get("accuracy_m"), event_type=data["event_type"], source=source,
+            description=data["description"], address=data["address"], client_key=data["client_key"],
+            reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
+            reported_at=data.get("reported_at"),
+        )
+        feature = IncidentFeatureSerializer(incident, context=_context(request)).data
+        duplicates = selectors.duplicates_for(request.user, incident).values_list("pk", flat=True)[:20]
+        feature["properties"]["duplicate_candidates"] = list(duplicates)
+        return Response(feature, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class IncidentDetailView(AuthenticatedView):
+    @extend_schema(responses=IncidentDetailSerializer)
+    def get(self, request, pk: int):
+        incident = selectors.incident_for(request.user, pk)
+        return Response(IncidentDetailSerializer(incident, context=_context(request)).data)
+
+
+class IncidentTransitionView(AuthenticatedView):
+    @extend_schema(request=TransitionRequestSerializer, responses={200: IncidentDetailSerializer})
+    def post(self, request, pk: int):
+        """Move the incident to `status`; 409 with the current state when `version` is stale."""
+        body = TransitionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        incident = services.incident_transition(
+            user=request.user, incident_id=pk, status=data["status"], version=data["version"],
+            note=data["note"], department=data["department"] or None)
+        incident = selectors.incident_for(request.user, incident.pk)
+        return Response(IncidentDetailSerializer(incident, context=_context(request)).data)
+
+
+class IncidentMergeView(AuthenticatedView):
+    @extend_schema(request=MergeRequestSerializer, responses={200: IncidentDetailSerializer})
+    def post(self, request, pk: int):
+        """Merge this incident (a duplicate) into `into`; returns the original."""
+        body = MergeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        original = services.incident_merge(user=request.user, incident_id=pk, into_id=data["into"],
+                                           version=data["version"], note=data["note"])
+        original = selectors.incident_for(request.user, original.pk)
+        return Response(IncidentDetailSerializer(original, context=_context(request)).data)
+
+
+class IncidentDuplicatesView(AuthenticatedView):
+    @extend_schema(responses=IncidentFeatureSerializer(many=True))
+    def get(self, request, pk: int):
+        """Open incidents of the same type within 50 m reported in the 24 h before this one."""
+        incident = selectors.incident_for(request.user, pk)
+        rows = selectors.duplicates_for(request.user, incident)[:50]
+        return Response(IncidentFeatureSerializer(rows, many=True, context=_context(request)).data)
+
+
+class IncidentPhotoView(AuthenticatedView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": PhotoUploadSerializer},
+                   responses={201: PhotoSerializer, 200: PhotoSerializer})
+    def post(self, request, pk: int):
+        """Attach a JPEG/PNG/WebP photo (≤ 10 MB, checked by content); the same bytes again → 200."""
+        photo, created = services.incident_photo_add(user=request.user, incident_id=pk,
+                                                     upload=request.FILES.get("photo"))
+        return Response(PhotoSerializer(photo, context=_context(request)).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class OverdueView(AuthenticatedView):
+    pagination_class = IncidentPagination
+
+    @extend_schema(responses=IncidentFeatureSerializer(many=True))
+    def get(self, request):
+        """The supervisor's list: overdue incidents in the user's jurisdiction, most overdue first."""
+        if role_of(request.user) not in rules.OPERATORS | rules.HANDLERS:
+            raise Forbidden("the overdue list is for command centres and departments", field="role")
+        qs = selectors.with_related(selectors.incidents_overdue(request.user))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(
+            IncidentFeatureSerializer(page, many=True, context=_context(request)).data)
+
+
+class DepartmentListView(APIView):
+    @extend_schema(responses=DepartmentSerializer(many=True))
+    def get(self, request):
+        return Response(DepartmentSerializer(Department.objects.all(), many=True).data)
+
+
+class CategoryListView(APIView):
+    @extend_schema(responses=CategorySerializer(many=True))
+    def get(self, request):
+        return Response(CategorySerializer(Category.objects.all(), many=True).data)
+
+
+class EventTypeListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Chinese words, full pinyin or pinyin initials (jg → 井盖)"),
+            OpenApiParameter("category", str, description="Category code"),
+            OpenApiParameter("limit", int, description="At most this many (default 50, max 2000)"),
+        ],
+        responses=EventTypeSerializer(many=True),
+    )
+    def get(self, request):
+        """The catalogue of event types, searched and ranked when `q` is given."""
+        try:
+            limit = max(1, min(int(request.query_params.get("limit", 50)), 2000))
+        except ValueError:
+            raise InvalidInput("limit must be an integer", field="limit") from None
+        rows = selectors.event_types_search(request.query_params.get("q", "")[:64],
+                                            category=request.query_params.get("category"), limit=limit)
+        return Response(EventTypeSerializer(rows, many=True).data)
+
+
+class WorkerPositionView(AuthenticatedView):
+    @extend_schema(request=PingBatchSerializer,
+                   responses={201: inline_serializer("PingsStored", {"stored": serializers.IntegerField()})})
+    def post(self, request):
+        """A grid worker's position pings (a batch, so the offline queue flushes in one call)."""
+        body = PingBatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        stored = services.worker_positions_record(user=request.user, pings=body.validated_data["pings"])
+        return Response({"stored": len(stored)}, status=status.HTTP_201_CREATED)
+
+
+class WorkerPositionLatestView(AuthenticatedView):
+    @extend_schema(parameters=[OpenApiParameter("minutes", int, description="Only pings this recent (default 120)")],
+                   responses=WorkerPositionSerializer(many=True))
+    def get(self, request):
+        """The latest position of each grid worker the user may see, as GeoJSON."""
+        try:
+            minutes = max(1, min(int(request.query_params.get("minutes", 120)), 7 * 24 * 60))
+        except ValueError:
+            raise InvalidInput("minutes must be an integer", field="minutes") from None
+        since = timezone.now() - timedelta(minutes=minutes)
+        rows = selectors.positions_latest(request.user, since=since)
+        return Response(WorkerPositionSerializer(rows, many=True).data)

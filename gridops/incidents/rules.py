@@ -1,0 +1,142 @@
+"""Business rules of dispatch as plain data and plain functions (tested on their own).
+
+- who may move an incident from which status to which (`TRANSITIONS`, a table, not `if` chains);
+- which routing rule wins for a place (`choose_rule`: most specific zone first);
+- deadlines from priority, and how far past them an incident is (`breach_level`).
+Nothing here touches the request; services call these and do the writes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from gridops.accounts.models import Role
+
+from . import conf
+from .models import AWAITING_RESPONSE, OPEN_STATUSES, Status
+
+OPERATORS = frozenset({Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR})
+HANDLERS = frozenset({Role.DEPARTMENT_HANDLER})
+VERIFIERS = OPERATORS | {Role.GRID_WORKER}
+
+# (from, to) → roles allowed to make that move. Visibility (selectors) is checked first:
+# a role acts only on incidents it can see.
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (Status.REPORTED, Status.REGISTERED): OPERATORS,                      # 立案
+    (Status.REPORTED, Status.VOID): OPERATORS | {Role.CITIZEN},           # 作废 / reporter withdraws
+    (Status.REGISTERED, Status.DISPATCHED): OPERATORS,                    # 派遣
+    (Status.REGISTERED, Status.VOID): OPERATORS,
+    (Status.DISPATCHED, Status.DISPATCHED): OPERATORS,                    # re-dispatch elsewhere
+    (Status.DISPATCHED, Status.IN_PROGRESS): HANDLERS,                    # 处置: the department accepts
+    (Status.DISPATCHED, Status.RETURNED): HANDLERS,                       # 退回: not ours
+    (Status.IN_PROGRESS, Status.RESOLVED): HANDLERS,                      # 办结
+    (Status.IN_PROGRESS, Status.RETURNED): HANDLERS,
+    (Status.RETURNED, Status.DISPATCHED): OPERATORS,                      # re-dispatch
+    (Status.RETURNED, Status.VOID): OPERATORS,
+    (Status.RESOLVED, Status.VERIFIED): VERIFIERS,                        # 核查 passed
+    (Status.RESOLVED, Status.IN_PROGRESS): VERIFIERS,                     # 核查 failed: back to work
+    (Status.VERIFIED, Status.CLOSED): OPERATORS,                          # 结案
+}
+
+# The timestamp an incident gets when it enters a status (KPIs read these).
+STATUS_TIMESTAMP: dict[str, str] = {
+    Status.REGISTERED: "registered_at",
+    Status.DISPATCHED: "dispatched_at",
+    Status.IN_PROGRESS: "accepted_at",
+    Status.RESOLVED: "resolved_at",
+    Status.VERIFIED: "verified_at",
+    Status.CLOSED: "closed_at",
+}
+
+# Statuses that need a department to be set on entry.
+NEEDS_DEPARTMENT = frozenset({Status.DISPATCHED})
+
+
+def allowed_targets(role: str | None, status: str) -> list[str]:
+    """Statuses `role` may move an incident in `status` to (for the UI's action buttons)."""
+    return [to for (frm, to), roles in TRANSITIONS.items() if frm == status and role in roles]
+
+
+def may_transition(role: str | None, from_status: str, to_status: str) -> bool:
+    return role in TRANSITIONS.get((from_status, to_status), frozenset())
+
+
+def is_known_move(from_status: str, to_status: str) -> bool:
+    return (from_status, to_status) in TRANSITIONS
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+def deadlines(*, reported_at: datetime, priority: str, response_hours: float | None,
+              resolution_hours: float | None) -> tuple[datetime, datetime]:
+    """(response, resolution) deadlines: the type's hours, else the priority's default hours."""
+    default_response, default_resolution = conf.priority_deadline_hours()[str(priority)]
+    response = response_hours if response_hours else default_response
+    resolution = resolution_hours if resolution_hours else default_resolution
+    return reported_at + timedelta(hours=response), reported_at + timedelta(hours=resolution)
+
+
+# Escalation levels: each breached deadline moves the case one command-centre level up.
+ESCALATION_LABELS = {
+    0: "",
+    1: "超时未响应，升级至区指挥中心",
+    2: "超期未办结，区指挥中心督办",
+}
+
+
+def breach_level(*, status: str, now: datetime, response_deadline: datetime, resolution_deadline: datetime) -> int:
+    """0 on time; 1 past the response deadline unaccepted; 2 past the resolution deadline open."""
+    if status in OPEN_STATUSES and now > resolution_deadline:
+        return 2
+    if status in AWAITING_RESPONSE and now > response_deadline:
+        return 1
+    return 0
+
+
+# --- routing --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleCandidate:
+    """A routing rule seen by `choose_rule`: only what the decision needs."""
+
+    rule_id: int
+    zone_level: int
+    zone_code: str
+    zone_name: str
+    by_event_type: bool
+    department_id: int
+    department_name: str
+
+
+@dataclass
+class RoutingDecision:
+    department: object | None
+    command_centres: list = field(default_factory=list)
+    rule: object | None = None
+    reason: str = ""
+    needs_human: str = ""  # why a person must confirm before dispatch ("" = may dispatch automatically)
+
+    @property
+    def unambiguous(self) -> bool:
+        return self.department is not None and not self.needs_human
+
+
+LEVEL_NAMES = {0: "区", 1: "镇街", 2: "片区", 3: "村居", 4: "微网格"}
+
+
+def choose_rule(candidates: list[RuleCandidate]) -> RuleCandidate | None:
+    """The most specific rule: deepest zone (grid > village > area > town > district), then a
+    rule naming the event type over one naming its category."""
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (c.zone_level, c.by_event_type, -c.rule_id))
+
+
+def rule_reason(candidate: RuleCandidate, event_type_name: str) -> str:
+    subject = f"事件类型“{event_type_name}”" if candidate.by_event_type else "所属大类"
+    level = LEVEL_NAMES.get(candidate.zone_level, "")
+    return f"{level}“{candidate.zone_name}”({candidate.zone_code})的{subject}规则指定{candidate.department_name}"
+
+
+def default_reason(event_type_name: str, department_name: str) -> str:
+    return f"事件类型“{event_type_name}”的默认责任部门为{department_name}"

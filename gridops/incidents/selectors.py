@@ -1,0 +1,227 @@
+"""Reads of the incidents app. Who sees what is answered here, once: `incidents_visible_to`.
+
+Every list, detail, action, count and push audience of incidents starts from that queryset, so a
+jurisdiction rule lives in one table (`_VISIBILITY`) and an out-of-jurisdiction id is simply
+not found (404), never a different error that would confirm it exists.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from geodata.models import Level
+from gridops.accounts.models import Role
+from gridops.accounts.selectors import profile_of, role_of
+from gridops.core.errors import NotFound
+
+from . import conf
+from .models import AWAITING_RESPONSE, OPEN_STATUSES, EventType, Incident, WorkerPosition
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+def _all(user, profile) -> Q:
+    return Q()
+
+
+def _nothing(user, profile) -> Q | None:
+    return None
+
+
+def _jurisdiction(user, profile) -> Q | None:
+    """A town operator sees their town; a profile pinned to the district sees everything."""
+    zone = profile.zone if profile else None
+    if zone is None:
+        return None
+    if zone.level == Level.DISTRICT:
+        return Q()
+    if zone.level == Level.TOWN:
+        return Q(town_id=zone.pk)
+    return Q(**{f"{_LEVEL_FIELD[zone.level]}_id": zone.pk})
+
+
+_LEVEL_FIELD = {Level.AREA: "area", Level.VILLAGE: "village", Level.GRID: "grid"}
+
+
+def _department(user, profile) -> Q | None:
+    if profile is None or profile.department_id is None:
+        return None
+    return Q(department_id=profile.department_id)
+
+
+def _grids(user, profile) -> Q | None:
+    if profile is None:
+        return None
+    return Q(grid_id__in=profile.grids.values("pk"))
+
+
+def _own(user, profile) -> Q:
+    return Q(reporter_id=user.pk) | Q(pk__in=Incident.co_reporters.through.objects.filter(user_id=user.pk)
+                                      .values("incident_id"))
+
+
+_VISIBILITY = {
+    Role.DISTRICT_OPERATOR: _all,
+    Role.TOWN_OPERATOR: _jurisdiction,
+    Role.DEPARTMENT_HANDLER: _department,
+    Role.GRID_WORKER: _grids,
+    Role.CITIZEN: _own,
+}
+
+
+def visibility_filter(user) -> Q | None:
+    """The Q selecting what `user` may see, or None for nothing (anonymous, unrelated roles)."""
+    role = role_of(user)
+    if role is None:
+        return None
+    profile = profile_of(user)
+    if getattr(user, "is_superuser", False):
+        return Q()
+    return _VISIBILITY.get(role, _nothing)(user, profile)
+
+
+def incidents_visible_to(user) -> QuerySet[Incident]:
+    condition = visibility_filter(user)
+    if condition is None:
+        return Incident.objects.none()
+    return Incident.objects.filter(condition)
+
+
+def incident_for(user, incident_id, *, related: bool = True) -> Incident:
+    """One incident the user may see, or NotFound (the same answer whether absent or hidden)."""
+    qs = incidents_visible_to(user)
+    if related:
+        qs = with_related(qs)
+    try:
+        return qs.get(pk=int(incident_id))
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"incident {incident_id} not found", field="id") from None
+
+
+def with_related(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    return qs.select_related(
+        "event_type", "category", "town", "grid", "department", "command_centre", "reporter",
+    ).defer("town__geom", "grid__geom", "command_centre__location")
+
+
+def may_see_personal_data(user, incident: Incident) -> bool:
+    """Reporters' names and phones: operators and the reporter only (never departments)."""
+    role = role_of(user)
+    return role in (Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR) or (
+        incident.reporter_id is not None and incident.reporter_id == getattr(user, "pk", None))
+
+
+# --- filters, overdue, duplicates ------------------------------------------------------------
+
+def overdue_q(now: datetime | None = None) -> Q:
+    now = now or timezone.now()
+    return (Q(status__in=AWAITING_RESPONSE, response_deadline__lt=now)
+            | Q(status__in=OPEN_STATUSES, resolution_deadline__lt=now))
+
+
+def escalation_due_q(now: datetime) -> Q:
+    """Overdue incidents not yet escalated to the level their breach calls for."""
+    return (Q(status__in=AWAITING_RESPONSE, response_deadline__lt=now, escalation_level__lt=1)
+            | Q(status__in=OPEN_STATUSES, resolution_deadline__lt=now, escalation_level__lt=2))
+
+
+def is_overdue(incident: Incident, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return ((incident.status in AWAITING_RESPONSE and now > incident.response_deadline)
+            or (incident.status in OPEN_STATUSES and now > incident.resolution_deadline))
+
+
+def incidents_overdue(user, now: datetime | None = None) -> QuerySet[Incident]:
+    """The supervisor's view: what the user can see that is past a deadline, most overdue first."""
+    return incidents_visible_to(user).filter(overdue_q(now)).order_by("resolution_deadline", "id")
+
+
+def duplicate_candidates(*, event_type_id: int, point: Point, exclude_id: int | None = None,
+                         now: datetime | None = None) -> QuerySet[Incident]:
+    """Open incidents of the same type within the duplicate radius reported in the window.
+
+    The degree-based `dwithin` uses the GiST index as a coarse prefilter; the metric test is on
+    the sphere (`distance_lte` with metres on a geographic field).
+    """
+    now = now or timezone.now()
+    radius = conf.duplicate_radius_m()
+    qs = Incident.objects.filter(
+        event_type_id=event_type_id, status__in=OPEN_STATUSES,
+        reported_at__gte=now - timedelta(hours=conf.duplicate_window_hours()),
+        point__dwithin=(point, radius / 100_000.0),
+        point__distance_lte=(point, D(m=radius)),
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("reported_at", "id")
+
+
+def duplicates_for(user, incident: Incident) -> QuerySet[Incident]:
+    """Suggested duplicates of `incident` that the user may see (earliest first)."""
+    candidates = duplicate_candidates(event_type_id=incident.event_type_id, point=incident.point,
+                                      exclude_id=incident.pk, now=incident.reported_at + timedelta(seconds=1))
+    return with_related(candidates.filter(pk__in=incidents_visible_to(user).values("pk"),
+                                          reported_at__lte=incident.reported_at + timedelta(seconds=1)))
+
+
+# --- catalogue search ------------------------------------------------------------------------
+
+def event_types_search(q: str = "", *, category: str | None = None, limit: int = 50) -> QuerySet[EventType]:
+    """Event types matching Chinese words, full pinyin or pinyin initials, best matches first.
+
+    "jg" finds 井盖 (initials), "jinggai" and "井盖" too; exact and prefix matches rank above
+    substrings, name matches above keyword matches.
+    """
+    qs = EventType.objects.filter(active=True).select_related("category", "department")
+    if category:
+        qs = qs.filter(category__code=category)
+    text = (q or "").strip()
+    if not text:
+        return qs.order_by("code")[:limit]
+    latin = "".join(ch for ch in text.lower() if ch.isalnum())
+    rank_cases = [
+        When(name=text, then=Value(0)),
+        When(name__startswith=text, then=Value(1)),
+        When(name__contains=text, then=Value(2)),
+        When(code=text, then=Value(2)),
+    ]
+    match = Q(name__contains=text) | Q(keywords__contains=text) | Q(code=text)
+    if latin and latin.isascii():
+        rank_cases += [
+            When(pinyin_initials=latin, then=Value(3)),
+            When(pinyin_initials__startswith=latin, then=Value(4)),
+            When(pinyin_full__startswith=latin, then=Value(5)),
+            When(pinyin_initials__contains=latin, then=Value(7)),
+            When(pinyin_full__contains=latin, then=Value(8)),
+        ]
+        match |= Q(pinyin_initials__contains=latin) | Q(pinyin_full__contains=latin)
+    rank_cases.append(When(keywords__contains=text, then=Value(6)))
+    rank = Case(*rank_cases, default=Value(9), output_field=IntegerField())
+    return qs.filter(match).annotate(rank=rank).order_by("rank", "code")[:limit]
+
+
+# --- worker positions ------------------------------------------------------------------------
+
+def positions_visible_to(user) -> QuerySet[WorkerPosition]:
+    """Operators see grid workers' positions in their jurisdiction; a worker sees their own."""
+    role = role_of(user)
+    if role == Role.DISTRICT_OPERATOR:
+        return WorkerPosition.objects.all()
+    profile = profile_of(user)
+    if role == Role.TOWN_OPERATOR and profile and profile.zone_id:
+        return WorkerPosition.objects.filter(town_id=profile.zone_id)
+    if role == Role.GRID_WORKER:
+        return WorkerPosition.objects.filter(user_id=user.pk)
+    return WorkerPosition.objects.none()
+
+
+def positions_latest(user, *, since: datetime | None = None) -> QuerySet[WorkerPosition]:
+    """The latest ping of each worker the user may see (DISTINCT ON user, newest first)."""
+    qs = positions_visible_to(user)
+    if since is not None:
+        qs = qs.filter(recorded_at__gte=since)
+    return qs.select_related("user", "grid").defer("grid__geom").order_by("user_id", "-recorded_at").distinct("user_id")
