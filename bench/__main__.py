@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["locate"]
+BENCHES = ["locate", "education"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
