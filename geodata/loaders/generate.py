@@ -260,7 +260,7 @@ def _split(parent, xy: np.ndarray, mass: np.ndarray, k: int, rng: np.random.Gene
             my = np.bincount(owner, weights=mass * xy[:, 1], minlength=k)
             ok = cell_mass > 0
             sites[ok] = np.column_stack([mx[ok] / cell_mass[ok], my[ok] / cell_mass[ok]])
-        gain = 0.6 if step < iterations - 10 else 0.3
+        gain = 0.2 if step < iterations - 10 else 0.1  # larger gains oscillate
         weights += gain * scale * (target - cell_mass) / target
         weights -= weights.mean()
     cells = [shapely.intersection(parent, _power_cell(i, sites, weights, parent.bounds)) for i in range(k)]
@@ -408,17 +408,22 @@ def generate(seed: int = DEFAULT_SEED, boundary_path: Path = BOUNDARY_PATH) -> t
         return _area_names(spec_by_code[parent.code].short, geoms, parent.geom)
 
     stems_used: dict[str, int] = {t.code: 0 for t in TOWNS}
+    village_names_taken: set[str] = set()
 
     def village_names(parent, geoms):
         spec = spec_by_code[parent.code[:9]]
         names = []
         for _ in geoms:
-            i = stems_used[spec.code]
-            stems_used[spec.code] += 1
-            stem = spec.village_stems[i % len(spec.village_stems)]
-            extra = i // len(spec.village_stems)
-            prefix = ("", "新", "东", "西", "南", "北")[extra] if extra < 6 else f"{extra}"
-            names.append(f"{prefix}{stem}{spec.village_suffix}")
+            name = ""
+            while not name or name in village_names_taken:  # unique across the district
+                i = stems_used[spec.code]
+                stems_used[spec.code] += 1
+                stem = spec.village_stems[i % len(spec.village_stems)]
+                extra = i // len(spec.village_stems)
+                prefix = ("", "新", "东", "西", "南", "北")[extra] if extra < 6 else f"{extra}"
+                name = f"{prefix}{stem}{spec.village_suffix}"
+            village_names_taken.add(name)
+            names.append(name)
         return names
 
     def grid_names(parent, geoms):

@@ -106,6 +106,8 @@ class _Staging:
 
 def run(path, *, level: str = "all", commit: bool = False, logger: logging.Logger = logger) -> ImportReport:
     """Read `path` (a file, or a directory of per-layer files) and import one level or all."""
+    if level != "all":
+        Level.from_name(level)  # an unknown level is a usage error (ValueError), not a file problem
     path = Path(path)
     report = ImportReport(path=str(path))
     staging = _Staging()
@@ -227,6 +229,8 @@ def _polygonal(geom, feature: str, report: ImportReport) -> MultiPolygon | None:
 
 def _stage_level(frame: gpd.GeoDataFrame, level: Level, staging: _Staging, report: ImportReport) -> None:
     layer = level.name.lower()
+    if frame.empty:  # an empty layer (GeoJSON/Shapefile then keep no columns): nothing to stage
+        return
     frame = _to_wgs84(frame, layer, report)
     if frame is None:
         return
@@ -290,6 +294,8 @@ def _find_parent(geom, tree: shapely.STRtree, codes: list[str], given: str, reas
 
 
 def _stage_centres(frame: gpd.GeoDataFrame, staging: _Staging, report: ImportReport) -> None:
+    if frame.empty:
+        return
     frame = _to_wgs84(frame, CENTRES_LAYER, report)
     if frame is None:
         return
