@@ -1,0 +1,286 @@
+/* GridOps operator console: vector tiles + a live event socket with catch-up by event id.
+ * Text from the server is always inserted with textContent (never innerHTML). */
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("console-config").textContent);
+  const T = cfg.i18n;
+  const STATUS_COLOURS = {
+    reported: "#8e24aa", registered: "#3949ab", dispatched: "#1e88e5", in_progress: "#fb8c00",
+    resolved: "#43a047", verified: "#2e7d32", closed: "#757575", returned: "#d81b60", void: "#bdbdbd",
+  };
+  const NEXT = {  // candidate actions; the server decides what the role may do (403 otherwise)
+    reported: ["registered", "void", "merge"], registered: ["dispatched", "void", "merge"],
+    dispatched: ["in_progress", "returned", "dispatched"], returned: ["dispatched", "void"],
+    in_progress: ["resolved", "returned"], resolved: ["verified", "in_progress"], verified: ["closed"],
+  };
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs, text) => {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  };
+  const fmt = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+  const csrf = () => (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
+
+  // --- map and layers ----------------------------------------------------------------------
+  const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([23.01, 113.1], 12);
+  if (window.GRIDOPS_TILE_URL) L.tileLayer(window.GRIDOPS_TILE_URL).addTo(map);
+  map.createPane("live").style.zIndex = 650;
+
+  function filterQuery() {
+    const data = new FormData($("filters"));
+    const params = new URLSearchParams();
+    for (const [k, v] of data.entries()) if (v) params.set(k, v);
+    return params.toString();
+  }
+  function zoneStyle(props) {
+    const n = props.open || 0;
+    const fill = n === 0 ? "#f1f5f9" : n < 3 ? "#fde68a" : n < 10 ? "#fb923c" : n < 30 ? "#ef4444" : "#991b1b";
+    return { weight: props.level <= 1 ? 2 : 1, color: "#334155", fill: true, fillColor: fill, fillOpacity: 0.45 };
+  }
+  function incidentStyle(props) {
+    if (props.count !== undefined) {  // a server-side cluster
+      const r = Math.min(26, 6 + Math.sqrt(props.count) * 2);
+      return { radius: r, fill: true, fillColor: props.overdue ? "#b3261e" : "#1e88e5", fillOpacity: 0.7,
+               color: "#fff", weight: 2 };
+    }
+    return { radius: 7, fill: true, fillColor: STATUS_COLOURS[props.status] || "#000", fillOpacity: 0.95,
+             color: props.overdue ? "#b3261e" : "#ffffff", weight: props.overdue ? 4 : 1.5 };
+  }
+  function tileLayer(kind, style, extra) {
+    const url = cfg.tiles[kind] + "?" + filterQuery();
+    return L.vectorGrid.protobuf(url, Object.assign({
+      vectorTileLayerStyles: { [kind]: style }, interactive: true, maxNativeZoom: 18, maxZoom: 20,
+      getFeatureId: (f) => f.properties.id, fetchOptions: { credentials: "same-origin" },
+    }, extra || {}));
+  }
+  let zonesLayer = tileLayer("zones", zoneStyle).addTo(map);
+  let incidentsLayer = tileLayer("incidents", incidentStyle, { pane: "overlayPane" }).addTo(map);
+  const liveLayer = L.layerGroup().addTo(map);
+  const liveMarkers = new Map();
+
+  function bindTileEvents() {
+    incidentsLayer.on("click", (e) => {
+      const p = e.layer.properties;
+      if (p.count !== undefined) { map.setView(e.latlng, Math.max(map.getZoom() + 2, 14)); return; }
+      openIncident(p.id);
+    });
+    zonesLayer.on("click", (e) => {
+      const p = e.layer.properties;
+      L.popup().setLatLng(e.latlng).setContent(el("div", {}, fmt(T.zone, p))).openOn(map);
+    });
+  }
+  bindTileEvents();
+
+  function reloadTiles() {
+    map.removeLayer(zonesLayer); map.removeLayer(incidentsLayer);
+    zonesLayer = tileLayer("zones", zoneStyle).addTo(map);
+    incidentsLayer = tileLayer("incidents", incidentStyle).addTo(map);
+    bindTileEvents();
+  }
+  let tileTimer = null;
+  const scheduleTiles = () => { clearTimeout(tileTimer); tileTimer = setTimeout(reloadTiles, 3000); };
+  $("filters").addEventListener("change", () => { reloadTiles(); refreshKpis(); });
+
+  // Legend
+  const legend = L.control({ position: "bottomleft" });
+  legend.onAdd = () => {
+    const box = el("div", { class: "legend" });
+    box.appendChild(el("b", {}, T.status));
+    cfg.choices.statuses.forEach((s) => {
+      const row = el("div"); const sw = el("i"); sw.style.background = STATUS_COLOURS[s.value];
+      row.appendChild(sw); row.appendChild(document.createTextNode(s.label)); box.appendChild(row);
+    });
+    const ring = el("div"); const r = el("i", { class: "ring" }); ring.appendChild(r);
+    ring.appendChild(document.createTextNode(T.overdue)); box.appendChild(ring);
+    [["#fde68a", "1–2"], ["#fb923c", "3–9"], ["#ef4444", "10–29"], ["#991b1b", "30+"]].forEach(([c, label]) => {
+      const row = el("div"); const sw = el("i"); sw.style.background = c;
+      row.appendChild(sw); row.appendChild(document.createTextNode(T.open + " " + label)); box.appendChild(row);
+    });
+    return box;
+  };
+  legend.addTo(map);
+
+  // --- GeoJSON overlays: centres, workers, other apps' layers --------------------------------
+  const overlays = {};
+  function toggle(key, label, layer, on) {
+    overlays[key] = layer;
+    const lab = el("label"); const box = el("input", { type: "checkbox", "data-layer": key });
+    box.checked = !!on; if (on) layer.addTo(map);
+    box.addEventListener("change", () => (box.checked ? layer.addTo(map) : map.removeLayer(layer)));
+    lab.appendChild(box); lab.appendChild(document.createTextNode(" " + label)); $("toggles").appendChild(lab);
+  }
+  function popupFor(props) {
+    const box = el("div");
+    Object.entries(props).forEach(([k, v]) => { if (v !== null && typeof v !== "object") box.appendChild(el("div", {}, k + ": " + v)); });
+    return box;
+  }
+  async function getJson(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(response.status);
+    return response.json();
+  }
+  const centres = L.geoJSON(null, {
+    pointToLayer: (f, ll) => L.circleMarker(ll, { radius: f.properties.level === 0 ? 11 : 8, color: "#111", weight: 2,
+                                                  fillColor: "#facc15", fillOpacity: 1 }),
+    onEachFeature: (f, layer) => layer.bindTooltip(el("span", {}, f.properties.name), { permanent: false }),
+  });
+  const workers = L.geoJSON(null, {
+    pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 6, color: "#0f766e", weight: 2, fillColor: "#5eead4", fillOpacity: 1 }),
+    onEachFeature: (f, layer) => layer.bindPopup(() => popupFor(f.properties)),
+  });
+  toggle("zones", T.zonesLayer || "Zones", zonesLayer, true);
+  toggle("centres", T.centres || "Command centres", centres, true);
+  toggle("workers", T.workers || "Grid workers", workers, true);
+  getJson(cfg.api.centres).then((data) => {
+    centres.addData(data);
+    if (data.features.length) map.fitBounds(centres.getBounds().pad(0.3), { maxZoom: 14 });
+  }).catch(() => {});
+  const loadWorkers = () => getJson(cfg.api.positions).then((d) => { workers.clearLayers(); workers.addData(d); }).catch(() => {});
+  loadWorkers(); setInterval(loadWorkers, 30000);
+  cfg.optionalLayers.forEach((opt) => {
+    const layer = L.geoJSON(null, { onEachFeature: (f, l) => l.bindPopup(() => popupFor(f.properties || {})) });
+    toggle(opt.key, opt.label, layer, false);
+    getJson(opt.url).then((d) => layer.addData(d.type ? d : (d.results || d))).catch(() => {});
+  });
+
+  // --- KPIs ---------------------------------------------------------------------------------
+  let kpiTimer = null;
+  async function refreshKpis() {
+    try {
+      const k = await getJson(cfg.api.kpiStrip + "?" + filterQuery());
+      $("kpi-open").textContent = k.open; $("kpi-overdue").textContent = k.overdue;
+      $("kpi-closure").textContent = k.closure_rate_today === null ? "–" : Math.round(k.closure_rate_today * 100) + "%";
+    } catch (e) { /* the strip keeps its last figures */ }
+  }
+  const scheduleKpis = () => { clearTimeout(kpiTimer); kpiTimer = setTimeout(refreshKpis, 500); };
+  refreshKpis();
+
+  // --- incident panel -----------------------------------------------------------------------
+  const incidentUrl = (id, tail) => cfg.api.incidents + id + "/" + (tail || "");
+  async function openIncident(id, notice) {
+    const panel = $("panel");
+    panel.hidden = false; panel.replaceChildren(el("p", {}, "…"));
+    let data;
+    try { data = await getJson(incidentUrl(id)); } catch (e) { panel.replaceChildren(el("p", { class: "error" }, T.failed + " (" + e.message + ")")); return; }
+    const p = data.properties || data;
+    const body = [];
+    const title = el("h2", {}, "#" + (data.id || p.id) + " " + ((p.event_type && p.event_type.name) || ""));
+    body.push(title);
+    if (notice) body.push(el("p", { class: "error", role: "alert" }, notice));
+    const kv = el("dl", { class: "kv" });
+    const add = (k, v) => { if (v !== undefined && v !== null && v !== "") { kv.appendChild(el("dt", {}, k)); kv.appendChild(el("dd", {}, v)); } };
+    add(T.status, p.status_label || p.status); add(T.priority, p.priority);
+    add(T.department, p.department && (p.department.name || p.department));
+    add(T.town, p.town && (p.town.name || p.town)); add(T.grid, p.grid && (p.grid.name || p.grid));
+    add(T.reported, p.reported_at && new Date(p.reported_at).toLocaleString());
+    add(T.deadline, p.resolution_deadline && new Date(p.resolution_deadline).toLocaleString());
+    body.push(kv);
+    if (p.overdue) body.push(el("span", { class: "badge overdue" }, T.overdue));
+    if (p.description) body.push(el("p", {}, p.description));
+    body.push(el("h3", {}, T.routing)); body.push(el("p", { class: "routing" }, p.routing_reason || "–"));
+    const actions = el("div", { class: "actions" });
+    (NEXT[p.status] || []).forEach((status) => {
+      const b = el("button", { class: "btn", type: "button", "data-action": status }, T.actionNames[status] || status);
+      b.addEventListener("click", () => act(data.id || p.id, p.version, status));
+      actions.appendChild(b);
+    });
+    body.push(el("h3", {}, T.actions)); body.push(actions);
+    body.push(el("h3", {}, T.photos));
+    const photos = el("div", { class: "photos" });
+    (p.photos || []).forEach((ph) => photos.appendChild(el("img", { src: ph.url, alt: "" })));
+    if (!(p.photos || []).length) photos.appendChild(el("p", {}, T.noPhotos));
+    body.push(photos);
+    body.push(el("h3", {}, T.history));
+    const hist = el("ol", { class: "history" });
+    (p.transitions || p.history || []).forEach((h) => hist.appendChild(el("li", {},
+      [h.at && new Date(h.at).toLocaleString(), h.from_label || h.from_status, "→", h.to_label || h.to_status,
+       h.actor && (h.actor.name || h.actor), h.note].filter(Boolean).join(" "))));
+    body.push(hist);
+    panel.replaceChildren(...body);
+  }
+  async function act(id, version, status) {
+    let url = incidentUrl(id, "transitions/"), payload = { status, version };
+    if (status === "merge") {
+      const into = window.prompt(T.mergeInto); if (!into) return;
+      url = incidentUrl(id, "merge/"); payload = { into: Number(into), version };
+    } else {
+      const note = window.prompt(T.note, ""); if (note === null) return; payload.note = note;
+    }
+    const response = await fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(payload) });
+    if (response.status === 409) return openIncident(id, T.conflict);
+    if (!response.ok) {
+      let message = T.failed;
+      try { message = (await response.json()).error.message; } catch (e) { /* keep the generic text */ }
+      return openIncident(id, message);
+    }
+    openIncident(id, T.done);
+  }
+
+  // --- live events ---------------------------------------------------------------------------
+  const seen = new Set();
+  let lastId = cfg.lastId || 0;
+  const state = window.gridopsConsole = { seen, received: [], get lastId() { return lastId; }, socket: null };
+  function setConn(s, text) { $("conn").dataset.state = s; $("conn-text").textContent = text; }
+
+  function showIncident(event) {
+    const p = event.payload || {};
+    if (p.id === undefined) return;
+    if (p.lon !== undefined && p.lat !== undefined) {
+      const old = liveMarkers.get(p.id); if (old) liveLayer.removeLayer(old);
+      const marker = L.circleMarker([p.lat, p.lon], {
+        pane: "live", renderer: L.svg({ pane: "live" }), radius: 10, weight: p.overdue ? 5 : 3,
+        color: p.overdue ? "#b3261e" : "#111", fillColor: STATUS_COLOURS[p.status] || "#000", fillOpacity: 1,
+        className: "live-incident live-incident-" + p.id,
+      }).on("click", () => openIncident(p.id)).addTo(liveLayer);
+      liveMarkers.set(p.id, marker);
+    }
+    const li = el("li", { "data-incident-id": p.id, "data-event-id": event.id, class: "flash" },
+      (event.kind === "incident.created" ? T.newIncident : T.updated) + " #" + p.id + " " +
+      ((p.event_type && p.event_type.name) || "") + " · " + (p.status_label || p.status || ""));
+    li.addEventListener("click", () => openIncident(p.id));
+    $("feed").prepend(li); setTimeout(() => li.classList.remove("flash"), 4000);
+    while ($("feed").children.length > 200) $("feed").lastChild.remove();
+    const panel = $("panel");
+    if (!panel.hidden && panel.querySelector("h2") && panel.querySelector("h2").textContent.startsWith("#" + p.id + " ")) openIncident(p.id);
+    scheduleTiles(); scheduleKpis();
+  }
+
+  function handle(message) {
+    if (message.kind === "realtime.hello") {
+      setConn("live", T.live);
+      if (message.reset) { reloadTiles(); setConn("live", T.reload); }
+      return;
+    }
+    if (message.kind === "realtime.pong") { state.pongAt = Date.now(); return; }
+    if (message.id === undefined || seen.has(message.id)) return;
+    seen.add(message.id); lastId = Math.max(lastId, message.id); state.received.push(message);
+    if (String(message.kind).startsWith("incident.")) showIncident(message);
+    else if (message.kind === "worker.position") loadWorkers();
+  }
+
+  let backoff = 500, pingTimer = null;
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(proto + "//" + location.host + cfg.ws + "?last_id=" + lastId);
+    state.socket = socket;
+    socket.onopen = () => {
+      backoff = 500; state.pongAt = Date.now();
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => {
+        if (Date.now() - state.pongAt > 45000) { socket.close(); return; }
+        socket.send(JSON.stringify({ type: "ping", t: Date.now() }));
+      }, 15000);
+    };
+    socket.onmessage = (e) => handle(JSON.parse(e.data));
+    socket.onclose = () => {
+      clearInterval(pingTimer);
+      setConn("reconnecting", T.reconnecting);
+      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 5000);
+    };
+  }
+  window.addEventListener("online", () => { if (state.socket && state.socket.readyState > 1) connect(); });
+  connect();
+})();

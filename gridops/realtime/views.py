@@ -1,0 +1,174 @@
+"""Pages of the realtime app: the operator console and the grid worker's tablet (a PWA).
+
+The views only gather what the page's script needs (URLs, translated strings, the filter
+choices); everything else comes from the APIs, the vector tiles and the event socket.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from gridops.accounts.models import Role
+from gridops.accounts.selectors import role_of
+
+from .selectors import audiences_of, latest_event_id
+
+CONSOLE_ROLES = {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.DEPARTMENT_HANDLER}
+STATIC_DIR = Path(settings.BASE_DIR) / "frontend" / "static"
+
+# The incidents API (helper B) by URL name, with the conventional path when the name is absent.
+API_ROUTES = {
+    "incidents": ("incident-list", "/api/v1/incidents/"),
+    "eventTypes": ("catalogue-event-types", "/api/v1/catalogue/event-types/"),
+    "token": ("auth-token", "/api/v1/auth/token"),
+    "positions": ("realtime-positions", "/api/v1/realtime/positions/"),
+    "centres": ("realtime-centres", "/api/v1/realtime/centres/"),
+    "me": ("realtime-me", None),
+    "kpiStrip": ("realtime-kpis", None),
+}
+# Other apps' map layers: shown as toggles only when their GeoJSON endpoint exists.
+OPTIONAL_LAYERS = [
+    ("halls", "approvals-hall-list", _("Approval halls")),
+    ("schools", "education-school-list", _("Schools")),
+    ("stalls", "ledger-stall-list", _("Market stalls")),
+    ("checkins", "ledger-checkin-list", _("Check-ins")),
+]
+
+
+def _url(name: str, fallback: str | None) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
+def api_urls() -> dict:
+    return {key: _url(name, fallback) for key, (name, fallback) in API_ROUTES.items()}
+
+
+def optional_layers() -> list[dict]:
+    layers = []
+    for key, name, label in OPTIONAL_LAYERS:
+        url = _url(name, None)
+        if url:
+            layers.append({"key": key, "url": url, "label": str(label)})
+    return layers
+
+
+def _choices() -> dict:
+    from gridops.incidents.models import Category, Priority, Status
+
+    return {
+        "statuses": [{"value": s.value, "label": s.label} for s in Status],
+        "priorities": [{"value": p.value, "label": p.label} for p in Priority],
+        "categories": list(Category.objects.values("code", "name")),
+    }
+
+
+def console_strings() -> dict:
+    return {
+        "open": _("Open"), "overdue": _("Overdue"), "closureRate": _("Closure rate today"),
+        "live": _("Live"), "reconnecting": _("Reconnecting…"), "offline": _("Disconnected"),
+        "newIncident": _("New incident"), "updated": _("Updated"), "details": _("Details"),
+        "history": _("History"), "photos": _("Photos"), "routing": _("Why it was routed here"),
+        "actions": _("Actions"), "conflict": _("Someone else changed this incident first; it has been reloaded."),
+        "failed": _("The action failed"), "done": _("Done"), "note": _("Note"),
+        "department": _("Department"), "status": _("Status"), "priority": _("Priority"),
+        "type": _("Type"), "reported": _("Reported"), "deadline": _("Resolution deadline"),
+        "grid": _("Micro-grid"), "town": _("Town"), "noPhotos": _("No photos"),
+        "cluster": _("{n} incidents ({open} open, {overdue} overdue)"), "zone": _("{name}: {open} open, {overdue} overdue"),
+        "mergeInto": _("Merge into incident no."), "zonesLayer": _("Zones (open incidents)"),
+        "centres": _("Command centres"), "workers": _("Grid workers"), "reload": _("Too many missed updates: the map was reloaded."),
+        "actionNames": {
+            "registered": _("Register"), "dispatched": _("Dispatch"), "in_progress": _("Accept"),
+            "resolved": _("Resolve"), "verified": _("Verify"), "closed": _("Close"),
+            "returned": _("Return"), "void": _("Void"), "merge": _("Merge duplicate"),
+        },
+    }
+
+
+def console(request):
+    """The command-centre map: operators of the district, a town or a department."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if role_of(request.user) not in CONSOLE_ROLES:
+        return render(request, "console/forbidden.html", status=403)
+    config = {
+        "api": api_urls(),
+        "tiles": {"zones": "/tiles/zones/{z}/{x}/{y}.pbf", "incidents": "/tiles/incidents/{z}/{x}/{y}.pbf"},
+        "ws": reverse("ws-events-path"),
+        "lastId": latest_event_id(),
+        "role": role_of(request.user),
+        "audiences": audiences_of(request.user),
+        "optionalLayers": optional_layers(),
+        "choices": _choices(),
+        "i18n": console_strings(),
+    }
+    return render(request, "console/console.html", {"config": config})
+
+
+def tablet_strings() -> dict:
+    return {
+        "signIn": _("Sign in"), "signOut": _("Sign out"), "wrongLogin": _("Wrong user name or password"),
+        "tasks": _("My tasks"), "report": _("Report"), "queue": _("Outbox"), "noTasks": _("No open tasks"),
+        "queued": _("Saved on this tablet; it will be sent when the connection returns."),
+        "sent": _("Sent"), "sending": _("Sending…"), "waiting": _("Waiting for connection"),
+        "rejected": _("Refused by the server"), "online": _("Online"), "offlineNow": _("Offline"),
+        "pickType": _("Choose an event type"), "pickPlace": _("Tap the map or use GPS"),
+        "gpsFailed": _("GPS position unavailable: tap the map"), "accept": _("Accept"), "resolve": _("Resolve"),
+        "conflict": _("This task was changed by someone else; reloaded."), "emptyQueue": _("Nothing waiting to be sent"),
+        "incidentNo": _("Incident no. {id}"), "photoCount": _("{n} photo(s)"),
+    }
+
+
+def tablet(request):
+    """The grid worker's tablet app; it signs in with a token so it can work offline."""
+    config = {
+        "api": api_urls(),
+        "tiles": {"zones": "/tiles/zones/{z}/{x}/{y}.pbf?counts=0"},
+        "ws": reverse("ws-events-path"),
+        "sw": reverse("tablet-sw"),
+        "scope": reverse("tablet"),
+        "i18n": tablet_strings(),
+    }
+    return render(request, "tablet/tablet.html", {"config": config})
+
+
+# Files the service worker keeps for offline start (the page itself is added by the worker).
+TABLET_SHELL = [
+    "css/gridops.css", "tablet/tablet.css", "tablet/tablet.js", "tablet/icon.svg", "vendor/idb-keyval.umd.js",
+    "vendor/leaflet.vectorgrid.min.js",
+    "leaflet/leaflet.js", "leaflet/leaflet.css",
+]
+
+
+@never_cache
+def service_worker(request):
+    """The tablet's service worker, served under /tablet/ so its scope covers the app."""
+    shell = [static(path) for path in TABLET_SHELL]
+    source = (STATIC_DIR / "tablet" / "sw.js").read_text(encoding="utf-8")
+    version = str(abs(hash((source, tuple(shell)))))
+    body = f"const SHELL = {shell!r};\nconst VERSION = {version!r};\nconst PAGE = {reverse('tablet')!r};\n" + source
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = reverse("tablet")
+    return response
+
+
+def manifest(request):
+    import json
+
+    body = {
+        "name": _("GridOps grid worker"), "short_name": _("GridOps"), "start_url": reverse("tablet"),
+        "scope": reverse("tablet"), "display": "standalone", "background_color": "#ffffff",
+        "theme_color": "#16233a", "lang": request.LANGUAGE_CODE,
+        "icons": [{"src": static("tablet/icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+    }
+    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/manifest+json")

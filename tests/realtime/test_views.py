@@ -1,0 +1,72 @@
+"""Console and tablet pages, the service worker's scope, and the small realtime APIs."""
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from .users import ZUMIAO_GRID, build_people, make_incident
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    data = build_people()
+    make_incident(data["zones"], ZUMIAO_GRID, status="dispatched", overdue=True)
+    make_incident(data["zones"], ZUMIAO_GRID, status="resolved")
+    return data
+
+
+def as_user(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("who,status", [
+    ("district", 200), ("zumiao", 200), ("dept_cg", 200), ("worker_zm", 403), ("citizen", 403),
+])
+def test_console_access(people, who, status):
+    assert as_user(people["users"][who]).get(reverse("console")).status_code == status
+
+
+def test_console_redirects_anonymous_to_login():
+    response = Client().get(reverse("console"))
+    assert response.status_code == 302
+
+
+def test_console_is_chinese_by_default_and_english_on_request(people):
+    client = as_user(people["users"]["district"])
+    assert "今日办结率" in client.get(reverse("console")).content.decode()
+    english = client.get(reverse("console"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Closure rate today" in english
+
+
+def test_tablet_page_and_pwa_parts():
+    client = Client()
+    assert client.get(reverse("tablet")).status_code == 200
+    worker = client.get(reverse("tablet-sw"))
+    assert worker["Content-Type"].startswith("application/javascript")
+    assert worker["Service-Worker-Allowed"] == reverse("tablet")
+    assert b"const SHELL" in worker.content
+    manifest = client.get(reverse("tablet-manifest")).json()
+    assert manifest["scope"] == reverse("tablet") and manifest["display"] == "standalone"
+
+
+def test_kpi_strip_follows_jurisdiction(people):
+    district = as_user(people["users"]["district"]).get(reverse("realtime-kpis")).json()
+    assert district["open"] == 1 and district["overdue"] == 1
+    nanzhuang = as_user(people["users"]["nanzhuang"]).get(reverse("realtime-kpis")).json()
+    assert nanzhuang["open"] == 0 and nanzhuang["closure_rate_today"] is None
+
+
+def test_centres_and_me(people):
+    client = as_user(people["users"]["worker_zm"])
+    assert len(client.get(reverse("realtime-centres")).json()["features"]) == 3
+    me = client.get(reverse("realtime-me")).json()
+    assert me["role"] == "grid_worker" and me["grids"][0]["code"] == ZUMIAO_GRID
+    assert Client().get(reverse("realtime-me")).status_code in (401, 403)
+
+
+def test_positions_bad_window_is_400(people):
+    response = as_user(people["users"]["district"]).get(reverse("realtime-positions") + "?hours=x")
+    assert response.status_code == 400 and response.json()["error"]["field"] == "hours"
