@@ -15,7 +15,7 @@ from gridops.core.errors import Forbidden, InvalidInput, NotAuthenticated, NotFo
 
 from . import rules
 from .models import (
-    ApplicantDocument, Case, CaseState, ClerkAssignment, Counter, Hall, Item, Ticket, TicketStatus,
+    Applicant, ApplicantDocument, Case, CaseState, ClerkAssignment, Counter, Hall, Item, Ticket, TicketStatus,
 )
 
 # --- Roles ----------------------------------------------------------------------------------
@@ -142,6 +142,15 @@ def hall_by_code(code: str) -> Hall:
     if hall is None:
         raise NotFound(f"no service hall {code}", field="hall")
     return hall
+
+
+def applicant_by_number(id_number: str):
+    """The applicant with this identity number, or None (a first-time applicant has nothing to offer)."""
+    return Applicant.objects.filter(id_number=id_number).first()
+
+
+def applicant_of_user(user):
+    return Applicant.objects.filter(user=user).order_by("id").first() if user.is_authenticated else None
 
 
 def documents_offered(applicant, item: Item, *, today: date | None = None) -> list[dict]:

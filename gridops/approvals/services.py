@@ -257,7 +257,7 @@ def ticket_call_next(*, counter: Counter, clerk, now: datetime | None = None) ->
 
 
 def _ticket_for_clerk(ticket: Ticket, clerk) -> Ticket:
-    ticket = Ticket.objects.select_for_update().select_related("hall__zone", "counter").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("hall__zone", "counter").get(pk=ticket.pk)
     selectors.require_clerk_at(clerk, ticket.hall)
     if ticket.status != TicketStatus.CALLED:
         raise Conflict(f"ticket {ticket.number} is {ticket.status}, not at a counter", field="ticket")

@@ -1,0 +1,81 @@
+"""Test data for approvals: small inline zones, a town centre with counters, items of two departments."""
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+
+from geodata.models import Level, Zone
+from gridops.accounts.models import Department, Profile, Role
+from gridops.approvals import rules
+from gridops.approvals.models import (
+    ClerkAssignment, Counter, DocumentType, Hall, HallKind, Item, ItemDocument,
+)
+
+HOURS = {day: [["09:00", "12:00"], ["13:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+def square(x0, y0, size):
+    return MultiPolygon(Polygon.from_bbox((x0, y0, x0 + size, y0 + size)), srid=4326)
+
+
+def zone_tree() -> dict[str, Zone]:
+    """District 440604 with two towns (祖庙 001, 南庄 101), an area and a village in 南庄."""
+    district = Zone.objects.create(code="440604", name="禅城区", level=Level.DISTRICT, geom=square(113.0, 23.0, 0.2))
+    zumiao = Zone.objects.create(code="440604001", name="祖庙街道", level=Level.TOWN, parent=district,
+                                 geom=square(113.1, 23.1, 0.1))
+    nanzhuang = Zone.objects.create(code="440604101", name="南庄镇", level=Level.TOWN, parent=district,
+                                    geom=square(113.0, 23.0, 0.1))
+    area = Zone.objects.create(code="44060410101", name="南庄片区", level=Level.AREA, parent=nanzhuang,
+                               geom=square(113.0, 23.0, 0.05))
+    village = Zone.objects.create(code="44060410101001", name="紫洞村", level=Level.VILLAGE, parent=area,
+                                  geom=square(113.0, 23.0, 0.02))
+    return {"district": district, "zumiao": zumiao, "nanzhuang": nanzhuang, "village": village}
+
+
+def hall_at(zone: Zone, code: str, kind=HallKind.TOWN_CENTRE, counters: int = 3) -> Hall:
+    centre = zone.geom.point_on_surface
+    hall = Hall.objects.create(code=code, name=f"{zone.name}行政服务中心", kind=kind, zone=zone,
+                               location=Point(centre.x, centre.y, srid=4326), opening_hours=HOURS)
+    Counter.objects.bulk_create([Counter(hall=hall, number=n) for n in range(1, counters + 1)])
+    return hall
+
+
+def department(code: str, name: str) -> Department:
+    return Department.objects.get_or_create(code=code, defaults={"name": name, "short_name": name[:4]})[0]
+
+
+def doc_type(code: str, name: str, reuse_days: int = 365) -> DocumentType:
+    return DocumentType.objects.get_or_create(code=code, defaults={"name": name, "reuse_days": reuse_days})[0]
+
+
+def item(code: str, name: str, dept: Department, docs: list[str], *, on_the_spot=False, online=True,
+         legal=20, promised=5, kind="person") -> Item:
+    obj = Item.objects.create(code=code, name=name, department=dept, category="licence", applicant_kind=kind,
+                              legal_limit_days=legal, promised_limit_days=promised, on_the_spot=on_the_spot,
+                              online=online)
+    for doc in docs:
+        ItemDocument.objects.create(item=obj, document_type=doc_type(doc, doc))
+    return obj
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"user{n}")
+
+
+def user_with(role: str, *, dept: Department | None = None, zone: Zone | None = None, hall: Hall | None = None):
+    user = UserFactory()
+    Profile.objects.create(user=user, role=role, department=dept, zone=zone)
+    if hall is not None and role == Role.COUNTER_CLERK:
+        ClerkAssignment.objects.create(user=user, hall=hall)
+    return user
+
+
+def person_id(n: int) -> str:
+    return rules.resident_id_with_check(f"44060419900101{n:03d}")
