@@ -14,6 +14,7 @@ DEMO_STEPS = [
     "gridops.incidents.catalogue.load_demo_catalogue",
     "gridops.accounts.demo.load_demo_accounts",
     "gridops.education.demo.load_demo_education",
+    "gridops.ledger.demo.load_demo_ledger",
 ]
 
 
