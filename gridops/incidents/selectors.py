@@ -48,9 +48,10 @@ _LEVEL_FIELD = {Level.AREA: "area", Level.VILLAGE: "village", Level.GRID: "grid"
 
 
 def _department(user, profile) -> Q | None:
+    """Assigned means dispatched: the routing proposal of a waiting report is not yet theirs."""
     if profile is None or profile.department_id is None:
         return None
-    return Q(department_id=profile.department_id)
+    return Q(department_id=profile.department_id, dispatched_at__isnull=False)
 
 
 def _grids(user, profile) -> Q | None:

@@ -187,8 +187,10 @@ def test_duplicate_is_suggested_held_and_merged_keeping_the_reporter(world):
     duplicate.refresh_from_db()
     assert duplicate.status == Status.VOID and duplicate.merged_into_id == original.pk
     assert list(merged_into.co_reporters.all()) == [users["nz_worker"]]
-    # The worker still sees the original as a co-reporter? Workers see by grid; citizens by report.
+    # Only operators merge; a worker who sees both is refused, a department that sees neither gets 404.
     with pytest.raises(Forbidden):
+        services.incident_merge(user=users["nz_worker"], incident_id=original.pk, into_id=far.pk, version=1)
+    with pytest.raises(NotFound):
         services.incident_merge(user=users["cg_handler"], incident_id=original.pk, into_id=far.pk, version=1)
 
 

@@ -1,0 +1,52 @@
+"""Token login for tablets, `me`, and the login/logout pages."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from gridops.accounts.models import Profile, Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def worker(tiny_district):
+    user = get_user_model().objects.create_user("w", password="secret-pw-1")
+    profile = Profile.objects.create(user=user, role=Role.GRID_WORKER, zone=tiny_district["440604101"])
+    profile.grids.set([tiny_district["44060410101001001"]])
+    return user
+
+
+def test_token_then_me(worker):
+    client = APIClient()
+    response = client.post(reverse("auth-token"), {"username": "w", "password": "secret-pw-1"}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user"]["role"] == "grid_worker" and body["user"]["grids"] == ["44060410101001001"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    me = client.get(reverse("me")).json()
+    assert me["zone"]["code"] == "440604101" and me["role_label"] == "网格员"
+    again = APIClient().post(reverse("auth-token"), {"username": "w", "password": "secret-pw-1"}, format="json")
+    assert again.json()["token"] == body["token"]
+
+
+@pytest.mark.parametrize("body, field", [({"username": "w", "password": "nope"}, "password"),
+                                         ({"username": "w"}, "password"), ({}, "username")])
+def test_bad_login(worker, body, field):
+    response = APIClient().post(reverse("auth-token"), body, format="json")
+    assert response.status_code == 400 and response.json()["error"]["field"] == field
+
+
+def test_me_needs_auth():
+    assert APIClient().get(reverse("me")).status_code == 401
+
+
+def test_login_and_logout_pages(worker, client):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200 and 'name="password"' in page.content.decode()
+    response = client.post(reverse("login"), {"username": "w", "password": "secret-pw-1"})
+    assert response.status_code == 302
+    assert client.get(reverse("logout")).status_code == 200
+    assert client.get(reverse("me")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("me")).status_code in (401, 403)

@@ -1,0 +1,38 @@
+"""Event-type search: Chinese words, full pinyin, pinyin initials; ranked."""
+import pytest
+
+from gridops.incidents.selectors import event_types_search
+
+from .factories import EventTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def types(world):
+    EventTypeFactory(code="0101010", name="井盖破损", keywords="窨井")
+    EventTypeFactory(code="0101011", name="雨水井盖移位")
+    EventTypeFactory(code="0101012", name="交通护栏损坏", keywords="井盖旁")
+    EventTypeFactory(code="0101013", name="违规广告", active=False)
+
+
+@pytest.mark.parametrize("q, first, names", [
+    ("jg", "井盖缺失", {"井盖缺失", "井盖破损", "雨水井盖移位"}),
+    ("井盖", "井盖缺失", {"井盖缺失", "井盖破损", "雨水井盖移位", "交通护栏损坏"}),
+    ("jinggai", "井盖缺失", {"井盖缺失", "井盖破损", "雨水井盖移位"}),
+    ("JGPS", "井盖破损", {"井盖破损"}),
+    ("窨井", "井盖缺失", {"井盖缺失", "井盖破损"}),
+    ("违规", None, set()),
+    ("zzzz", None, set()),
+])
+def test_search(types, q, first, names):
+    found = [t.name for t in event_types_search(q)]
+    assert set(found) == names
+    if first:
+        assert found[0] == first
+
+
+def test_exact_name_ranks_first_and_limit(types):
+    assert [t.name for t in event_types_search("井盖破损")][0] == "井盖破损"
+    assert len(event_types_search("jg", limit=1)) == 1
+    assert len(event_types_search("")) == 6
