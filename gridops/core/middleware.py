@@ -23,3 +23,19 @@ class DatabaseUnavailableMiddleware:
             response["Retry-After"] = str(self.retry_after_seconds)
             return response
         return None
+
+
+class ChineseByDefaultMiddleware:
+    """Pages are in Simplified Chinese unless the user chose another language (cookie or form).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so a tablet with an
+    English system language would show English to a Chancheng grid worker; the district's
+    default is Chinese, and English is an explicit choice. Sits just before LocaleMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
