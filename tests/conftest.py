@@ -3,6 +3,8 @@ import pytest
 
 from tests.builders import build_tiny_district
 
+pytest_plugins = ["tests.browser_support"]
+
 
 @pytest.fixture
 def tiny_district(db):

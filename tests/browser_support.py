@@ -1,0 +1,135 @@
+"""Shared browser fixtures: a real uvicorn server on the pytest-django test database, and Chromium.
+
+The server runs in a subprocess (like production) and sees only committed data, so tests that
+use it need `transactional_db`. It is started once per session on a free port with the test
+database's name in DATABASE_URL; `DEBUG=1` lets WhiteNoise serve static files from the finders.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url(settings_dict: dict) -> str:
+    user = settings_dict.get("USER") or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgis://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+class AsgiServer:
+    def __init__(self, database_url: str):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="gridops.settings.test",
+                   DEBUG="1", DB_CONN_MAX_AGE="0", PYTHONUNBUFFERED="1")
+        self.log = open(ARTIFACTS / f"uvicorn-{self.port}.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "gridops.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited; see {self.log.name}")
+            try:
+                urllib.request.urlopen(self.url + "/tablet/manifest.webmanifest", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("uvicorn did not answer in time")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """The ASGI app (HTTP + websockets) served by uvicorn on the test database."""
+    from django.db import connection
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with django_db_blocker.unblock():
+        url = _database_url(connection.settings_dict)
+    server = AsgiServer(url)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls of the test
+    # itself are still synchronous, so Django's async-context guard would refuse them.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser, asgi_server):
+    """Factory of isolated browser contexts on the server (closed after the test)."""
+    contexts = []
+
+    def make(*, user=None, **options):
+        options.setdefault("base_url", asgi_server.url)
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(**options)
+        if user is not None:
+            context.add_cookies([{"name": "sessionid", "value": session_key_for(user),
+                                  "url": asgi_server.url}])
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def session_key_for(user) -> str:
+    """A committed session for `user` (the server process reads it from the database)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
