@@ -101,6 +101,7 @@ def test_town_operator_gets_only_its_town(people, new_context):
 
 def test_offline_tablet_sends_two_queued_reports_once_each(people, new_context):
     context, tablet = open_tablet(new_context, "worker_zm")
+    tablet.wait_for_function("window.idbKeyval.get('gridops.catalogue').then(c => !!(c && c.length))")
     context.set_offline(True)
     fill_report(tablet, "离线一")
     fill_report(tablet, "离线二")

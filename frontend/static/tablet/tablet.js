@@ -48,7 +48,7 @@
   document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
   function signedIn() {
     $("tabs").hidden = false; $("who").textContent = me ? me.name : "";
-    show("tasks"); loadTasks(); connect(); flush();
+    show("tasks"); loadTasks(); connect(); flush(); cacheCatalogue();
   }
   $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -124,14 +124,32 @@
     const list = $("type-results"); list.replaceChildren();
     if (!q) return;
     let rows = [];
-    try { const data = await (await api(cfg.api.eventTypes + "?q=" + encodeURIComponent(q))).json(); rows = data.results || data; }
-    catch (e) { return; }
+    try {
+      if (!navigator.onLine) throw new Error("offline");
+      const data = await (await api(cfg.api.eventTypes + "?q=" + encodeURIComponent(q))).json(); rows = data.results || data;
+    } catch (e) { rows = await searchOffline(q); }
     rows.slice(0, 12).forEach((t) => {
       const li = el("li"); const b = el("button", { type: "button", "data-code": t.code }, t.name + "  (" + (t.category_name || "") + ")");
       b.addEventListener("click", () => { chosenType = t; $("type-chosen").textContent = "✔ " + t.name; list.replaceChildren(); });
       li.appendChild(b); list.appendChild(li);
     });
   }
+  // The whole catalogue is kept on the tablet so the type search works without a connection.
+  async function cacheCatalogue() {
+    try {
+      const data = await (await api(cfg.api.eventTypes + "?limit=2000")).json();
+      await db.set("gridops.catalogue", data.results || data);
+    } catch (e) { /* keep the previous copy */ }
+  }
+  async function searchOffline(q) {
+    const all = (await db.get("gridops.catalogue")) || [];
+    const latin = q.toLowerCase().replace(/[^a-z0-9]/g, "");
+    const rank = (t) => (t.name === q ? 0 : t.name.startsWith(q) ? 1 : t.name.includes(q) ? 2
+      : latin && (t.pinyin_initials || "").startsWith(latin) ? 4 : latin && (t.pinyin_initials || "").includes(latin) ? 7
+      : (t.keywords || "").includes(q) ? 6 : 99);
+    return all.map((t) => [rank(t), t]).filter(([r]) => r < 99).sort((a, b) => a[0] - b[0] || (a[1].code < b[1].code ? -1 : 1)).map(([, t]) => t);
+  }
+
   $("report-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!chosenType) { $("report-error").textContent = T.pickType; return; }
