@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("tiles/", include("geodata.tiles_urls")),
+    path("open311/v2/", include("gridops.incidents.open311.urls")),
     path("", include("gridops.accounts.urls")),
     path("", include("gridops.incidents.urls")),
     path("", include("gridops.realtime.urls")),

@@ -5,6 +5,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from prcoords import wgs_gcj
 
 from gridops.incidents.catalogue import DEMO_DIR, import_catalogue
 from gridops.incidents.models import CategoryKind, EventType, Incident, Source, Status
@@ -139,12 +140,14 @@ def test_post_request_xml_and_json_body(client, world):
 
 
 def test_post_request_converts_gcj02(client, world):
-    # A GCJ-02 position is shifted by a few hundred metres in Foshan; the stored point is WGS84.
-    response = post(client, lat=NZ_POINT[1] + 0.0027, long=NZ_POINT[0] + 0.0052, crs="gcj02")
+    # A GCJ-02 position is shifted by ~600 m in Foshan; the stored point is WGS84 again.
+    shifted = wgs_gcj((NZ_POINT[1], NZ_POINT[0]))
+    response = post(client, lat=shifted.lat, long=shifted.lon, crs="gcj02")
     assert response.status_code == 201
     incident = Incident.objects.get(pk=response.json()[0]["service_request_id"])
     assert incident.input_crs == "gcj02"
-    assert abs(incident.point.x - NZ_POINT[0]) < 0.002 and abs(incident.point.y - NZ_POINT[1]) < 0.002
+    assert incident.point.x == pytest.approx(NZ_POINT[0], abs=1e-5)
+    assert incident.point.y == pytest.approx(NZ_POINT[1], abs=1e-5)
 
 
 @pytest.mark.parametrize("params, status, fragment", [

@@ -1,0 +1,79 @@
+"""Reads behind the Open311 endpoints: the service list and the public request feed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+
+from gridops.core.errors import InvalidInput, NotFound
+
+from ..models import OPEN_STATUSES, EventType, Incident, IncidentPhoto, Status
+from . import conf
+
+OPEN, CLOSED = "open", "closed"
+CLOSED_STATUSES = tuple(s for s in Status.values if s not in OPEN_STATUSES)
+
+
+def services() -> QuerySet[EventType]:
+    return (EventType.objects.filter(active=True).select_related("category", "department")
+            .only("code", "name", "keywords", "minor_class", "priority", "response_hours", "resolution_hours",
+                  "emergency", "category__name", "category__code", "department__name", "department__short_name")
+            .order_by("code"))
+
+
+def service(code: str) -> EventType:
+    et = services().filter(code=code).first()
+    if et is None:
+        raise NotFound(f"service_code {code!r} not found", field="service_code")
+    return et
+
+
+def public_requests() -> QuerySet[Incident]:
+    """What the public feed may show: city-management cases (never social governance)."""
+    photos = Prefetch("photos", queryset=IncidentPhoto.objects.only("id", "incident_id", "file").order_by("id"))
+    return (Incident.objects.filter(category__kind__in=conf.public_kinds())
+            .select_related("event_type", "department", "town", "grid", "command_centre")
+            .defer("town__geom", "grid__geom", "command_centre__location", "reporter_name", "reporter_phone",
+                   "reporter_email")
+            .prefetch_related(photos))
+
+
+def public_request(request_id: str) -> Incident:
+    try:
+        pk = int(str(request_id).strip())
+    except ValueError:
+        raise NotFound(f"service_request_id {request_id!r} not found", field="service_request_id") from None
+    incident = public_requests().filter(pk=pk).first()
+    if incident is None:
+        raise NotFound(f"service_request_id {request_id!r} not found", field="service_request_id")
+    return incident
+
+
+@dataclass(frozen=True)
+class RequestFilters:
+    ids: tuple[int, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: tuple[str, ...] = ()
+
+
+def requests_matching(filters: RequestFilters, *, now: datetime) -> QuerySet[Incident]:
+    """GET requests: ids win over every other filter (as the spec says); otherwise a window of
+    at most `max_window_days` (default: the last 90 days), newest first, capped."""
+    qs = public_requests()
+    if filters.ids:
+        return qs.filter(pk__in=filters.ids).order_by("-reported_at", "-id")
+    end = filters.end or now
+    start = filters.start or (end - timedelta(days=conf.max_window_days()))
+    if start > end:
+        raise InvalidInput("start_date must be before end_date", field="start_date")
+    if end - start > timedelta(days=conf.max_window_days()):
+        raise InvalidInput(f"the date range may not exceed {conf.max_window_days()} days", field="end_date")
+    qs = qs.filter(reported_at__gte=start, reported_at__lte=end)
+    if filters.service_codes:
+        qs = qs.filter(event_type__code__in=filters.service_codes)
+    if filters.statuses and set(filters.statuses) != {OPEN, CLOSED}:
+        qs = qs.filter(status__in=OPEN_STATUSES if OPEN in filters.statuses else CLOSED_STATUSES)
+    return qs.order_by("-reported_at", "-id")[: conf.max_requests()]
