@@ -37,7 +37,10 @@ def test_console_redirects_anonymous_to_login():
 def test_console_is_chinese_by_default_and_english_on_request(people):
     client = as_user(people["users"]["district"])
     assert "今日办结率" in client.get(reverse("console")).content.decode()
-    english = client.get(reverse("console"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(reverse("console")).content.decode()
     assert "Closure rate today" in english
 
 
