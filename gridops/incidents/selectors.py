@@ -171,38 +171,35 @@ def duplicates_for(user, incident: Incident) -> QuerySet[Incident]:
 
 # --- catalogue search ------------------------------------------------------------------------
 
-def event_types_search(q: str = "", *, category: str | None = None, limit: int = 50) -> QuerySet[EventType]:
-    """Event types matching Chinese words, full pinyin or pinyin initials, best matches first.
+def event_types_search(q: str = "", *, category: str | None = None, limit: int = 50) -> list[EventType]:
+    """Event types matching Chinese words, pinyin initials or full pinyin, or a code; best first.
 
-    "jg" finds 井盖 (initials), "jinggai" and "井盖" too; exact and prefix matches rank above
-    substrings, name matches above keyword matches.
+    Chinese: exact name, then name prefix, then substring, then keyword. Latin letters: the
+    pinyin index (`search.py`), where "jg" ranks 井盖 types first. Digits: code prefix.
     """
     qs = EventType.objects.filter(active=True).select_related("category", "department")
     if category:
         qs = qs.filter(category__code=category)
     text = (q or "").strip()
     if not text:
-        return qs.order_by("code")[:limit]
-    latin = "".join(ch for ch in text.lower() if ch.isalnum())
-    rank_cases = [
+        return list(qs.order_by("code")[:limit])
+    if text.isdigit():
+        return list(qs.filter(code__startswith=text).order_by("code")[:limit])
+    if text.isascii():
+        from .search import catalogue_index
+
+        # Rank over the whole catalogue, then keep those in the category (few hundred at most).
+        ids = catalogue_index().search(text, limit if not category else 2000)
+        found = qs.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found][:limit]
+    rank = Case(
         When(name=text, then=Value(0)),
         When(name__startswith=text, then=Value(1)),
         When(name__contains=text, then=Value(2)),
-        When(code=text, then=Value(2)),
-    ]
-    match = Q(name__contains=text) | Q(keywords__contains=text) | Q(code=text)
-    if latin and latin.isascii():
-        rank_cases += [
-            When(pinyin_initials=latin, then=Value(3)),
-            When(pinyin_initials__startswith=latin, then=Value(4)),
-            When(pinyin_full__startswith=latin, then=Value(5)),
-            When(pinyin_initials__contains=latin, then=Value(7)),
-            When(pinyin_full__contains=latin, then=Value(8)),
-        ]
-        match |= Q(pinyin_initials__contains=latin) | Q(pinyin_full__contains=latin)
-    rank_cases.append(When(keywords__contains=text, then=Value(6)))
-    rank = Case(*rank_cases, default=Value(9), output_field=IntegerField())
-    return qs.filter(match).annotate(rank=rank).order_by("rank", "code")[:limit]
+        default=Value(3), output_field=IntegerField(),
+    )
+    return list(qs.filter(Q(name__contains=text) | Q(keywords__contains=text))
+                .annotate(rank=rank).order_by("rank", "code")[:limit])
 
 
 # --- worker positions ------------------------------------------------------------------------

@@ -36,3 +36,19 @@ def test_exact_name_ranks_first_and_limit(types):
     assert [t.name for t in event_types_search("井盖破损")][0] == "井盖破损"
     assert len(event_types_search("jg", limit=1)) == 1
     assert len(event_types_search("")) == 6
+
+
+def test_the_common_reading_of_initials_ranks_first(world):
+    """"jg" is a prefix of 景观灯 but 井盖 is what most names mean by it."""
+    EventTypeFactory(code="0201001", name="景观灯不亮")
+    for n, prefix in enumerate(["上水", "污水", "雨水", "电力"]):
+        EventTypeFactory(code=f"03{n:05d}", name=f"{prefix}井盖破损")
+    names = [t.name for t in event_types_search("jg", limit=3)]
+    assert names[0] == "井盖缺失" and all("井盖" in n for n in names)
+    assert "景观灯不亮" in [t.name for t in event_types_search("jg")]
+    assert [t.name for t in event_types_search("jgd")] == ["景观灯不亮"]
+
+
+def test_codes_and_category_filter(types):
+    assert [t.code for t in event_types_search("010101")] == ["0101010", "0101011", "0101012"]
+    assert event_types_search("jg", category="nope") == []
