@@ -99,6 +99,7 @@ def _applicant_pool(rng: np.random.Generator, size: int, log) -> tuple[np.ndarra
         rows.write(f"{number}\t{name}\tcompany\n")
     rows.seek(0)
     with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS tmp_hist_applicant")
         cur.execute("CREATE TEMP TABLE tmp_hist_applicant (ord serial, id_number text, name text, kind text) ON COMMIT DROP")
         cur.copy_expert("COPY tmp_hist_applicant (id_number, name, kind) FROM STDIN", rows)
         cur.execute(
