@@ -7,17 +7,18 @@ The benchmarks run against their own database (`gridops_bench`), migrated and lo
 demo district, so they never disturb the demo or the tests.
 """
 import importlib
+import importlib.util
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-BENCHES = ["locate", "education"]
+BENCHES = ["locate", "education", "ledger", "approvals", "incidents"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def _prepare_django() -> None:
+def _prepare_django(demo_steps: list[str] | None) -> None:
     os.environ.setdefault("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gridops_bench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridops.settings.local")
     os.environ["DEBUG"] = "0"
@@ -29,7 +30,9 @@ def _prepare_django() -> None:
 
     _ensure_database(connection.settings_dict)
     call_command("migrate", verbosity=0, interactive=False)
-    call_command("load_demo", stdout=open(os.devnull, "w"))
+    from gridops.core.demo import run_demo_steps
+
+    run_demo_steps(log=lambda message: None, only=demo_steps)
 
 
 def _ensure_database(settings_dict: dict) -> None:
@@ -49,9 +52,22 @@ def _ensure_database(settings_dict: dict) -> None:
     conn.close()
 
 
+def _demo_steps_needed(names: list[str]) -> list[str] | None:
+    """The demo steps the chosen benches declare in `DEMO_STEPS` (all steps if one does not)."""
+    needed: list[str] = []
+    for name in names:
+        spec = importlib.util.find_spec(f"bench.{name}")
+        source = Path(spec.origin).read_text() if spec and spec.origin else ""
+        if "DEMO_STEPS = [" not in source:
+            return None
+        declared = source.split("DEMO_STEPS = [", 1)[1].split("]", 1)[0]
+        needed += [item.strip().strip("\"'") for item in declared.split(",") if item.strip()]
+    return needed
+
+
 def main(argv: list[str]) -> int:
     names = argv or BENCHES
-    _prepare_django()
+    _prepare_django(_demo_steps_needed(names))
     RESULTS.mkdir(exist_ok=True)
     summary = [f"# Bench results ({time.strftime('%Y-%m-%d %H:%M:%S %Z')})", ""]
     for name in names:

@@ -52,7 +52,7 @@ def _supervised_account(username: str):
 
 
 def load_demo_ledger(log) -> None:
-    if Vendor.objects.exists():
+    if Vendor.objects.exists() or SupervisedPerson.objects.exists():
         log("ledger: demo already loaded")
         return
     operator, officer = _user("district_op"), _user("justice_officer")

@@ -132,13 +132,22 @@ def notarise(*, user, sha256: str, title: str = "") -> tuple[Notarisation, dict]
     title = (title or "").strip()
     if len(title) > 120:
         raise InvalidInput("title is longer than 120 characters", field="title")
-    with transaction.atomic():
-        entry = append_record(Kind.NOTARY, records.notary_record(digest, title))
-        notarisation = Notarisation.objects.create(
-            sha256=digest, title=title, submitted_by=user, submitted_at=entry.created_at, entry=entry
+    created_at = timezone.now()
+    leaf = records.leaf_bytes(Kind.NOTARY, records.notary_record(digest, title), records.utc_iso(created_at))
+
+    def record(entry: Entry) -> Notarisation:
+        return Notarisation.objects.create(
+            sha256=digest, title=title, submitted_by=user, submitted_at=created_at, entry=entry
         )
-        head = sign_head()
-        return notarisation, selectors.receipt(entry, head)
+
+    if connection.in_atomic_block:  # inside a caller's transaction: append and sign right here
+        entry = append_leaves([(Kind.NOTARY, leaf)], created_at=created_at)[0]
+        notarisation, head = record(entry), sign_head()
+    else:  # a request on its own: group-committed with concurrent ones (see sequencer.py)
+        from .sequencer import sequencer
+
+        entry, head, notarisation = sequencer.submit(Kind.NOTARY, leaf, then=record)
+    return notarisation, selectors.receipt(entry, head)
 
 
 # --- identity attestation -----------------------------------------------------------------------

@@ -1,0 +1,59 @@
+"""Group commit: concurrent notarisations share commits, each still gets a verifiable receipt."""
+import threading
+
+import pytest
+from django.db import connections
+
+from gridops.accounts.models import Role
+from gridops.ledger import selectors, services, verify
+from gridops.ledger.models import Entry
+from gridops.ledger.sequencer import Sequencer
+
+from .factories import user_with_role
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_notarisations_get_distinct_entries_and_valid_receipts(monkeypatch):
+    seq = Sequencer()
+    monkeypatch.setattr("gridops.ledger.sequencer.sequencer", seq)
+    user = user_with_role(Role.CITIZEN)
+    receipts, errors = [], []
+
+    def worker(n):
+        try:
+            for i in range(5):
+                receipts.append(services.notarise(user=user, sha256=f"{n * 100 + i:064x}")[1])
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(r["entry"]["index"] for r in receipts) == list(range(40))
+    assert Entry.objects.count() == 40 and seq.batches <= 40
+    key = verify.load_public_key(selectors.public_key_json()["public_key"])
+    assert all(verify.verify_receipt(r, key) == [] for r in receipts)
+
+
+@pytest.mark.django_db
+def test_submit_inside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        Sequencer().submit("notary", b"{}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_callback_fails_only_its_caller():
+    seq = Sequencer()
+
+    def boom(entry):
+        raise ValueError("row refused")
+
+    with pytest.raises(ValueError, match="row refused"):
+        seq.submit("notary", b'{"a":1}', then=boom)
+    entry, head, result = seq.submit("notary", b'{"a":2}', then=lambda e: e.index * 10)
+    assert entry.index == 1 and head.tree_size == 2 and result == 10
