@@ -1,2 +1,8 @@
 """Pages of the education app (API routes live in api/urls.py)."""
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("education/", views.planner_page, name="education-planner"),
+]

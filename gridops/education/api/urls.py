@@ -11,6 +11,7 @@ urlpatterns = [
     path("education/plans/<int:pk>/unassign/", views.PlanAssignView.as_view(remove=True), name="education-unassign"),
     path("education/plans/<int:pk>/balance/", views.PlanBalanceView.as_view(), name="education-balance"),
     path("education/plans/<int:pk>/catchments/", views.PlanCatchmentsView.as_view(), name="education-catchments"),
+    path("education/plans/<int:pk>/grids/", views.PlanGridsView.as_view(), name="education-grids"),
     path("education/plans/<int:pk>/whatif/", views.PlanWhatIfView.as_view(), name="education-whatif"),
     path("education/plans/<int:pk>/apply/", views.PlanApplyView.as_view(), name="education-apply"),
     path("education/serve/", views.ServeView.as_view(), name="education-serve"),

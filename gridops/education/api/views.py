@@ -136,6 +136,16 @@ class PlanCatchmentsView(PlannerView):
                          "totals": _totals(balance)})
 
 
+class PlanGridsView(PlannerView):
+    """Micro-grids with their projected children and serving schools (the what-if picking layer)."""
+
+    @extend_schema(parameters=PROJECTION_PARAMS, responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk):
+        rows = selectors.grid_demand(_plan(pk), projection_from(request.query_params))
+        return Response({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": r["code"], "geometry": json.loads(r.pop("geometry")), "properties": r} for r in rows]})
+
+
 def _whatif_body(request) -> dict:
     if not isinstance(request.data, dict):
         raise InvalidInput("the body must be a JSON object", field=None)
