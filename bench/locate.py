@@ -15,6 +15,7 @@ from django.db import connection
 from bench.support import live_server, percentiles_ms, timed
 from geodata.selectors import LOCATE_MANY_SQL, LOCATE_ONE_SQL
 
+DEMO_STEPS = ["load_demo_zones"]
 SINGLE_REQUESTS = 2000
 BATCH_SIZE = 10_000
 BATCH_REPEATS = 5

@@ -1,13 +1,18 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-`get_asgi_application()` runs before any consumer import so the app registry is ready.
+`django.setup()` runs before any consumer import so the app registry is ready.
 """
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridops.settings.local")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from gridops.core.asgi_handler import PooledThreadASGIHandler  # noqa: E402
+
+# Long-lived request threads keep their database connections (see the handler's docstring).
+django_asgi_app = PooledThreadASGIHandler(threads=int(os.environ.get("GRIDOPS_ASGI_THREADS", "8")))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

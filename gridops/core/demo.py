@@ -15,11 +15,15 @@ DEMO_STEPS = [
     "gridops.accounts.demo.load_demo_accounts",
     "gridops.education.demo.load_demo_education",
     "gridops.ledger.demo.load_demo_ledger",
+    "gridops.approvals.demo.load_demo_approvals",
 ]
 
 
-def run_demo_steps(log=print) -> None:
+def run_demo_steps(log=print, only: list[str] | None = None) -> None:
+    """Run every step in order, or only those whose dotted path ends with one of `only`."""
     for dotted in DEMO_STEPS:
+        if only is not None and not any(dotted.endswith(name) for name in only):
+            continue
         module_name, func_name = dotted.rsplit(".", 1)
         func = getattr(importlib.import_module(module_name), func_name)
         log(f"demo: {dotted}")
