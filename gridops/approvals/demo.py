@@ -63,5 +63,5 @@ def load_demo_approvals(log) -> None:
     _accounts(log)
     if Item.objects.exists() and Hall.objects.exists():
         if not history_loaded():
-            generate_history(HistoryRequest(cases=DEMO_HISTORY_CASES, years=1.0), log=log)
+            generate_history(HistoryRequest(cases=DEMO_HISTORY_CASES, years=1.0), log=log, only_if_empty=True)
         _live_queue(log)

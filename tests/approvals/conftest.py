@@ -10,6 +10,16 @@ from . import factories as f
 @pytest.fixture
 def world(db, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    return build_world()
+
+
+@pytest.fixture
+def live_world(transactional_db):
+    """The same world, committed, for tests against a live server process."""
+    return build_world()
+
+
+def build_world() -> dict:
     zones = f.zone_tree()
     shichang = f.department("shichang", "区市场监督管理局")
     gongan = f.department("gongan", "公安禅城分局")

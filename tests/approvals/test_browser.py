@@ -1,0 +1,84 @@
+"""Browser: the approvals map and a hall screen follow the queue live as tickets are taken and served."""
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+
+from gridops.approvals import services
+from gridops.approvals.models import Counter
+from tests.browser_support import screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def off_loop(func, **kwargs):
+    """Run a service outside Playwright's event-loop thread (the after-commit push is sync-to-async)."""
+    def call():
+        try:
+            return func(**kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(call).result(timeout=30)
+
+
+def marker(page, code):
+    return page.locator(f'.hall-marker[data-hall="{code}"]')
+
+
+def test_the_map_layer_shows_each_halls_queue_changing_live(new_context, live_world):
+    world = live_world
+    page = new_context(user=world["operator"]).new_page()
+    page.goto(reverse("approvals-map"))
+    town = marker(page, "H440604101")
+    town.wait_for()
+    assert town.inner_text() == "0"
+    page.locator("#am-status[data-status=live]").wait_for()
+
+    first = off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
+    off_loop(services.ticket_issue, hall=world["town"], item=world["residence"])
+    off_loop(services.ticket_issue, hall=world["other"], item=world["food"])
+    page.wait_for_function("document.querySelector('.hall-marker[data-hall=\"H440604101\"]').textContent === '2'")
+    assert marker(page, "H440604001").inner_text() == "1"
+    assert page.locator("#am-waiting").inner_text() == "3"
+    screenshot(page, "approvals-map-queue")
+
+    counter = Counter.objects.get(hall=world["town"], number=2)
+    called = off_loop(services.ticket_call_next, counter=counter, clerk=world["clerk"])
+    assert called.pk == first.pk
+    off_loop(services.ticket_finish, ticket=called, clerk=world["clerk"])
+    page.wait_for_function("document.querySelector('.hall-marker[data-hall=\"H440604101\"]').textContent === '1'")
+    assert page.locator("#am-served").inner_text() == "1"
+    town.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert re.search(r"南庄镇行政服务中心", popup.inner_text())
+
+
+def test_the_hall_screen_calls_numbers_live(new_context, live_world):
+    world = live_world
+    page = new_context(user=world["clerk"]).new_page()
+    page.goto(reverse("approvals-hall-screen", args=["H440604101"]))
+    page.locator("#hs-status[data-status=live]").wait_for()
+    off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
+    off_loop(services.ticket_issue, hall=world["town"], item=world["residence"])
+    page.wait_for_function("document.getElementById('hs-next').children.length === 2")
+    assert page.locator("#hs-next").inner_text().split() == ["A001", "A002"]
+    off_loop(services.ticket_call_next, counter=Counter.objects.get(hall=world["town"], number=3), clerk=world["clerk"])
+    row = page.locator("#hs-serving-rows tr")
+    row.wait_for()
+    assert row.inner_text().split("\t")[:2] == ["A001", "3"]
+    assert page.locator("#hs-waiting").inner_text() == "1"
+    screenshot(page, "approvals-hall-screen")
+
+
+def test_a_public_screen_without_login_polls(new_context, live_world):
+    world = live_world
+    off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
+    page = new_context().new_page()
+    page.goto(reverse("approvals-hall-screen", args=["H440604101"]))
+    page.locator("#hs-status[data-status=polling]").wait_for()
+    page.wait_for_function("document.getElementById('hs-next').children.length === 1")
