@@ -225,6 +225,9 @@ def load_demo_education(log) -> None:
                 CatchmentMember.objects.bulk_create(_members(plan, school, grid_ids, claims, village_of, grids_in_village))
                 total += 1
         log(f"education: {total} schools, {len(grids)} grids of children, plan {plan.pk} published")
+    with connection.cursor() as cursor:
+        # fresh statistics, or the planner guesses a few rows and picks nested loops for the what-if
+        cursor.execute("ANALYZE education_gridchildren, education_catchmentmember, education_school, education_schoolgrade")
 
 
 def _members(plan, school, grid_ids, claims, village_of, grids_in_village) -> list[CatchmentMember]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.gis.geos import Point
 from django.db import connection
 
 from gridops.core.errors import NotFound
@@ -57,6 +56,12 @@ grid_demand AS (
     CROSS JOIN (VALUES (true), (false)) AS h(hukou)
     LEFT JOIN education_gridchildren c
         ON c.zone_id = g.id AND c.base_year = %(base_year)s AND c.age = a.age - %(t)s AND c.hukou = h.hukou
+),
+grid_level AS (
+    -- one row per grid and level: what the catchment joins need (ten times fewer rows)
+    SELECT zone_id, level, SUM(children) AS children, SUM(children) FILTER (WHERE hukou) AS hukou,
+           SUM(children) FILTER (WHERE age IN (6, 12)) AS entry
+    FROM grid_demand GROUP BY zone_id, level
 )"""
 
 _GRID_MEMBERS_CTE = """
@@ -107,15 +112,15 @@ shares AS (
 school_demand AS (
     SELECT sh.scenario, sh.school_id,
            SUM(d.children * sh.share) AS demand,
-           SUM(d.children * sh.share) FILTER (WHERE d.hukou) AS demand_hukou,
-           SUM(d.children * sh.share) FILTER (WHERE d.age IN (6, 12)) AS entry_demand,
-           COUNT(DISTINCT sh.grid_id) AS grids
-    FROM shares sh JOIN grid_demand d ON d.zone_id = sh.grid_id AND d.level = sh.level
+           SUM(d.hukou * sh.share) AS demand_hukou,
+           SUM(d.entry * sh.share) AS entry_demand,
+           COUNT(*) AS grids
+    FROM shares sh JOIN grid_level d ON d.zone_id = sh.grid_id AND d.level = sh.level
     GROUP BY sh.scenario, sh.school_id
 ),
 unassigned AS (
     SELECT sc.scenario, d.level, SUM(d.children) AS children
-    FROM grid_demand d CROSS JOIN (VALUES ('base'), ('whatif')) AS sc(scenario)
+    FROM grid_level d CROSS JOIN (VALUES ('base'), ('whatif')) AS sc(scenario)
     WHERE NOT EXISTS (
         SELECT 1 FROM shares sh WHERE sh.scenario = sc.scenario AND sh.grid_id = d.zone_id AND sh.level = d.level
     )
@@ -138,9 +143,8 @@ FROM (VALUES ('primary'), ('junior')) AS u(level)
 LEFT JOIN unassigned ub ON ub.level = u.level AND ub.scenario = 'base'
 LEFT JOIN unassigned uw ON uw.level = u.level AND uw.scenario = 'whatif'
 UNION ALL
-SELECT 'district', NULL, d.level, 0, 0, 0, 0, 0, SUM(d.children), SUM(d.children) FILTER (WHERE d.hukou),
-       SUM(d.children) FILTER (WHERE d.age IN (6, 12)), 0, 0, 0, 0, 0
-FROM grid_demand d GROUP BY d.level
+SELECT 'district', NULL, d.level, 0, 0, 0, 0, 0, SUM(d.children), SUM(d.hukou), SUM(d.entry), 0, 0, 0, 0, 0
+FROM grid_level d GROUP BY d.level
 """
 
 INVALID_MOVES_SQL = f"""
@@ -355,6 +359,3 @@ def school_by_code(code: str) -> School:
     except School.DoesNotExist:
         raise NotFound(f"school {code} does not exist", field="school") from None
 
-
-def school_point(school: School) -> Point:
-    return school.location

@@ -40,22 +40,36 @@ class Scenario:
         self.tos.append(target)
 
 
+class GridResolver:
+    """Zone codes → micro-grid ids for a whole what-if in two queries (not two per move)."""
+
+    def __init__(self, code_lists):
+        codes = {c for codes in code_lists if isinstance(codes, list) for c in codes if isinstance(c, str)}
+        self.zones = {code: (pk, level) for pk, code, level in Zone.objects.filter(code__in=codes).values_list("id", "code", "level")}
+        villages = [pk for pk, level in self.zones.values() if level == VILLAGE]
+        self.children: dict[int, list[int]] = {}
+        for pk, parent in Zone.objects.filter(level=GRID, parent_id__in=villages).values_list("id", "parent_id"):
+            self.children.setdefault(parent, []).append(pk)
+
+    def __call__(self, codes, field_name: str) -> list[int]:
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+            raise InvalidInput("give a non-empty list of grid or village codes", field=field_name)
+        unknown = [c for c in codes if c not in self.zones]
+        if unknown:
+            raise InvalidInput(f"unknown zone codes: {', '.join(unknown[:5])}", field=field_name)
+        wrong = [c for c in codes if self.zones[c][1] not in (GRID, VILLAGE)]
+        if wrong:
+            raise InvalidInput(f"only micro-grids or villages can be assigned: {', '.join(wrong[:5])}", field=field_name)
+        ids = set()
+        for code in codes:
+            pk, level = self.zones[code]
+            ids.update([pk] if level == GRID else self.children.get(pk, []))
+        return sorted(ids)
+
+
 def grids_of(codes, field_name: str) -> list[int]:
     """Ids of the micro-grids named by codes (a village code stands for all its grids)."""
-    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-        raise InvalidInput("give a non-empty list of grid or village codes", field=field_name)
-    zones = {z.code: z for z in Zone.objects.filter(code__in=codes).only("id", "code", "level")}
-    unknown = [c for c in codes if c not in zones]
-    if unknown:
-        raise InvalidInput(f"unknown zone codes: {', '.join(unknown[:5])}", field=field_name)
-    wrong = [c for c, z in zones.items() if z.level not in (GRID, VILLAGE)]
-    if wrong:
-        raise InvalidInput(f"only micro-grids or villages can be assigned: {', '.join(wrong[:5])}", field=field_name)
-    grid_ids = [z.pk for z in zones.values() if z.level == GRID]
-    villages = [z.pk for z in zones.values() if z.level == VILLAGE]
-    if villages:
-        grid_ids += list(Zone.objects.filter(level=GRID, parent_id__in=villages).values_list("id", flat=True))
-    return sorted(set(grid_ids))
+    return GridResolver([codes])(codes, field_name)
 
 
 def _schools_by_code(codes: set[str]) -> dict[str, School]:
@@ -83,7 +97,7 @@ def _current_members(plan: CatchmentPlan, grid_ids: list[int], level: str) -> li
         return cursor.fetchall()
 
 
-def _new_schools(plan: CatchmentPlan, specs, scenario: Scenario) -> dict[str, int]:
+def _new_schools(plan: CatchmentPlan, specs, scenario: Scenario, resolve: GridResolver) -> dict[str, int]:
     if not isinstance(specs, list):
         raise InvalidInput("new_schools must be a list", field="new_schools")
     keys = {}
@@ -112,7 +126,7 @@ def _new_schools(plan: CatchmentPlan, specs, scenario: Scenario) -> dict[str, in
         scenario.new_schools[new_id] = {"code": key, "name": name, "lon": lon, "lat": lat, "planned": True,
                                         "seats_per_grade": per_grade}
         if spec.get("grids"):
-            grid_ids = grids_of(spec["grids"], f"{prefix}.grids")
+            grid_ids = resolve(spec["grids"], f"{prefix}.grids")
             mode = spec.get("mode", "move")
             if mode not in ("move", "share"):
                 raise InvalidInput("mode must be move or share", field=f"{prefix}.mode")
@@ -131,10 +145,13 @@ def build_scenario(plan: CatchmentPlan, data) -> Scenario:
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", field=None)
     scenario = Scenario()
-    new_keys = _new_schools(plan, data.get("new_schools") or [], scenario)
     moves = data.get("moves") or []
     if not isinstance(moves, list):
         raise InvalidInput("moves must be a list", field="moves")
+    specs = data.get("new_schools") or []
+    resolve = GridResolver([m.get("grids") for m in moves if isinstance(m, dict)]
+                           + [s.get("grids") for s in specs if isinstance(s, dict)])
+    new_keys = _new_schools(plan, specs, scenario, resolve)
     codes = {str(m.get(k)) for m in moves if isinstance(m, dict) for k in ("from", "to") if m.get(k)}
     schools = _schools_by_code(codes)
     for i, move in enumerate(moves):
@@ -157,7 +174,7 @@ def build_scenario(plan: CatchmentPlan, data) -> Scenario:
             source = schools[move["from"]].pk
             if source == target:
                 raise InvalidInput("from and to are the same school", field=f"{prefix}.to")
-        for grid in grids_of(move.get("grids"), f"{prefix}.grids"):
+        for grid in resolve(move.get("grids"), f"{prefix}.grids"):
             scenario.add(grid, source, target)
     if len(scenario.grids) > conf.max_whatif_moves():
         raise InvalidInput(f"at most {conf.max_whatif_moves()} grid moves at once", field="moves")
