@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from bench.support import live_server, percentiles_ms, timed
 from gridops.ledger import merkle, records, selectors, services
 
+DEMO_STEPS = []  # the bench rebuilds the log from scratch and needs no demo data
 N = int(os.environ.get("BENCH_LEDGER_N", "1000000"))
 COPY_CHUNK = 100_000
 PROOF_SAMPLES = 500

@@ -55,6 +55,15 @@ def vendor_page(request, code: str):
     })
 
 
+def _last_event_id() -> int:
+    """The live stream resumes after what the page already shows (no replay of old check-ins)."""
+    from django.db.models import Max
+
+    from gridops.realtime.models import Event
+
+    return Event.objects.aggregate(last=Max("id"))["last"] or 0
+
+
 @require_GET
 def corrections(request):
     if not request.user.is_authenticated:
@@ -67,5 +76,6 @@ def corrections(request):
         "recent": checkins[:100],
         "persons": selectors.persons_visible_to(request.user),
         "flagged_count": CheckIn.objects.filter(flagged=True).count(),
+        "last_event_id": _last_event_id(),
         "i18n": _i18n(),
     })

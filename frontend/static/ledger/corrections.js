@@ -24,7 +24,7 @@
   const load = () => fetch(page.dataset.checkins).then((r) => r.json()).then(draw);
   load();
 
-  let lastId = 0, backoff = 1000;
+  let lastId = parseInt(page.dataset.lastId || "0", 10), backoff = 1000;
   function connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${proto}//${location.host}${page.dataset.ws}?last_id=${lastId}`);
