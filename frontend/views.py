@@ -9,6 +9,7 @@ def zone_map(request):
     """The hierarchy with a level switcher (the first map page)."""
     i18n = {
         "count": _("{n} {level} in {towns} towns"),
+        "countTowns": _("{n} towns"),
         "levels": {"town": _("towns"), "area": _("areas"), "village": _("villages"), "grid": _("micro-grids")},
         "levelNames": {str(level.value): level.label for level in Level},
         "code": _("Code"), "level": _("Level"), "residents": _("Residents"), "households": _("Households"),

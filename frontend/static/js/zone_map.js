@@ -44,8 +44,9 @@
   function showCount(collection) {
     var n = collection.features.length;
     var towns = state.towns ? state.towns.getLayers().length : 0;
+    var template = state.level === "town" ? T.countTowns : T.count;
     document.getElementById("zone-count").textContent =
-      T.count.replace("{n}", n).replace("{level}", T.levels[state.level]).replace("{towns}", towns);
+      template.replace("{n}", n).replace("{level}", T.levels[state.level]).replace("{towns}", towns);
   }
 
   function loadLevel() {
@@ -53,7 +54,7 @@
       if (state.layer) state.map.removeLayer(state.layer);
       state.layer = L.geoJSON(collection, {
         style: function (f) {
-          return { color: "#445", weight: state.level === "grid" ? 0.6 : 1.2, fillOpacity: 0.65,
+          return { className: "zone zone-" + state.level, color: "#445", weight: state.level === "grid" ? 0.6 : 1.2, fillOpacity: 0.65,
                    fillColor: colorFor(density(f.properties)) };
         },
         onEachFeature: function (feature, layer) {
@@ -135,7 +136,10 @@
           return L.circleMarker(latlng, { radius: 7, color: "#000", weight: 2, fillColor: "#ffd600", fillOpacity: 1 });
         },
         onEachFeature: function (f, layer) {
-          layer.bindTooltip(el("span", {}, f.properties.name));
+          // Town sub-centres sit at the town seats: their permanent label names the town.
+          var town = f.properties.level === 1;
+          layer.bindTooltip(el("span", {}, town ? f.properties.zone_name : f.properties.name),
+                            { permanent: town, direction: "top", className: town ? "town-label" : "" });
         }
       }).addTo(state.map);
     });
