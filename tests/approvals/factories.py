@@ -1,9 +1,12 @@
 """Test data for approvals: small inline zones, a town centre with counters, items of two departments."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import connections
 
 from geodata.models import Level, Zone
 from gridops.accounts.models import Department, Profile, Role
@@ -79,3 +82,16 @@ def user_with(role: str, *, dept: Department | None = None, zone: Zone | None = 
 
 def person_id(n: int) -> str:
     return rules.resident_id_with_check(f"44060419900101{n:03d}")
+
+
+def off_loop(func, **kwargs):
+    """Run a service in a fresh thread: its after-commit push uses async_to_sync, which refuses a thread
+    where an event loop runs (Playwright keeps one in the main thread for the whole session)."""
+    def call():
+        try:
+            return func(**kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(call).result(timeout=30)

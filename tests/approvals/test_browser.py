@@ -1,28 +1,16 @@
 """Browser: the approvals map and a hall screen follow the queue live as tickets are taken and served."""
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from gridops.approvals import services
 from gridops.approvals.models import Counter
 from tests.browser_support import screenshot
 
+from .factories import off_loop
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def off_loop(func, **kwargs):
-    """Run a service outside Playwright's event-loop thread (the after-commit push is sync-to-async)."""
-    def call():
-        try:
-            return func(**kwargs)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(call).result(timeout=30)
 
 
 def marker(page, code):
