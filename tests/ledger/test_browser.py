@@ -41,20 +41,21 @@ def test_vendor_page_verifies_the_record_in_the_browser(new_context):
     vendor = services.vendor_register(actor=user_with_role(Role.DISTRICT_OPERATOR), data=VENDOR)
     services.sign_head()
     page = new_context().new_page()
-    page.goto(f"/ledger/vendors/{vendor.code}/")
-    page.wait_for_selector("#vendor-page[data-verified]", timeout=15000)
-    assert page.get_attribute("#vendor-page", "data-verified") == "yes"
+    assert _verified_in_browser(page, vendor.code, "ledger-vendor-verified") == "yes"
     assert page.locator("#proof-steps li.ok").count() == 4
     assert "已核验" in page.inner_text("#state-badge")
-    screenshot(page, "ledger-vendor-verified")
 
     Vendor.objects.filter(pk=vendor.pk).update(licence_no="FORGED-1")  # changed around the ledger
-    page.goto(f"/ledger/vendors/{vendor.code}/")
-    page.wait_for_selector("#vendor-page[data-verified]", timeout=15000)
-    assert page.get_attribute("#vendor-page", "data-verified") == "no"
+    assert _verified_in_browser(page, vendor.code, "ledger-vendor-mismatch") == "no"
     assert page.locator('#proof-steps li.fail[data-step="record"]').count() == 1
     assert "与账本不符" in page.inner_text("#state-badge")
-    screenshot(page, "ledger-vendor-mismatch")
+
+
+def _verified_in_browser(page, code: str, shot: str) -> str:
+    page.goto(f"/ledger/vendors/{code}/")
+    page.wait_for_selector("#vendor-page[data-verified]", timeout=15000)
+    screenshot(page, shot)
+    return page.get_attribute("#vendor-page", "data-verified")
 
 
 def test_officers_view_flags_the_check_in_outside_the_geofence(new_context):

@@ -176,7 +176,7 @@ class MyIdentityView(APIView):
 class VendorListView(APIView):
     """Food-vendor stalls with their verification state (public GeoJSON); POST registers one."""
 
-    @extend_schema(parameters=[OpenApiParameter("market", str)], responses=JSON)
+    @extend_schema(operation_id="ledger_vendors_geojson", parameters=[OpenApiParameter("market", str)], responses=JSON)
     def get(self, request):
         from ..models import Vendor
 
