@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("geodata.api.urls")),
     path("", include("gridops.accounts.api.urls")),
     path("", include("gridops.incidents.api.urls")),
+    path("", include("gridops.incidents.api.kpi_urls")),
     path("", include("gridops.realtime.api.urls")),
     path("", include("gridops.approvals.api.urls")),
     path("", include("gridops.education.api.urls")),

@@ -16,6 +16,7 @@ DEMO_STEPS = [
     "gridops.education.demo.load_demo_education",
     "gridops.ledger.demo.load_demo_ledger",
     "gridops.approvals.demo.load_demo_approvals",
+    "gridops.incidents.history.load_demo_history",
 ]
 
 
