@@ -1,0 +1,260 @@
+"""Live push: 200 operator websockets, incidents reported through the service layer.
+
+What is measured: the time from an incident's commit (an `on_commit` hook registered before the
+service's own, so it runs first) to its arrival at every socket entitled to it — the district
+operators and the operators of the incident's town — through the real stack: uvicorn on
+loopback, Channels, channels-redis on the real Redis, the `EventsConsumer`. Every socket records
+what it receives, so the bench also counts pushes lost (an entitled socket never got it) and
+misdelivered (a town operator got another town's incident, or a socket got one twice).
+
+Baseline in the same run: a raw `channel_layer.group_send` of an event-shaped message to the
+same groups (district + town) and its arrival at the same sockets, i.e. the transport alone
+without the database, the service and `publish_event`.
+
+Goal (issue 4): p99 commit → arrival under 100 ms, nothing lost, nothing misdelivered.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from asgiref.sync import sync_to_async
+
+from bench.support import live_server, percentiles_ms
+
+DEMO_STEPS = ["load_demo_zones", "load_demo_catalogue"]
+DISTRICT_SOCKETS = 40
+TOWN_SOCKETS_EACH = 40  # four towns in the demo district → 160
+INCIDENTS = 300
+BASELINE_MESSAGES = 300
+BURST = 40  # incidents reported at once, to see the tail under a spike
+ARRIVAL_TIMEOUT_S = 10.0
+CONNECT_CONCURRENCY = 20
+USER_PREFIX = "bench-push-"
+BASELINE_ID_BASE = 10 ** 15  # far above any real event id, so consumers never confuse the two
+
+
+@dataclass
+class Operator:
+    username: str
+    token: str
+    town: str | None  # None: district operator
+
+
+@dataclass
+class Socket:
+    operator: Operator
+    arrivals: dict = field(default_factory=lambda: defaultdict(list))  # (kind, key) -> [perf_counter]
+
+
+# --- data -------------------------------------------------------------------------------------
+
+def _operators() -> list[Operator]:
+    """Bench operators (created once, reused): district operators and 40 per town, with tokens."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from geodata.models import Level, Zone
+    from gridops.accounts.models import Profile, Role
+
+    User = get_user_model()
+    district = Zone.objects.get(level=Level.DISTRICT)
+    towns = list(Zone.objects.filter(level=Level.TOWN).order_by("code"))
+    plan = [(f"{USER_PREFIX}d{n:03d}", Role.DISTRICT_OPERATOR, district) for n in range(DISTRICT_SOCKETS)]
+    plan += [(f"{USER_PREFIX}{town.code}-{n:03d}", Role.TOWN_OPERATOR, town)
+             for town in towns for n in range(TOWN_SOCKETS_EACH)]
+    operators = []
+    for username, role, zone in plan:
+        user, created = User.objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()
+            user.save()
+        Profile.objects.update_or_create(user=user, defaults={"role": role, "zone": zone})
+        token, _ = Token.objects.get_or_create(user=user)
+        operators.append(Operator(username, token.key, None if role == Role.DISTRICT_OPERATOR else zone.code))
+    return operators
+
+
+def _report_points(n: int) -> list[tuple[float, float]]:
+    """n points on micro-grids spread over all towns (deterministic)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.4)")
+        cursor.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p, random() AS r "
+                       "FROM geodata_zone WHERE level = 4) s ORDER BY r LIMIT %s", [n])
+        points = cursor.fetchall()
+    return list(itertools.islice(itertools.cycle(points), n))
+
+
+def _event_type_code() -> str:
+    from gridops.incidents.models import EventType
+
+    return EventType.objects.filter(active=True).order_by("code").values_list("code", flat=True).first()
+
+
+def _report(point, event_type: str, n: int) -> tuple[int, str, float]:
+    """One incident through the service layer; returns (id, town code, commit time)."""
+    from django.db import connection, transaction
+
+    from gridops.incidents.services import incident_report
+
+    committed = {}
+    try:
+        with transaction.atomic():
+            # Registered before the service's own hook (publish_event's push), so it runs first.
+            transaction.on_commit(lambda: committed.setdefault("at", time.perf_counter()))
+            incident, _ = incident_report(reporter=None, lon=point[0], lat=point[1], event_type=event_type,
+                                          source="hotline_12345", description=f"bench push {n}")
+        return incident.pk, incident.town.code, committed["at"]
+    finally:
+        connection.close_if_unusable_or_obsolete()
+
+
+# --- sockets ----------------------------------------------------------------------------------
+
+async def _listen(base_url: str, socket: Socket, ready: asyncio.Event, counters: dict) -> None:
+    from websockets.asyncio.client import connect
+
+    url = urlparse(base_url)
+    ws_url = f"ws://{url.hostname}:{url.port}/ws/events/?token={socket.operator.token}"
+    async with connect(ws_url, origin=base_url, max_queue=None, ping_interval=None) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["kind"] == "realtime.hello", hello
+        counters["connected"] += 1
+        ready.set()
+        async for raw in ws:
+            at = time.perf_counter()
+            message = json.loads(raw)
+            payload = message.get("payload") or {}
+            if message.get("kind") == "bench.ping":
+                socket.arrivals[("ping", payload["n"])].append(at)
+            elif message.get("kind") == "incident.created":
+                socket.arrivals[("incident", payload.get("id"))].append(at)
+
+
+async def _open_sockets(base_url: str, operators: list[Operator]) -> tuple[list[Socket], list[asyncio.Task], dict]:
+    counters = {"connected": 0}
+    sockets = [Socket(op) for op in operators]
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    tasks = []
+
+    async def start(socket: Socket):
+        async with gate:
+            ready = asyncio.Event()
+            tasks.append(asyncio.create_task(_listen(base_url, socket, ready, counters)))
+            await asyncio.wait_for(ready.wait(), 30)
+
+    await asyncio.gather(*(start(s) for s in sockets))
+    return sockets, tasks, counters
+
+
+def _entitled(socket: Socket, town: str) -> bool:
+    return socket.operator.town is None or socket.operator.town == town
+
+
+async def _wait_arrivals(sockets: list[Socket], key, town: str, deadline: float) -> None:
+    """Wait (bounded) until every entitled socket has the message; polls the loop, not a clock sleep."""
+    expecting = [s for s in sockets if _entitled(s, town)]
+    while time.perf_counter() < deadline:
+        if all(s.arrivals.get(key) for s in expecting):
+            return
+        await asyncio.sleep(0.001)
+
+
+def _score(sockets: list[Socket], sent: list[tuple[object, str, float]]) -> dict:
+    """Latencies of entitled arrivals, plus lost, misdelivered and duplicated counts."""
+    samples, lost, misdelivered, duplicates = [], 0, 0, 0
+    for key, town, started in sent:
+        for socket in sockets:
+            times = socket.arrivals.get(key, [])
+            duplicates += max(0, len(times) - 1)
+            if _entitled(socket, town):
+                if times:
+                    samples.append(times[0] - started)
+                else:
+                    lost += 1
+            elif times:
+                misdelivered += 1
+    return {"latency": percentiles_ms(samples) if samples else None, "deliveries": len(samples),
+            "lost": lost, "misdelivered": misdelivered, "duplicates": duplicates}
+
+
+async def _baseline(sockets: list[Socket], towns: list[str]) -> dict:
+    """Raw group_send of an event-shaped message to district + one town, to the same sockets."""
+    from channels.layers import get_channel_layer
+
+    from gridops.realtime import audiences as aud
+
+    layer = get_channel_layer()
+    sent = []
+    for n in range(BASELINE_MESSAGES):
+        town = towns[n % len(towns)]
+        message = {"type": "event.message", "id": BASELINE_ID_BASE + n, "kind": "bench.ping", "payload": {"n": n}}
+        started = time.perf_counter()
+        await asyncio.gather(*(layer.group_send(aud.group_name(name), message)
+                               for name in (aud.DISTRICT, aud.town(town))))
+        sent.append((("ping", n), town, started))
+        await _wait_arrivals(sockets, ("ping", n), town, time.perf_counter() + ARRIVAL_TIMEOUT_S)
+    return _score(sockets, sent)
+
+
+async def _reports(sockets: list[Socket], points, event_type: str, *, burst: bool) -> dict:
+    """Incidents one after the other (each waited for), or BURST of them at once."""
+    report = sync_to_async(_report, thread_sensitive=False)
+    sent = []
+    if burst:
+        results = await asyncio.gather(*(report(p, event_type, n) for n, p in enumerate(points)))
+        sent = [(("incident", pk), town, at) for pk, town, at in results]
+        deadline = time.perf_counter() + ARRIVAL_TIMEOUT_S
+        for key, town, _ in sent:
+            await _wait_arrivals(sockets, key, town, deadline)
+    else:
+        for n, point in enumerate(points):
+            pk, town, at = await report(point, event_type, n)
+            sent.append((("incident", pk), town, at))
+            await _wait_arrivals(sockets, ("incident", pk), town, time.perf_counter() + ARRIVAL_TIMEOUT_S)
+    await asyncio.sleep(0.5)  # a last look for late or stray (misdelivered, duplicate) arrivals
+    return _score(sockets, sent)
+
+
+async def _run(base_url: str, operators: list[Operator], points, event_type: str) -> dict:
+    started = time.perf_counter()
+    sockets, tasks, counters = await _open_sockets(base_url, operators)
+    connect_s = time.perf_counter() - started
+    towns = sorted({op.town for op in operators if op.town})
+    try:
+        await _reports(sockets, points[:20], event_type, burst=False)  # warm-up: code paths, pools
+        baseline = await _baseline(sockets, towns)
+        sequential = await _reports(sockets, points[20:20 + INCIDENTS], event_type, burst=False)
+        burst = await _reports(sockets, points[20 + INCIDENTS:], event_type, burst=True)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {"sockets": counters["connected"], "connect_all_s": round(connect_s, 2),
+            "baseline": baseline, "sequential": sequential, "burst": burst}
+
+
+def run() -> dict:
+    operators = _operators()
+    points = _report_points(20 + INCIDENTS + BURST)
+    event_type = _event_type_code()
+    with live_server() as base_url:
+        result = asyncio.run(_run(base_url, operators, points, event_type))
+    seq, base = result["sequential"], result["baseline"]
+    result.update({
+        "district_sockets": DISTRICT_SOCKETS,
+        "town_sockets": len(operators) - DISTRICT_SOCKETS,
+        "ratio_p50_vs_group_send": round(seq["latency"]["p50_ms"] / base["latency"]["p50_ms"], 2),
+        "ratio_p99_vs_group_send": round(seq["latency"]["p99_ms"] / base["latency"]["p99_ms"], 2),
+        "goals": {"p99_ms": 100, "lost": 0, "misdelivered": 0},
+        "met": all(r["latency"]["p99_ms"] < 100 and r["lost"] == 0 and r["misdelivered"] == 0
+                   and r["duplicates"] == 0 for r in (seq, result["burst"])),
+    })
+    return result
