@@ -402,4 +402,5 @@ def _publish_checkin(checkin: CheckIn) -> None:
             "flagged": checkin.flagged, "reasons": checkin.reasons, "entry": checkin.entry_id,
         },
         audiences=["justice"],
+        restricted=True,  # personal data: justice officers only, not the district centre
     )

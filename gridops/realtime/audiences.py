@@ -23,12 +23,14 @@ def validate(name: str) -> str:
     return name
 
 
-def normalise(audiences) -> list[str]:
-    """Validated, de-duplicated, sorted audiences with the district always included."""
+def normalise(audiences, *, include_district: bool = True) -> list[str]:
+    """Validated, de-duplicated, sorted audiences; the district centre is included unless the
+    event is restricted (corrections check-ins go to justice officers only)."""
     if isinstance(audiences, str):
         raise InvalidInput("audiences must be a list of names, not one string", field="audiences")
     names = {validate(name) for name in audiences}
-    names.add(DISTRICT)
+    if include_district:
+        names.add(DISTRICT)
     return sorted(names)
 
 

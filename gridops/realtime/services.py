@@ -64,9 +64,13 @@ def push_event(event: Event) -> bool:
     return True
 
 
-def publish_event(*, kind: str, payload: dict, audiences: Iterable[str]) -> Event:
-    """Record an event in the current transaction and push it to its audiences after commit."""
-    event = Event.objects.create(kind=kind, payload=_plain(payload), audiences=aud.normalise(audiences))
+def publish_event(*, kind: str, payload: dict, audiences: Iterable[str], restricted: bool = False) -> Event:
+    """Record an event in the current transaction and push it to its audiences after commit.
+
+    The district command centre sees every event unless `restricted` (personal data that only
+    the named audiences may see, such as community-corrections check-ins)."""
+    event = Event.objects.create(
+        kind=kind, payload=_plain(payload), audiences=aud.normalise(audiences, include_district=not restricted))
     transaction.on_commit(lambda: push_event(event))
     return event
 
