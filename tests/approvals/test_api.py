@@ -154,3 +154,14 @@ def test_returned_case_is_resubmitted_with_the_missing_document(client, world, c
     again = client.post(reverse("approvals-case-transition", args=[case.number]), {
         "action": "resubmit", "documents.lease": SimpleUploadedFile("new.pdf", f.PDF + b"new")}).json()
     assert again["state"] == "review" and again["missing_documents"] == []
+
+
+@pytest.mark.django_db
+def test_pages(client, world):
+    assert client.get(reverse("approvals-map")).status_code == 200
+    screen = client.get(reverse("approvals-hall-screen", args=["H440604101"]))
+    assert screen.status_code == 200 and "只认窗口，不认部门" in screen.content.decode()
+    assert client.get(reverse("approvals-hall-screen", args=["NOPE"])).status_code == 404
+    assert client.get(reverse("approvals-apply")).status_code == 302  # sign in first
+    client.force_login(world["citizen"])
+    assert client.get(reverse("approvals-apply")).status_code == 200
