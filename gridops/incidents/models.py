@@ -121,12 +121,17 @@ class Incident(models.Model):
     accuracy_m = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=255, blank=True)
     # The located chain, stored so that lists, counts and visibility need no spatial join.
-    town = models.ForeignKey("geodata.Zone", on_delete=models.PROTECT, related_name="+")
-    area = models.ForeignKey("geodata.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    village = models.ForeignKey("geodata.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    grid = models.ForeignKey("geodata.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Single-column FK indexes are left out where a composite index leads with the column, or
+    # where nothing filters by it (every index is paid for on each intake insert).
+    town = models.ForeignKey("geodata.Zone", on_delete=models.PROTECT, related_name="+", db_index=False)
+    area = models.ForeignKey("geodata.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
+    village = models.ForeignKey("geodata.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                db_index=False)
+    grid = models.ForeignKey("geodata.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
 
-    event_type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="incidents")
+    event_type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="incidents", db_index=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
     priority = models.CharField(max_length=16, choices=Priority.choices)
     emergency = models.BooleanField(default=False)
@@ -143,14 +148,16 @@ class Incident(models.Model):
     client_key = models.CharField(max_length=64, blank=True,
                                   help_text="Client idempotency key; unique per reporter.")
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REPORTED, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REPORTED)
     version = models.PositiveIntegerField(default=1)
     department = models.ForeignKey("accounts.Department", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="incidents")
+                                   related_name="incidents", db_index=False)
     command_centre = models.ForeignKey("geodata.CommandCentre", null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="incidents", help_text="The town sub-centre responsible.")
+                                       related_name="incidents", help_text="The town sub-centre responsible.",
+                                       db_index=False)
     district_notified = models.BooleanField(default=False, help_text="Sent to the district centre as well.")
-    routing_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    routing_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     db_index=False)
     routing_reason = models.CharField(max_length=255, blank=True)
     auto_dispatched = models.BooleanField(default=False)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged")

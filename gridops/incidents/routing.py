@@ -48,8 +48,13 @@ def command_centres_for(town_code: str, *, emergency: bool) -> list[CommandCentr
     return [centres[code] for code in codes if code in centres]
 
 
-def route(event_type: EventType, grid: Zone, *, accuracy_m: float | None = None) -> RoutingDecision:
-    """Decide department and command centres for a report of `event_type` in `grid`."""
+def route(event_type: EventType, grid: Zone, *, accuracy_m: float | None = None,
+          town_centre: CommandCentre | None = None) -> RoutingDecision:
+    """Decide department and command centres for a report of `event_type` in `grid`.
+
+    `town_centre` is the town's centre when the caller already has it (locate returns it), which
+    saves a query on the intake path; emergencies still look up the district centre.
+    """
     pairs = _candidates(event_type, grid.code)
     best = choose_rule([c for c, _ in pairs])
     if best is not None:
@@ -59,7 +64,10 @@ def route(event_type: EventType, grid: Zone, *, accuracy_m: float | None = None)
         rule, department = None, event_type.department
         reason = default_reason(event_type.name, department.name)
     town_code = grid.code[:9] if grid.level >= Level.TOWN else grid.code
-    centres = command_centres_for(town_code, emergency=event_type.emergency)
+    if town_centre is not None and not event_type.emergency:
+        centres = [town_centre]
+    else:
+        centres = command_centres_for(town_code, emergency=event_type.emergency)
     needs_human = ""
     if event_type.emergency:
         needs_human = "紧急事件：区指挥中心同步接报，由值班人员确认派遣"

@@ -129,17 +129,38 @@ def incident_report(*, reporter, lon, lat, event_type, source: str, description:
     """Create an incident (or return the one this client key already made): (incident, created).
 
     A grid worker's report whose routing is unambiguous is registered and dispatched at once;
-    anything else waits at the town command centre for an operator.
+    anything else waits at the town command centre for an operator. The returned incident
+    carries `duplicate_candidate_ids` (False when intake found none), for the caller's reply.
+
+    Idempotency is optimistic: the unique (reporter, client_key) index decides, so a first
+    report costs no extra lookup and a retry (rare) is answered from the row that won.
     """
     client_key = (client_key or "").strip()
     if len(client_key) > 64:
         raise InvalidInput("client_key must be at most 64 characters", field="client_key")
-    if client_key and reporter is None:
+    if client_key and (reporter is None or not reporter.is_authenticated):
         raise InvalidInput("client_key needs an authenticated reporter", field="client_key")
-    if client_key:
-        existing = _by_client_key(reporter, client_key)
-        if existing is not None:
-            return existing, False
+    try:
+        incident = _new_incident(
+            reporter=reporter, lon=lon, lat=lat, event_type=event_type, source=source,
+            description=description, crs=crs, accuracy_m=accuracy_m, client_key=client_key,
+            reporter_name=reporter_name, reporter_phone=reporter_phone, reporter_email=reporter_email,
+            address=address, reported_at=reported_at)
+    except InvalidInput:
+        # A retry whose first attempt succeeded is answered with that incident even if, say,
+        # the type was retired in between.
+        existing = _by_client_key(reporter, client_key) if client_key else None
+        if existing is None:
+            raise
+        return existing, False
+    if incident is None:
+        return _by_client_key(reporter, client_key), False
+    return incident, True
+
+
+def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, accuracy_m, client_key,
+                  reporter_name, reporter_phone, reporter_email, address, reported_at) -> Incident | None:
+    """Validate, locate, route and insert; None when the client key already exists."""
     if source not in Source.values:
         raise InvalidInput(f"unknown source {source!r}", field="source")
     et = _event_type(event_type)
@@ -148,57 +169,54 @@ def incident_report(*, reporter, lon, lat, event_type, source: str, description:
     located = locate_point(point.x, point.y)
     if located is None:
         raise InvalidInput("the point (lon, lat) is outside the district", field="location", code="outside_district")
-    decision = route(et, located.grid, accuracy_m=accuracy)
+    decision = route(et, located.grid, accuracy_m=accuracy, town_centre=located.command_centre)
     now = timezone.now()
     reported_at = reported_at or now
     response_deadline, resolution_deadline = rules.deadlines(
         reported_at=reported_at, priority=et.priority,
         response_hours=et.response_hours, resolution_hours=et.resolution_hours)
-    town_centre = decision.command_centres[0] if decision.command_centres else None
+    duplicates = list(selectors.duplicate_candidates(event_type_id=et.pk, point=point, now=reported_at)
+                      .values_list("pk", flat=True)[:20])
+    hold = decision.needs_human or ("疑似重复上报，等待指挥中心合并或立案" if duplicates else "")
+    auto = source == Source.GRID_WORKER and decision.unambiguous and not hold
     incident = Incident(
         point=point, input_crs=crs_name, accuracy_m=accuracy, address=(address or "")[:255],
         town=located.town, area=located.area, village=located.village, grid=located.grid,
         event_type=et, category=et.category, priority=et.priority, emergency=et.emergency,
-        description=description or "", source=source, reporter=reporter,
+        description=description or "", source=source, reporter=reporter if reporter and reporter.is_authenticated else None,
         reporter_name=(reporter_name or "")[:64], reporter_phone=(reporter_phone or "")[:32],
         reporter_email=(reporter_email or "")[:128], client_key=client_key,
-        department=decision.department, command_centre=town_centre,
+        department=decision.department, command_centre=decision.command_centres[0] if decision.command_centres else None,
         district_notified=len(decision.command_centres) > 1,
         routing_rule=decision.rule, routing_reason=decision.reason[:255],
         reported_at=reported_at, response_deadline=response_deadline, resolution_deadline=resolution_deadline,
+        status=Status.DISPATCHED if auto else Status.REPORTED, auto_dispatched=auto,
+        registered_at=now if auto else None, dispatched_at=now if auto else None,
     )
+    incident.duplicate_candidate_ids = duplicates or False
     try:
         with transaction.atomic():
-            incident.save()
-            _intake(incident, decision, now)
+            incident.save(force_insert=True)
+            IncidentTransition.objects.bulk_create(_intake_history(incident, decision, hold, now))
             _publish(incident, "incident.created")
     except IntegrityError:
-        # Two retries raced past the lookup: the unique (reporter, client_key) decides.
-        existing = _by_client_key(reporter, client_key) if client_key else None
-        if existing is None:
-            raise
-        return existing, False
-    return incident, True
+        # Two retries raced (or this is a retry): the unique (reporter, client_key) decides.
+        if client_key and _by_client_key(reporter, client_key) is not None:
+            return None
+        raise
+    return incident
 
 
 def _by_client_key(reporter, client_key: str) -> Incident | None:
     return selectors.with_related(Incident.objects.filter(reporter=reporter, client_key=client_key)).first()
 
 
-def _intake(incident: Incident, decision, now: datetime) -> None:
-    """History rows for the report, and the automatic register + dispatch when it is safe."""
+def _intake_history(incident: Incident, decision, hold: str, now: datetime) -> list[IncidentTransition]:
+    """History rows of intake: the report, and the automatic register + dispatch when it was safe."""
+    note = f"{decision.reason}；{hold}" if hold else decision.reason
     history = [_history(incident, action=Action.REPORT, actor=incident.reporter, from_status="",
-                        to_status=Status.REPORTED, at=incident.reported_at, note=decision.reason)]
-    hold = decision.needs_human
-    if not hold and incident.source == Source.GRID_WORKER and decision.unambiguous:
-        if selectors.duplicate_candidates(event_type_id=incident.event_type_id, point=incident.point,
-                                          exclude_id=incident.pk, now=now).exists():
-            hold = "疑似重复上报，等待指挥中心合并或立案"
-    if incident.source == Source.GRID_WORKER and decision.unambiguous and not hold:
-        incident.status = Status.DISPATCHED
-        incident.registered_at = incident.dispatched_at = now
-        incident.auto_dispatched = True
-        incident.save(update_fields=["status", "registered_at", "dispatched_at", "auto_dispatched", "updated_at"])
+                        to_status=Status.REPORTED, at=incident.reported_at, note=note)]
+    if incident.auto_dispatched:
         history += [
             _history(incident, action=Action.AUTO_DISPATCH, actor=None, from_status=Status.REPORTED,
                      to_status=Status.REGISTERED, at=now, note="网格员上报，自动立案"),
@@ -206,9 +224,7 @@ def _intake(incident: Incident, decision, now: datetime) -> None:
                      to_status=Status.DISPATCHED, at=now, department=incident.department,
                      note=f"路由明确，自动派遣至{incident.department.name}"),
         ]
-    elif hold:
-        history[0].note = f"{decision.reason}；{hold}"
-    IncidentTransition.objects.bulk_create(history)
+    return history
 
 
 # --- transitions -----------------------------------------------------------------------------

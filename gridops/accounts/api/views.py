@@ -1,12 +1,13 @@
 """Token login for tablets and a `me` endpoint for every client."""
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..authentication import ProfileTokenAuthentication
 from ..selectors import profile_of, role_of
 from .serializers import MeSerializer, TokenRequestSerializer, me_data
 
@@ -29,7 +30,7 @@ class TokenView(APIView):
 
 
 class MeView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ProfileTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeSerializer)

@@ -6,13 +6,14 @@ from datetime import timedelta
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from gridops.accounts.authentication import ProfileTokenAuthentication
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput
@@ -36,7 +37,7 @@ class IncidentPagination(GeoJsonPagination):
 class AuthenticatedView(APIView):
     """Token first, so an anonymous tablet gets 401 with `WWW-Authenticate: Token`."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ProfileTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
 
@@ -87,8 +88,11 @@ class IncidentListView(AuthenticatedView):
             reported_at=data.get("reported_at"),
         )
         feature = IncidentFeatureSerializer(incident, context=_context(request)).data
-        duplicates = selectors.duplicates_for(request.user, incident).values_list("pk", flat=True)[:20]
-        feature["properties"]["duplicate_candidates"] = list(duplicates)
+        # Intake already looked for duplicates; only a report that has some needs the visible subset.
+        duplicates = []
+        if getattr(incident, "duplicate_candidate_ids", None) is not False:
+            duplicates = list(selectors.duplicates_for(request.user, incident).values_list("pk", flat=True)[:20])
+        feature["properties"]["duplicate_candidates"] = duplicates
         return Response(feature, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -1,0 +1,208 @@
+"""Incident intake: report-to-dispatched latency and intake throughput over HTTP, vs raw SQL.
+
+A grid worker's report is located, routed, deadlined, registered and dispatched in the request
+that creates it (and pushed after commit), so the HTTP round trip of `POST /api/v1/incidents/`
+answered with `status: dispatched` IS the report-to-dispatched latency. The baseline is a bare
+`INSERT INTO incidents_incident` of a precomputed row on a plain connection in this process: the
+floor that PostgreSQL alone sets. Goal (issue 3): p99 under 100 ms.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+import uuid
+from urllib.parse import urlparse
+
+from django.db import connection, transaction
+from rest_framework.authtoken.models import Token
+
+from bench.support import live_server, percentiles_ms, timed
+
+SEQUENTIAL = 1000
+CONCURRENT_CLIENTS = 8
+CONCURRENT_REQUESTS = 1000
+RETRIES = 200
+KEY_PREFIX = "bench-"
+
+
+def _points(n: int, seed: float = 0.31) -> list[tuple[float, float]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [seed])
+        cursor.execute(
+            "SELECT ST_X(g), ST_Y(g) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, %s, 7))).geom AS g "
+            "FROM geodata_zone WHERE level = 0) s", [n])
+        return cursor.fetchall()
+
+
+def _ordinary_types() -> list[str]:
+    from gridops.incidents.models import EventType
+
+    return list(EventType.objects.filter(active=True, emergency=False).values_list("code", flat=True))
+
+
+def _token(username: str = "grid_worker") -> str:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+class Reporter:
+    """One keep-alive HTTP connection posting tablet reports."""
+
+    def __init__(self, base_url: str, token: str):
+        url = urlparse(base_url)
+        self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        self.headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
+
+    def post(self, body: dict) -> tuple[int, dict]:
+        self.conn.request("POST", "/api/v1/incidents/", body=json.dumps(body), headers=self.headers)
+        response = self.conn.getresponse()
+        raw = response.read()
+        try:
+            return response.status, json.loads(raw)
+        except ValueError:
+            return response.status, {"raw": raw[:300].decode(errors="replace")}
+
+
+def _body(point, code: str, key: str) -> dict:
+    return {"event_type": code, "lon": point[0], "lat": point[1], "accuracy_m": 8,
+            "description": "bench report", "client_key": key}
+
+
+def _sequential(reporter: Reporter, points, codes, rng) -> tuple[list[float], dict]:
+    samples, outcome = [], {"dispatched": 0, "held": 0, "errors": 0, "keys": []}
+    for point in points:
+        key = KEY_PREFIX + uuid.uuid4().hex
+        elapsed, (status, body) = timed(reporter.post, _body(point, rng.choice(codes), key))
+        if status != 201:
+            outcome["errors"] += 1
+            outcome.setdefault("error_samples", {}).setdefault(status, str(body)[:300])
+            continue
+        samples.append(elapsed)
+        outcome["keys"].append((key, point, body["properties"]["event_type"]["code"], body["id"]))
+        outcome["dispatched" if body["properties"]["status"] == "dispatched" else "held"] += 1
+    return samples, outcome
+
+
+def _concurrent(base_url: str, token: str, points, codes) -> dict:
+    chunks = [points[i::CONCURRENT_CLIENTS] for i in range(CONCURRENT_CLIENTS)]
+    samples: list[float] = []
+    errors = [0]
+    statuses: dict = {}
+    lock = threading.Lock()
+
+    def worker(chunk, seed):
+        rng = random.Random(seed)
+        reporter = Reporter(base_url, token)
+        local = []
+        for point in chunk:
+            elapsed, (status, body) = timed(reporter.post, _body(point, rng.choice(codes), KEY_PREFIX + uuid.uuid4().hex))
+            if status == 201:
+                local.append(elapsed)
+            else:
+                with lock:
+                    errors[0] += 1
+                    statuses.setdefault(status, str(body)[:300])
+        with lock:
+            samples.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(chunk, i)) for i, chunk in enumerate(chunks)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {"clients": CONCURRENT_CLIENTS, "requests": len(points), "errors": errors[0], "error_samples": statuses,
+            "wall_s": round(wall, 2), "reports_per_s": round(len(samples) / wall, 1),
+            "latency": percentiles_ms(samples)}
+
+
+def _retries(reporter: Reporter, created: list) -> dict:
+    """Replaying keys must return the same incidents (200) and create nothing."""
+    from gridops.incidents.models import Incident
+
+    before = Incident.objects.count()
+    same = 0
+    for key, point, code, incident_id in created[:RETRIES]:
+        status, body = reporter.post(_body(point, code, key))
+        same += status == 200 and body["id"] == incident_id
+    return {"replayed": min(RETRIES, len(created)), "same_incident": same,
+            "created_by_retries": Incident.objects.count() - before}
+
+
+_RAW_INSERT = """
+INSERT INTO incidents_incident (
+    point, input_crs, accuracy_m, address, town_id, area_id, village_id, grid_id, event_type_id, category_id,
+    priority, emergency, description, source, reporter_id, reporter_name, reporter_phone, reporter_email,
+    client_key, status, version, department_id, command_centre_id, district_notified, routing_reason,
+    auto_dispatched, reported_at, registered_at, dispatched_at, updated_at, response_deadline,
+    resolution_deadline, escalation_level)
+VALUES (ST_SetSRID(ST_MakePoint(%s, %s), 4326), 'wgs84', 8, '', %s, %s, %s, %s, %s, %s,
+    'normal', false, 'bench raw', 'grid_worker', %s, '', '', '', %s, 'dispatched', 1, %s, %s, false, '',
+    true, now(), now(), now(), now(), now() + interval '4 hours', now() + interval '72 hours', 0)
+RETURNING id
+"""
+
+
+def _raw_sql(points, template_id: int) -> tuple[list[float], float]:
+    """The floor: one committed INSERT per report with everything precomputed."""
+    from gridops.incidents.models import Incident
+
+    t = Incident.objects.get(pk=template_id)
+    samples = []
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for lon, lat in points:
+            def insert():
+                with transaction.atomic():
+                    cursor.execute(_RAW_INSERT, [lon, lat, t.town_id, t.area_id, t.village_id, t.grid_id,
+                                                 t.event_type_id, t.category_id, t.reporter_id,
+                                                 KEY_PREFIX + uuid.uuid4().hex, t.department_id, t.command_centre_id])
+                    cursor.fetchone()
+            samples.append(timed(insert)[0])
+    return samples, time.perf_counter() - started
+
+
+def _cleanup() -> int:
+    from gridops.incidents.models import Incident
+
+    deleted, _ = Incident.objects.filter(client_key__startswith=KEY_PREFIX).delete()
+    return deleted
+
+
+def run() -> dict:
+    _cleanup()
+    rng = random.Random(3)
+    codes = _ordinary_types()
+    token = _token()
+    points = _points(SEQUENTIAL + CONCURRENT_REQUESTS + 200)
+    warm, seq_points, conc_points = points[:200], points[200:200 + SEQUENTIAL], points[200 + SEQUENTIAL:]
+    with live_server(workers=2) as base_url:
+        reporter = Reporter(base_url, token)
+        _sequential(reporter, warm, codes, rng)
+        samples, outcome = _sequential(reporter, seq_points, codes, rng)
+        retries = _retries(reporter, outcome["keys"])
+        concurrent = _concurrent(base_url, token, conc_points, codes)
+        reporter.conn.close()
+    raw_samples, raw_wall = _raw_sql(seq_points, outcome["keys"][0][3])
+    http_latency = percentiles_ms(samples)
+    raw_latency = percentiles_ms(raw_samples)
+    removed = _cleanup()
+    return {
+        "report_to_dispatched_http": http_latency,
+        "auto_dispatched": outcome["dispatched"], "held_for_a_human": outcome["held"], "errors": outcome["errors"],
+        "error_samples": outcome.get("error_samples", {}),
+        "raw_sql_insert": raw_latency,
+        "raw_sql_inserts_per_s": round(len(raw_samples) / raw_wall, 1),
+        "ratio_p50": round(http_latency["p50_ms"] / raw_latency["p50_ms"], 1),
+        "intake_throughput": concurrent,
+        "idempotent_retries": retries,
+        "bench_rows_removed": removed,
+        "goals": {"p99_ms": 100},
+        "met": http_latency["p99_ms"] < 100,
+    }
