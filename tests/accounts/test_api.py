@@ -50,3 +50,10 @@ def test_login_and_logout_pages(worker, client):
     assert client.get(reverse("me")).status_code == 200
     client.post(reverse("logout"))
     assert client.get(reverse("me")).status_code in (401, 403)
+
+
+def test_login_page_is_chinese_by_default_and_english_on_request(client, settings):
+    page = client.get(reverse("login")).content.decode()
+    assert "登录网格通" in page and "用户名" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Sign in to GridOps" in client.get(reverse("login")).content.decode()
