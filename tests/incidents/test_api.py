@@ -75,7 +75,8 @@ def test_roles_without_intake_are_refused(world):
     assert response.status_code == 403
 
 
-def test_photo_upload_sniffs_content(world):
+def test_photo_upload_sniffs_content(world, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
     worker = client_for(world["users"]["nz_worker"])
     incident_id = tablet_report(worker).json()["id"]
     url = reverse("incident-photos", args=[incident_id])
