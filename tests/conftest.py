@@ -10,3 +10,9 @@ pytest_plugins = ["tests.browser_support"]
 def tiny_district(db):
     """Two towns (南庄镇 west, 祖庙街道 east), four micro-grids; see tests/builders.py."""
     return build_tiny_district()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which the async (websocket) tests cannot share."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))

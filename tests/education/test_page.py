@@ -3,7 +3,7 @@ import pytest
 from django.urls import reverse
 
 from gridops.accounts.models import Role
-from tests.browser_support import asgi_server, browser, new_context, screenshot  # noqa: F401 (fixtures)
+from tests.browser_support import screenshot
 
 from .conftest import make_user
 

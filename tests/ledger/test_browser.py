@@ -6,7 +6,7 @@ import pytest
 from gridops.accounts.models import Role
 from gridops.ledger import services
 from gridops.ledger.models import Vendor
-from tests.browser_support import asgi_server, browser, new_context, screenshot  # noqa: F401 (fixtures)
+from tests.browser_support import screenshot
 
 from .factories import user_with_role, zone_chain
 
