@@ -20,6 +20,7 @@ from geodata.coords import InputCRS, to_wgs84
 from geodata.selectors import locate_point
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
+from gridops.core.services import audit_record
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 
 from . import conf, rules, selectors
@@ -265,6 +266,10 @@ def _department(code) -> Department:
     return dept
 
 
+# Moves that end or redirect someone's case are privileged: they go to the audit trail too.
+AUDITED_STATUSES = frozenset({Status.VOID, Status.CLOSED})
+
+
 def incident_transition(*, user, incident_id, status: str, version, note: str = "",
                         department: str | None = None) -> Incident:
     """Move an incident to `status` if the user's role may, at the version the user last read."""
@@ -298,6 +303,9 @@ def incident_transition(*, user, incident_id, status: str, version, note: str = 
         _history(incident, action=Action.TRANSITION, actor=user, from_status=current, to_status=status,
                  at=now, note=(note or "")[:2000],
                  department=incident.department if status in rules.NEEDS_DEPARTMENT else None).save()
+        if status in AUDITED_STATUSES:
+            audit_record(actor=user, action=f"incidents.{status}", target=incident,
+                         detail={"from": current, "department": incident.department.code if incident.department_id else None})
         _publish(incident, "incident.updated")
     return incident
 
@@ -346,6 +354,7 @@ def incident_merge(*, user, incident_id, into_id, version, note: str = "") -> In
             _history(original, action=Action.MERGE, actor=user, from_status=original.status,
                      to_status=original.status, at=now, note=f"合并重复上报 #{duplicate.pk} {text}".strip()),
         ])
+        audit_record(actor=user, action="incidents.merge", target=original, detail={"duplicate": duplicate.pk})
         _publish(duplicate, "incident.updated")
         _publish(original, "incident.updated")
     return original

@@ -57,3 +57,18 @@ def test_login_page_is_chinese_by_default_and_english_on_request(client, setting
     assert "登录网格通" in page and "用户名" in page
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert "Sign in to GridOps" in client.get(reverse("login")).content.decode()
+
+
+def test_login_is_rate_limited_per_account(worker, settings):
+    """Keys are per address and account, so fresh usernames keep this independent of other tests."""
+    import uuid
+
+    settings.GRIDOPS_RATE_LIMITS = {"login": "3/m"}
+    guessed, other, page_user = (f"rl-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    client = APIClient()
+    codes = [client.post(reverse("auth-token"), {"username": guessed, "password": "bad"}, format="json").status_code
+             for _ in range(4)]
+    assert codes == [400, 400, 400, 429]
+    assert client.post(reverse("auth-token"), {"username": other, "password": "x"}, format="json").status_code == 400
+    page = [client.post(reverse("login"), {"username": page_user, "password": "bad"}).status_code for _ in range(4)]
+    assert page == [200, 200, 200, 429]

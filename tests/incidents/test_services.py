@@ -218,3 +218,18 @@ def test_report_is_a_handful_of_queries(world):
     with CaptureQueriesContext(connection) as ctx:
         report(world, point=NZ_POINT2, client_key="q")
     assert len(ctx.captured_queries) <= 14, [q["sql"][:80] for q in ctx.captured_queries]
+
+
+def test_merge_and_void_are_audited(world):
+    from gridops.core.models import AuditEntry
+
+    users = world["users"]
+    original, _ = report(world, user="citizen", source=Source.CITIZEN)
+    duplicate, _ = report(world, user="citizen2", source=Source.CITIZEN)
+    services.incident_merge(user=users["nanzhuang_op"], incident_id=duplicate.pk, into_id=original.pk,
+                            version=duplicate.version)
+    services.incident_transition(user=users["district_op"], incident_id=original.pk, status=Status.VOID,
+                                 version=original.version + 1, note="误报")
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor__username", "target_id"))
+    assert actions == [("incidents.merge", "nanzhuang_op", str(original.pk)),
+                       ("incidents.void", "district_op", str(original.pk))]

@@ -1,4 +1,5 @@
 """Token login for tablets and a `me` endpoint for every client."""
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
@@ -7,11 +8,21 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gridops.core.ratelimit import client_ip, ratelimit
+
 from ..authentication import ProfileTokenAuthentication
 from ..selectors import profile_of, role_of
 from .serializers import MeSerializer, TokenRequestSerializer, me_data
 
 
+def login_key(request) -> str:
+    """Per client address and account: a guesser is slowed without locking out a whole office."""
+    data = request.data if hasattr(request, "data") else request.POST  # DRF request or a form post
+    username = data.get("username", "") if hasattr(data, "get") else ""
+    return f"{client_ip(request)}:{str(username)[:150].lower()}"
+
+
+@method_decorator(ratelimit("login", "10/m", key=login_key), name="post")
 class TokenView(APIView):
     """POST username + password → a token for `Authorization: Token <key>` (tablets)."""
 
