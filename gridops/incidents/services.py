@@ -478,7 +478,23 @@ def worker_positions_record(*, user, pings: Iterable[dict]) -> list[WorkerPositi
             grid=located.grid if located else None, town=located.town if located else None))
     if not positions:
         raise InvalidInput("no pings given", field="pings")
-    return WorkerPosition.objects.bulk_create(positions)
+    with transaction.atomic():
+        stored = WorkerPosition.objects.bulk_create(positions)
+        _publish_position(user, max(stored, key=lambda p: p.recorded_at))
+    return stored
+
+
+def _publish_position(user, position: WorkerPosition) -> None:
+    """The newest ping of a batch goes live to the worker's town and the district (console layer)."""
+    from gridops.realtime.services import publish_event
+
+    audiences = [f"user.{user.pk}"] + ([f"town.{position.town.code}"] if position.town_id else [])
+    publish_event(kind="worker.position", audiences=audiences, payload={
+        "user_id": user.pk, "username": user.get_username(),
+        "lon": round(position.point.x, 7), "lat": round(position.point.y, 7),
+        "accuracy_m": position.accuracy_m, "grid_code": position.grid.code if position.grid_id else None,
+        "recorded_at": position.recorded_at.isoformat(),
+    })
 
 
 def _parse_time(text: str, field: str) -> datetime:

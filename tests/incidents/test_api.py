@@ -203,6 +203,7 @@ def test_catalogue_endpoints_and_search(world):
     found = client.get(reverse("catalogue-event-types"), {"q": "jg"}).json()
     assert found[0]["name"] == "井盖缺失"
     assert client.get(reverse("catalogue-event-types"), {"limit": "x"}).status_code == 400
+    assert "max-age" in client.get(reverse("catalogue-event-types")).headers["Cache-Control"]
 
 
 def test_worker_pings_and_latest_positions(world):
@@ -219,6 +220,10 @@ def test_worker_pings_and_latest_positions(world):
     assert len(latest["features"]) == 1
     assert latest["features"][0]["geometry"]["coordinates"] == [113.011, 23.006]
     assert client_for(world["users"]["zumiao_op"]).get(reverse("worker-positions-latest")).json()["features"] == []
+    from gridops.realtime.models import Event
+
+    live = Event.objects.filter(kind="worker.position").last()
+    assert live.payload["lon"] == 113.011 and "town.440604101" in live.audiences
 
 
 def test_schema_publishes_the_endpoints(world):

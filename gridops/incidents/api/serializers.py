@@ -220,7 +220,7 @@ class EventTypeSerializer(serializers.ModelSerializer):
         model = EventType
         fields = ["code", "name", "category", "category_name", "major_class", "minor_class", "department",
                   "department_name", "priority", "priority_label", "response_hours", "resolution_hours",
-                  "emergency", "keywords", "pinyin_initials"]
+                  "emergency", "keywords", "pinyin_full", "pinyin_initials"]
 
 
 class PingSerializer(serializers.Serializer):

@@ -167,16 +167,24 @@ class OverdueView(AuthenticatedView):
             IncidentFeatureSerializer(page, many=True, context=_context(request)).data)
 
 
+CATALOGUE_MAX_AGE = 300  # seconds; tablets keep the catalogue for offline search
+
+
+def _cacheable(response: Response) -> Response:
+    response["Cache-Control"] = f"public, max-age={CATALOGUE_MAX_AGE}"
+    return response
+
+
 class DepartmentListView(APIView):
     @extend_schema(responses=DepartmentSerializer(many=True))
     def get(self, request):
-        return Response(DepartmentSerializer(Department.objects.all(), many=True).data)
+        return _cacheable(Response(DepartmentSerializer(Department.objects.all(), many=True).data))
 
 
 class CategoryListView(APIView):
     @extend_schema(responses=CategorySerializer(many=True))
     def get(self, request):
-        return Response(CategorySerializer(Category.objects.all(), many=True).data)
+        return _cacheable(Response(CategorySerializer(Category.objects.all(), many=True).data))
 
 
 class EventTypeListView(APIView):
@@ -196,7 +204,7 @@ class EventTypeListView(APIView):
             raise InvalidInput("limit must be an integer", field="limit") from None
         rows = selectors.event_types_search(request.query_params.get("q", "")[:64],
                                             category=request.query_params.get("category"), limit=limit)
-        return Response(EventTypeSerializer(rows, many=True).data)
+        return _cacheable(Response(EventTypeSerializer(rows, many=True).data))
 
 
 class WorkerPositionView(AuthenticatedView):
