@@ -184,6 +184,20 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grid management and dispatch for Chancheng District",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One schema name per choice set, whichever field uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "gridops.incidents.models.Status",
+        "IncidentPriorityEnum": "gridops.incidents.models.Priority",
+        "IncidentSourceEnum": "gridops.incidents.models.Source",
+        "CategoryKindEnum": "gridops.incidents.models.CategoryKind",
+        "ApplicantKindEnum": "gridops.approvals.models.ApplicantKind",
+        "TicketStatusEnum": "gridops.approvals.models.TicketStatus",
+        "CaseStateEnum": "gridops.approvals.models.CaseState",
+        "HallKindEnum": "gridops.approvals.models.HallKind",
+        "PlanStatusEnum": "gridops.education.models.PlanStatus",
+        "LedgerKindEnum": "gridops.ledger.models.Kind",
+        "RoleEnum": "gridops.accounts.models.Role",
+    },
 }
 
 # Map: no basemap can be fetched on a closed network, so the default is none.

@@ -197,7 +197,8 @@ class ServeView(PlannerView):
 class SchoolListView(PlannerView):
     """Every school as a GeoJSON point with its figures under a plan and year."""
 
-    @extend_schema(parameters=[PLAN_PARAM, *PROJECTION_PARAMS], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[PLAN_PARAM, *PROJECTION_PARAMS], responses=OpenApiTypes.OBJECT,
+                   operation_id="education_schools_list")
     def get(self, request):
         plan = _plan(request.query_params.get("plan"))
         balance = selectors.plan_balance(plan, projection_from(request.query_params))
