@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -66,6 +67,7 @@ class TerminalLayer(APIView):
 
 
 class HallQueue(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, code):
         return Response(selectors.hall_queue(selectors.hall_by_code(code)))
 
@@ -212,6 +214,7 @@ class OfferedDocuments(APIView):
     Applicants ask for themselves; a clerk asks for the applicant at the counter by identity number.
     """
 
+    @extend_schema(parameters=[s.OfferedQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         selectors.require_authenticated(request.user)
         query = _valid(s.OfferedQuery, request.query_params)
@@ -229,6 +232,7 @@ KPI_ROLES = {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.REVIEWER, Role.COU
 
 
 class Kpis(APIView):
+    @extend_schema(parameters=[s.KpiQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         selectors.require_authenticated(request.user)
         if role_of(request.user) not in KPI_ROLES:
