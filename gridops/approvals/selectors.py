@@ -335,3 +335,14 @@ def kpis(*, by: str, start: date, end: date) -> list[dict]:
     for row in rows:
         row["cases_per_day"] = row["cases"] / days
     return rows
+
+
+def realtime_audiences(user) -> list[str]:
+    """Realtime audiences a counter clerk hears: the halls they work at (`hall.<code>`).
+
+    Plugged into the realtime consumer through GRIDOPS_REALTIME_AUDIENCE_PROVIDERS, so the hall
+    screen and the clerk's console get `hall.queue` events without the public feed."""
+    if user is None or not user.is_authenticated:
+        return []
+    codes = ClerkAssignment.objects.filter(user=user, is_active=True).values_list("hall__code", flat=True)
+    return [f"hall.{code}" for code in codes]

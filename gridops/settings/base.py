@@ -200,6 +200,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Apps that add realtime audiences for their own roles (a counter clerk hears their hall).
+GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.approvals.selectors.realtime_audiences"]
+
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")
 GRIDOPS_TILE_ATTRIBUTION = env("GRIDOPS_TILE_ATTRIBUTION", "")
