@@ -160,7 +160,8 @@ def test_list_filters_and_bbox(world):
     assert op.get(url, {"since": "2000-01-01", "until": "2999-01-01T00:00:00"}).json()["count"] == 2
     for params, field in [({"bbox": "1,2,3"}, "bbox"), ({"bbox": "nan,1,2,3"}, "bbox"),
                           ({"status": "bogus"}, "status"), ({"since": "yesterday"}, "since"),
-                          ({"overdue": "maybe"}, "overdue"), ({"in_bbox": "a,b,c,d"}, "in_bbox")]:
+                          ({"overdue": "maybe"}, "overdue"), ({"in_bbox": "a,b,c,d"}, "in_bbox"),
+                          ({"town": "44\x00"}, "town")]:
         response = op.get(url, params)
         assert response.status_code == 400, params
         assert response.json()["error"]["field"] == field
@@ -203,6 +204,8 @@ def test_catalogue_endpoints_and_search(world):
     found = client.get(reverse("catalogue-event-types"), {"q": "jg"}).json()
     assert found[0]["name"] == "井盖缺失"
     assert client.get(reverse("catalogue-event-types"), {"limit": "x"}).status_code == 400
+    nul = client.get(reverse("catalogue-event-types"), {"category": "\x00a"})
+    assert nul.status_code == 400 and nul.json()["error"]["field"] == "category"
     assert "max-age" in client.get(reverse("catalogue-event-types")).headers["Cache-Control"]
 
 

@@ -30,6 +30,14 @@ PARAMETERS = [
 ]
 
 
+def text_param(params, name: str, max_length: int = 200) -> str:
+    """A query-string value as text; NUL characters (which PostgreSQL refuses) are a 400."""
+    value = params.get(name) or ""
+    if "\x00" in value:
+        raise InvalidInput(f"{name} contains a NUL character", field=name)
+    return value[:max_length]
+
+
 def _csv(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -89,6 +97,8 @@ def parse_bbox(text: str, name: str = "bbox") -> Polygon:
 
 
 def filter_incidents(qs: QuerySet, params) -> QuerySet:
+    for name in list(params.keys()):
+        text_param(params, name)
     statuses = _choices(params, "status", list(Status.values))
     if statuses:
         qs = qs.filter(status__in=statuses)

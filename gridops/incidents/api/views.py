@@ -202,8 +202,9 @@ class EventTypeListView(APIView):
             limit = max(1, min(int(request.query_params.get("limit", 50)), 2000))
         except ValueError:
             raise InvalidInput("limit must be an integer", field="limit") from None
-        rows = selectors.event_types_search(request.query_params.get("q", "")[:64],
-                                            category=request.query_params.get("category"), limit=limit)
+        params = request.query_params
+        rows = selectors.event_types_search(filters.text_param(params, "q", 64),
+                                            category=filters.text_param(params, "category", 16) or None, limit=limit)
         return _cacheable(Response(EventTypeSerializer(rows, many=True).data))
 
 
