@@ -55,9 +55,11 @@ def _department(user, profile) -> Q | None:
 
 
 def _grids(user, profile) -> Q | None:
+    """Their micro-grids, and whatever they reported themselves (a worker who reports outside
+    their grids still follows the report on the tablet)."""
     if profile is None:
         return None
-    return Q(grid_id__in=profile.grids.values("pk"))
+    return Q(grid_id__in=profile.grids.values("pk")) | _own(user, profile)
 
 
 def _own(user, profile) -> Q:
