@@ -21,7 +21,8 @@ from gridops.accounts.selectors import role_of
 
 from .selectors import audiences_of, latest_event_id
 
-CONSOLE_ROLES = {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.DEPARTMENT_HANDLER}
+# Justice officers use the console for the corrections check-in layer (their incidents view is empty).
+CONSOLE_ROLES = {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.DEPARTMENT_HANDLER, Role.JUSTICE_OFFICER}
 STATIC_DIR = Path(settings.BASE_DIR) / "frontend" / "static"
 
 # The incidents API (helper B) by URL name, with the conventional path when the name is absent.
@@ -34,12 +35,23 @@ API_ROUTES = {
     "me": ("realtime-me", None),
     "kpiStrip": ("realtime-kpis", None),
 }
-# Other apps' map layers: shown as toggles only when their GeoJSON endpoint exists.
+# Other apps' map layers, by URL name (shown only when the route exists and the role may see it):
+# key, URL name, label, marker colour, roles (None: every console role), popup fields, live kind.
 OPTIONAL_LAYERS = [
-    ("halls", "approvals-hall-list", _("Approval halls")),
-    ("schools", "education-school-list", _("Schools")),
-    ("stalls", "ledger-stall-list", _("Market stalls")),
-    ("checkins", "ledger-checkin-list", _("Check-ins")),
+    {"key": "halls", "route": "approvals-halls", "label": _("Approval halls"), "colour": "#7c3aed", "roles": None,
+     "fields": [("address", _("Address")), ("today.waiting", _("Waiting")),
+                ("today.served", _("Served today")), ("today.open_counters", _("Open counters"))],
+     "live": "hall.queue"},
+    {"key": "schools", "route": "education-layer", "label": _("Schools"), "colour": "#0891b2",
+     "roles": {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR},
+     "fields": [("seats", _("Seats")), ("demand", _("Demand")), ("gap", _("Gap"))], "live": None},
+    {"key": "stalls", "route": "ledger-api:vendors", "label": _("Market stalls"), "colour": "#ca8a04", "roles": None,
+     "fields": [("market", _("Market")), ("stall_no", _("Stall")), ("goods", _("Goods")), ("state", _("Verification"))],
+     "live": None},
+    {"key": "checkins", "route": "ledger-api:checkins", "label": _("Check-ins"), "colour": "#be123c",
+     "roles": {Role.JUSTICE_OFFICER},
+     "fields": [("case_no", _("Case no.")), ("at", _("Time")), ("inside_geofence", _("Inside the allowed area"))],
+     "live": "ledger.checkin"},
 ]
 
 
@@ -54,12 +66,15 @@ def api_urls() -> dict:
     return {key: _url(name, fallback) for key, (name, fallback) in API_ROUTES.items()}
 
 
-def optional_layers() -> list[dict]:
+def optional_layers(user) -> list[dict]:
+    """The other apps' layers this user may toggle (check-ins: justice officers only)."""
+    role = role_of(user)
     layers = []
-    for key, name, label in OPTIONAL_LAYERS:
-        url = _url(name, None)
-        if url:
-            layers.append({"key": key, "url": url, "label": str(label)})
+    for layer in OPTIONAL_LAYERS:
+        url = _url(layer["route"], None)
+        if url and (layer["roles"] is None or role in layer["roles"]):
+            layers.append({"key": layer["key"], "url": url, "label": str(layer["label"]), "colour": layer["colour"],
+                           "fields": [[name, str(label)] for name, label in layer["fields"]], "live": layer["live"]})
     return layers
 
 
@@ -86,7 +101,7 @@ def console_strings() -> dict:
         "grid": _("Micro-grid"), "town": _("Town"), "noPhotos": _("No photos"),
         "cluster": _("{n} incidents ({open} open, {overdue} overdue)"), "zone": _("{name}: {open} open, {overdue} overdue"),
         "mergeInto": _("Merge into incident no."), "zonesLayer": _("Zones (open incidents)"),
-        "centres": _("Command centres"), "workers": _("Grid workers"), "reload": _("Too many missed updates: the map was reloaded."),
+        "centres": _("Command centres"), "workers": _("Grid workers"), "yes": _("Yes"), "no": _("No"), "reload": _("Too many missed updates: the map was reloaded."),
         "actionNames": {
             "registered": _("Register"), "dispatched": _("Dispatch"), "in_progress": _("Accept"),
             "resolved": _("Resolve"), "verified": _("Verify"), "closed": _("Close"),
@@ -108,7 +123,8 @@ def console(request):
         "lastId": latest_event_id(),
         "role": role_of(request.user),
         "audiences": audiences_of(request.user),
-        "optionalLayers": optional_layers(),
+        "optionalLayers": optional_layers(request.user),
+        "timeZone": settings.TIME_ZONE,
         "choices": _choices(),
         "i18n": console_strings(),
     }
@@ -137,6 +153,7 @@ def tablet(request):
         "ws": reverse("ws-events-path"),
         "sw": reverse("tablet-sw"),
         "scope": reverse("tablet"),
+        "timeZone": settings.TIME_ZONE,
         "i18n": tablet_strings(),
     }
     return render(request, "tablet/tablet.html", {"config": config})

@@ -23,10 +23,39 @@ def as_user(user):
 
 
 @pytest.mark.parametrize("who,status", [
-    ("district", 200), ("zumiao", 200), ("dept_cg", 200), ("worker_zm", 403), ("citizen", 403),
+    ("district", 200), ("zumiao", 200), ("dept_cg", 200), ("justice", 200), ("worker_zm", 403), ("citizen", 403),
 ])
 def test_console_access(people, who, status):
     assert as_user(people["users"][who]).get(reverse("console")).status_code == status
+
+
+@pytest.mark.parametrize("who,layers", [
+    ("district", ["halls", "schools", "stalls"]),
+    ("zumiao", ["halls", "schools", "stalls"]),
+    ("dept_cg", ["halls", "stalls"]),
+    ("justice", ["halls", "stalls", "checkins"]),
+])
+def test_console_optional_layers_by_role(people, who, layers):
+    """Other apps' layers by their real routes; check-ins only for justice officers."""
+    config = as_user(people["users"][who]).get(reverse("console")).context["config"]
+    offered = {layer["key"]: layer for layer in config["optionalLayers"]}
+    assert sorted(offered) == sorted(layers)
+    routes = {"halls": "approvals-halls", "schools": "education-layer", "stalls": "ledger-api:vendors",
+              "checkins": "ledger-api:checkins"}
+    for key, layer in offered.items():
+        assert layer["url"] == reverse(routes[key]) and layer["fields"] and layer["colour"]
+    assert offered["halls"]["live"] == "hall.queue"
+
+
+def test_console_optional_layer_urls_answer_their_audience(people):
+    """Each offered layer's URL gives GeoJSON to the user it is offered to (no 403 behind a toggle)."""
+    for who in ("district", "justice"):
+        client = as_user(people["users"][who])
+        for layer in client.get(reverse("console")).context["config"]["optionalLayers"]:
+            response = client.get(layer["url"])
+            assert response.status_code == 200, (who, layer["key"], response.content[:200])
+            body = response.json()
+            assert body["type"] == "FeatureCollection", (who, layer["key"])
 
 
 def test_console_redirects_anonymous_to_login():

@@ -21,6 +21,10 @@
     return node;
   };
   const fmt = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+  // Dates in the page's language and the district's time zone (not the browser's).
+  const LOCALE = document.documentElement.lang || "zh-hans";
+  const when = (iso) => (iso ? new Date(iso).toLocaleString(LOCALE, { timeZone: cfg.timeZone, hour12: false }) : "");
+  const PRIORITY = Object.fromEntries(cfg.choices.priorities.map((p) => [p.value, p.label]));
   const csrf = () => (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
 
   // --- map and layers ----------------------------------------------------------------------
@@ -85,8 +89,14 @@
 
   // Legend
   const legend = L.control({ position: "bottomleft" });
+  let legendBox = null;
+  function legendRow(colour, label, round) {
+    const row = el("div"); const sw = el("i", round ? { class: "dot" } : {}); sw.style.background = colour;
+    row.appendChild(sw); row.appendChild(document.createTextNode(label)); legendBox.appendChild(row);
+  }
   legend.onAdd = () => {
     const box = el("div", { class: "legend" });
+    legendBox = box;
     box.appendChild(el("b", {}, T.status));
     cfg.choices.statuses.forEach((s) => {
       const row = el("div"); const sw = el("i"); sw.style.background = STATUS_COLOURS[s.value];
@@ -94,10 +104,9 @@
     });
     const ring = el("div"); const r = el("i", { class: "ring" }); ring.appendChild(r);
     ring.appendChild(document.createTextNode(T.overdue)); box.appendChild(ring);
-    [["#fde68a", "1–2"], ["#fb923c", "3–9"], ["#ef4444", "10–29"], ["#991b1b", "30+"]].forEach(([c, label]) => {
-      const row = el("div"); const sw = el("i"); sw.style.background = c;
-      row.appendChild(sw); row.appendChild(document.createTextNode(T.open + " " + label)); box.appendChild(row);
-    });
+    [["#fde68a", "1–2"], ["#fb923c", "3–9"], ["#ef4444", "10–29"], ["#991b1b", "30+"]].forEach(([c, label]) => legendRow(c, T.open + " " + label));
+    legendRow("#facc15", T.centres, true);
+    legendRow("#5eead4", T.workers, true);
     return box;
   };
   legend.addTo(map);
@@ -111,9 +120,24 @@
     box.addEventListener("change", () => (box.checked ? layer.addTo(map) : map.removeLayer(layer)));
     lab.appendChild(box); lab.appendChild(document.createTextNode(" " + label)); $("toggles").appendChild(lab);
   }
-  function popupFor(props) {
-    const box = el("div");
-    Object.entries(props).forEach(([k, v]) => { if (v !== null && typeof v !== "object") box.appendChild(el("div", {}, k + ": " + v)); });
+  const pick = (props, path) => path.split(".").reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), props);
+  function shown(value) {
+    if (value === true) return T.yes;
+    if (value === false) return T.no;
+    if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return when(value);
+    return value;
+  }
+  // A popup of named fields with translated labels; every value goes in as text, never as HTML.
+  function popupFor(props, fields) {
+    const box = el("div", { class: "popup" });
+    if (props.name) box.appendChild(el("b", {}, props.name));
+    const dl = el("dl", { class: "kv" });
+    (fields || []).forEach(([path, label]) => {
+      const value = pick(props, path);
+      if (value === undefined || value === null || value === "" || typeof value === "object") return;
+      dl.appendChild(el("dt", {}, label)); dl.appendChild(el("dd", {}, shown(value)));
+    });
+    box.appendChild(dl);
     return box;
   }
   async function getJson(url) {
@@ -128,7 +152,8 @@
   });
   const workers = L.geoJSON(null, {
     pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 6, color: "#0f766e", weight: 2, fillColor: "#5eead4", fillOpacity: 1 }),
-    onEachFeature: (f, layer) => layer.bindPopup(() => popupFor(f.properties)),
+    onEachFeature: (f, layer) => layer.bindPopup(() => popupFor(Object.assign({ name: f.properties.user }, f.properties),
+      [["grid_name", T.grid], ["recorded_at", T.reported]])),
   });
   toggle("zones", T.zonesLayer || "Zones", zonesLayer, true);
   toggle("centres", T.centres || "Command centres", centres, true);
@@ -139,11 +164,44 @@
   }).catch(() => {});
   const loadWorkers = () => getJson(cfg.api.positions).then((d) => { workers.clearLayers(); workers.addData(d); }).catch(() => {});
   loadWorkers(); setInterval(loadWorkers, 30000);
+  // Other apps' layers: a toggle, a legend row, and live updates for those that push events.
+  const optional = {};
+  const svgRenderer = L.svg();
   cfg.optionalLayers.forEach((opt) => {
-    const layer = L.geoJSON(null, { onEachFeature: (f, l) => l.bindPopup(() => popupFor(f.properties || {})) });
+    const byId = new Map();
+    const layer = L.geoJSON(null, {
+      // SVG (not the map's canvas): few features, each a DOM node with its layer's class.
+      pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 7, color: "#fff", weight: 2, fillColor: opt.colour, fillOpacity: 0.95,
+                                                    className: "opt-" + opt.key, renderer: svgRenderer }),
+      onEachFeature: (f, l) => {
+        byId.set(String(f.id ?? f.properties.code ?? f.properties.id), { feature: f, layer: l });
+        l.bindPopup(() => popupFor(f.properties || {}, opt.fields));
+      },
+    });
+    optional[opt.key] = { opt, layer, byId };
     toggle(opt.key, opt.label, layer, false);
-    getJson(opt.url).then((d) => layer.addData(d.type ? d : (d.results || d))).catch(() => {});
+    legendRow(opt.colour, opt.label, true);
+    const load = () => getJson(opt.url).then((d) => { layer.clearLayers(); byId.clear(); layer.addData(d.type ? d : (d.results || d)); })
+      .catch(() => {});
+    optional[opt.key].load = load;
+    load();
   });
+  // hall.queue carries a hall's live figures: update that hall's feature in place.
+  function onHallQueue(payload) {
+    const halls = optional.halls; if (!halls || !payload.hall) return;
+    const found = halls.byId.get(String(payload.hall));
+    if (!found) { halls.load(); return; }
+    const props = found.feature.properties;
+    props.today = Object.assign({}, props.today || {}, payload.today || {}, { waiting: payload.waiting });
+    found.layer.setStyle({ radius: 7 + Math.min(12, Math.sqrt(payload.waiting || 0) * 2) });
+    if (found.layer.isPopupOpen()) found.layer.setPopupContent(popupFor(props, halls.opt.fields));
+    state.halls[payload.hall] = payload.waiting;
+  }
+  function onCheckin(payload) {
+    const checkins = optional.checkins; if (!checkins || payload.lon === undefined) return;
+    checkins.layer.addData({ type: "Feature", id: payload.id, geometry: { type: "Point", coordinates: [payload.lon, payload.lat] },
+                             properties: { name: payload.name, case_no: payload.case_no, at: payload.at, inside_geofence: !payload.flagged } });
+  }
 
   // --- KPIs ---------------------------------------------------------------------------------
   let kpiTimer = null;
@@ -171,11 +229,11 @@
     if (notice) body.push(el("p", { class: "error", role: "alert" }, notice));
     const kv = el("dl", { class: "kv" });
     const add = (k, v) => { if (v !== undefined && v !== null && v !== "") { kv.appendChild(el("dt", {}, k)); kv.appendChild(el("dd", {}, v)); } };
-    add(T.status, p.status_label || p.status); add(T.priority, p.priority);
+    add(T.status, p.status_label || p.status); add(T.priority, PRIORITY[p.priority] || p.priority);
     add(T.department, p.department && (p.department.name || p.department));
     add(T.town, p.town && (p.town.name || p.town)); add(T.grid, p.grid && (p.grid.name || p.grid));
-    add(T.reported, p.reported_at && new Date(p.reported_at).toLocaleString());
-    add(T.deadline, p.resolution_deadline && new Date(p.resolution_deadline).toLocaleString());
+    add(T.reported, when(p.reported_at));
+    add(T.deadline, when(p.resolution_deadline));
     body.push(kv);
     if (p.overdue) body.push(el("span", { class: "badge overdue" }, T.overdue));
     if (p.description) body.push(el("p", {}, p.description));
@@ -195,7 +253,7 @@
     body.push(el("h3", {}, T.history));
     const hist = el("ol", { class: "history" });
     (p.transitions || p.history || []).forEach((h) => hist.appendChild(el("li", {},
-      [h.at && new Date(h.at).toLocaleString(), h.from_label || h.from_status, "→", h.to_label || h.to_status,
+      [when(h.at), h.from_label || h.from_status, "→", h.to_label || h.to_status,
        h.actor && (h.actor.name || h.actor), h.note].filter(Boolean).join(" "))));
     body.push(hist);
     panel.replaceChildren(...body);
@@ -222,7 +280,7 @@
   // --- live events ---------------------------------------------------------------------------
   const seen = new Set();
   let lastId = cfg.lastId || 0;
-  const state = window.gridopsConsole = { seen, received: [], get lastId() { return lastId; }, socket: null };
+  const state = window.gridopsConsole = { seen, received: [], halls: {}, get lastId() { return lastId; }, socket: null };
   function setConn(s, text) { $("conn").dataset.state = s; $("conn-text").textContent = text; }
 
   function showIncident(event) {
@@ -256,13 +314,17 @@
     }
     if (message.kind === "realtime.pong") { state.pongAt = Date.now(); return; }
     if (message.id === undefined || seen.has(message.id)) return;
-    seen.add(message.id); lastId = Math.max(lastId, message.id); state.received.push(message);
+    seen.add(message.id); lastId = Math.max(lastId, message.id);
+    state.received.push(Object.assign({ arrivedAt: Date.now() }, message));
     if (String(message.kind).startsWith("incident.")) showIncident(message);
     else if (message.kind === "worker.position") loadWorkers();
+    else if (message.kind === "hall.queue") onHallQueue(message.payload || {});
+    else if (message.kind === "ledger.checkin") onCheckin(message.payload || {});
   }
 
   let backoff = 500, pingTimer = null;
   function connect() {
+    state.connects = (state.connects || 0) + 1;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(proto + "//" + location.host + cfg.ws + "?last_id=" + lastId);
     state.socket = socket;

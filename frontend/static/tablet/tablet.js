@@ -5,6 +5,9 @@
   "use strict";
   const cfg = JSON.parse(document.getElementById("tablet-config").textContent);
   const T = cfg.i18n;
+  // Dates in the page's language and the district's time zone (not the device's).
+  const when = (value) => new Date(value).toLocaleString(document.documentElement.lang || "zh-hans",
+                                                          { timeZone: cfg.timeZone, hour12: false });
   const db = window.idbKeyval;
   const QUEUE = "gridops.outbox";
   const $ = (id) => document.getElementById(id);
@@ -88,7 +91,7 @@
       const actions = el("div", { class: "actions" });
       const add = (label, status) => {
         const b = el("button", { class: "btn big", type: "button" }, label);
-        b.addEventListener("click", () => enqueue({ kind: "transition", id, body: { status, version: p.version } }));
+        b.addEventListener("click", () => enqueue({ kind: "transition", id, label, body: { status, version: p.version } }));
         actions.appendChild(b);
       };
       if (p.status === "dispatched") add(T.accept, "in_progress");
@@ -183,9 +186,9 @@
     if (!items.length) list.appendChild(el("li", {}, T.emptyQueue));
     items.forEach((i) => {
       const li = el("li", { "data-key": i.key, "data-state": i.state });
-      const what = i.kind === "report" ? T.report + ": " + (i.label || i.body.event_type) : fmt(T.incidentNo, { id: i.id }) + " → " + i.body.status;
+      const what = i.kind === "report" ? T.report + ": " + (i.label || i.body.event_type) : fmt(T.incidentNo, { id: i.id }) + " → " + (i.label || i.body.status);
       li.appendChild(el("div", { class: "state" }, what));
-      li.appendChild(el("div", {}, new Date(i.created).toLocaleString() + " · " +
+      li.appendChild(el("div", {}, when(i.created) + " · " +
         ({ waiting: T.waiting, sending: T.sending, rejected: T.rejected }[i.state] || i.state) +
         (i.photos && i.photos.length ? " · " + fmt(T.photoCount, { n: i.photos.length }) : "") + (i.error ? " · " + i.error : "")));
       if (i.state === "rejected") {
