@@ -6,6 +6,7 @@ messages already replayed are dropped by id.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from urllib.parse import parse_qs
@@ -58,6 +59,20 @@ def _last_id(query: dict) -> int | None:
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        """A lost Redis ends the live channel: close with 1013 (try again) instead of crashing.
+
+        Redis holds the group memberships, so a socket that outlived a Redis restart would stay
+        open and hear nothing; closing it makes the client reconnect with `last_id`, rejoin its
+        groups and replay what it missed from the event table.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        except RedisError as exc:
+            logger.warning("realtime: live channel lost (%s); closing so the client reconnects", exc)
+            with contextlib.suppress(RuntimeError, OSError):  # the socket may already be gone
+                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+
     async def connect(self):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         user = self.scope.get("user")
