@@ -63,11 +63,35 @@ def test_anonymous_gets_401(world):
     ({"accuracy_m": -1}, "accuracy_m", 400),
     ({"client_key": "x" * 65}, "client_key", 400),
     ({"source": "hotline_12345"}, "source", 403),
+    ({"reported_at": "2000-01-01T00:00:00Z"}, "reported_at", 400),
+    ({"reported_at": "2999-01-01T00:00:00Z"}, "reported_at", 400),
 ])
 def test_bad_reports_name_the_field(world, overrides, field, code):
     response = tablet_report(client_for(world["users"]["nz_worker"]), **overrides)
     assert response.status_code == code, response.content
     assert response.json()["error"]["field"] == field
+
+
+def test_a_worker_keeps_seeing_a_report_made_outside_their_grids(world):
+    worker = client_for(world["users"]["nz_worker"])
+    made = tablet_report(worker, lon=ZM_POINT[0], lat=ZM_POINT[1]).json()
+    assert made["properties"]["town"]["code"] == "440604001"
+    assert worker.get(reverse("incident-detail", args=[made["id"]])).status_code == 200
+    assert client_for(world["users"]["zm_worker"]).get(reverse("incident-detail", args=[made["id"]])).status_code == 200
+
+
+def test_offline_report_keeps_the_time_it_was_seen(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    when = (timezone.now() - timedelta(hours=5)).replace(microsecond=0)
+    body = tablet_report(client_for(world["users"]["nz_worker"]), reported_at=when.isoformat()).json()
+    incident = Incident.objects.get(pk=body["id"])
+    assert incident.reported_at == when and incident.dispatched_at > when
+    assert incident.resolution_deadline == when + timedelta(hours=24)
+    # Seen 5 h ago and not yet accepted by the department within its 2 h: already overdue.
+    assert body["properties"]["overdue"] is True
 
 
 def test_roles_without_intake_are_refused(world):

@@ -153,6 +153,9 @@ class IncidentDetailSerializer(IncidentFeatureSerializer):
         return obj.co_reporters.count()
 
 
+MAX_OFFLINE_DAYS = 30  # a tablet's offline queue older than this is not a live report
+
+
 class IncidentCreateSerializer(serializers.Serializer):
     """The tablet's report. Coordinates may be WGS84, GCJ-02 or BD-09 (converted on intake)."""
 
@@ -172,8 +175,11 @@ class IncidentCreateSerializer(serializers.Serializer):
     reported_at = serializers.DateTimeField(required=False, help_text="When the worker saw it (offline queue)")
 
     def validate_reported_at(self, value):
-        if value > timezone.now() + timedelta(minutes=5):
+        now = timezone.now()
+        if value > now + timedelta(minutes=5):
             raise serializers.ValidationError("reported_at is in the future")
+        if value < now - timedelta(days=MAX_OFFLINE_DAYS):
+            raise serializers.ValidationError(f"reported_at is more than {MAX_OFFLINE_DAYS} days ago")
         return value
 
 
