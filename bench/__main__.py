@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["locate", "education", "ledger", "approvals", "incidents", "history"]
+BENCHES = ["locate", "education", "ledger", "approvals", "incidents", "history", "push", "tiles"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
