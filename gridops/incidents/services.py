@@ -98,9 +98,13 @@ def incident_payload(incident: Incident, *, now: datetime | None = None) -> dict
 
 
 def incident_audiences(incident: Incident) -> list[str]:
-    """Who is told: the town centre, the department, the micro-grid and the reporter."""
+    """Who is told: the town centre, the department, the micro-grid and the reporter.
+
+    The same rules as `selectors.incidents_visible_to`: a department hears of an incident only
+    once it is dispatched to it (a waiting report's routing is a proposal, not an assignment).
+    """
     audiences = [f"town.{incident.town.code}"]
-    if incident.department_id:
+    if incident.department_id and incident.dispatched_at is not None:
         audiences.append(f"dept.{incident.department.code}")
     if incident.grid_id:
         audiences.append(f"grid.{incident.grid.code}")
@@ -500,7 +504,10 @@ def _publish_position(user, position: WorkerPosition) -> None:
 def _parse_time(text: str, field: str) -> datetime:
     from django.utils.dateparse import parse_datetime
 
-    value = parse_datetime(text)
+    try:
+        value = parse_datetime(text)
+    except ValueError:  # well formed but impossible (30 February)
+        value = None
     if value is None:
         raise InvalidInput("not an ISO 8601 date-time", field=field)
     if timezone.is_naive(value):

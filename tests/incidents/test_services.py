@@ -61,6 +61,9 @@ def test_citizen_report_waits_at_the_command_centre(world):
     incident, _ = report(world, user="citizen", source=Source.CITIZEN, reporter_phone="13800000000")
     assert incident.status == Status.REPORTED and not incident.auto_dispatched
     assert incident.department.code == "cg"  # routing is proposed, not yet acted on
+    created = Event.objects.get(kind="incident.created", payload__id=incident.pk)
+    assert "dept.cg" not in created.audiences  # the department hears of it once dispatched
+    assert "13800000000" not in str(created.payload)
 
 
 def test_emergency_goes_to_the_district_at_once_and_waits_for_a_human(world):
