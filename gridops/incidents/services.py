@@ -3,6 +3,17 @@
 `incident_report` is the one entry for creating incidents: the tablet API, the web, Open311 and
 the hotline importer all call it, so locating, routing, deadlines, idempotency, automatic
 dispatch and the live push happen the same way for every source.
+
+Automatic dispatch (decided here, documented for operators): a report is registered and
+dispatched with no human step when all of these hold —
+- it comes from a grid worker (trained, on the spot; citizens' and hotline reports are checked
+  and registered by the command centre first);
+- routing is unambiguous: the type is not an emergency (emergencies reach the district centre at
+  once, but a duty officer dispatches, since they usually need several agencies), the position
+  is accurate to `GRIDOPS_AUTO_DISPATCH_MAX_ACCURACY_M` (100 m), and the town has a centre;
+- no open incident of the same type lies within 50 m from the last 24 h (a suspected duplicate
+  waits for an operator to merge it rather than sending the department out twice).
+Anything else waits at the town command centre with the reason in its first history line.
 """
 from __future__ import annotations
 
@@ -20,8 +31,8 @@ from geodata.coords import InputCRS, to_wgs84
 from geodata.selectors import locate_point
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
-from gridops.core.services import audit_record
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from gridops.core.services import audit_record
 
 from . import conf, rules, selectors
 from .models import (
