@@ -1,0 +1,531 @@
+"""Load test: tablets, operators and Open311 clients at once against GridOps on loopback.
+
+`python -m bench.loadtest` (or `make loadtest`; `LOAD_SECONDS=600` by default) starts uvicorn on
+a free loopback port over the bench database and runs, in one asyncio process:
+
+- tablets (grid workers, default 100): report incidents with an idempotency key (retried with
+  the same key on 503 or a dropped connection, like the tablet's outbox), attach a small photo
+  to some, and send position pings;
+- operators (district and town, default 50): keep the events websocket open (reconnecting with
+  `last_id` if it drops), fetch vector tiles (`/tiles/zones|incidents/z/x/y.pbf`) and the
+  incident list, and register incidents they are told about (a stale version gives 409, which
+  is an answer, not an error);
+- Open311 clients (default 5): POST requests with the API key and GET the request feed.
+
+It is bounded in time (`--seconds`) and in requests (`--max-requests`). Afterwards it checks:
+every accepted report is stored exactly once (counted by idempotency key), every Open311 request
+answered 201 exists, and every operator received every event it was entitled to (the event table
+filtered by the audiences the socket announced, after the socket's first `latest_id`), none it
+was not, and none twice on one connection. Figures go to `bench/results/loadtest.json` and a
+summary to `bench/results/loadtest.md`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import struct
+import sys
+import time
+import uuid
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEMO_STEPS = ["load_demo_zones", "load_demo_catalogue"]
+USER_PREFIX = "load-"
+OPEN311_KEY = "loadtest-key"
+# Chancheng's bounding box, for tile requests.
+BBOX = (112.98, 22.93, 113.20, 23.10)
+TILE_ZOOMS = (11, 12, 13, 14, 15)
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 PNG (the photo endpoint sniffs content, so it must be a real image)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00"))
+            + chunk(b"IEND", b""))
+
+
+PHOTO = tiny_png()
+
+
+@dataclass
+class Config:
+    seconds: float = 600.0
+    tablets: int = 100
+    operators: int = 50
+    open311: int = 5
+    max_requests: int = 2_000_000
+    workers: int = 2
+    output: Path = RESULTS / "loadtest.json"
+    demo: bool = True
+    seed: int = 8
+
+
+@dataclass
+class Actor:
+    username: str
+    token: str
+    user_id: int
+    point: tuple[float, float] | None = None  # tablets: a point inside their micro-grid
+
+
+@dataclass
+class Stats:
+    """Latency samples and status codes per endpoint; errors = 5xx, transport failures, surprises."""
+
+    latencies: dict = field(default_factory=lambda: defaultdict(list))
+    codes: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    errors: dict = field(default_factory=lambda: defaultdict(int))
+    samples_of_errors: list = field(default_factory=list)
+    requests: int = 0
+
+    def record(self, endpoint: str, started: float, status: int | None, ok: bool, detail: str = "") -> None:
+        self.requests += 1
+        self.latencies[endpoint].append(time.perf_counter() - started)
+        self.codes[endpoint][str(status) if status is not None else "transport"] += 1
+        if not ok:
+            self.errors[endpoint] += 1
+            if len(self.samples_of_errors) < 20:
+                self.samples_of_errors.append(f"{endpoint} {status} {detail[:200]}")
+
+
+@dataclass
+class Socket:
+    actor: Actor
+    audiences: list = field(default_factory=list)
+    first_latest_id: int | None = None
+    received: set = field(default_factory=set)
+    connections: int = 0
+    duplicates_in_connection: int = 0
+    to_register: list = field(default_factory=list)  # (incident id, version) announced as reported
+    entitled: set = field(default_factory=set)
+
+
+# --- setup (Django ORM, before the clients start) -------------------------------------------
+
+def prepare_django(config: Config) -> None:
+    """Point Django at the load database (the bench database unless LOAD_DATABASE_URL says)."""
+    database_url = os.environ.get("LOAD_DATABASE_URL")
+    if not database_url:
+        base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gridops")
+        database_url = base.rsplit("/", 1)[0] + "/gridops_bench"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("GRIDOPS_OPEN311_API_KEYS", f"{OPEN311_KEY}:loadtest")
+    from bench.__main__ import _prepare_django
+
+    _prepare_django(DEMO_STEPS if config.demo else [])
+
+
+def make_actors(config: Config) -> dict:
+    """Grid workers (one micro-grid each, spread over the towns), operators, Open311 codes."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from geodata.models import Level, Zone
+    from gridops.accounts.models import Profile, Role
+    from gridops.incidents.models import EventType
+    from gridops.incidents.open311 import conf as open311_conf
+    from gridops.incidents.open311 import selectors as open311_selectors
+
+    User = get_user_model()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT z.id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_PointOnSurface(geom) AS p FROM "
+                       "geodata_zone WHERE level = %s) z ORDER BY md5(z.id::text)", [Level.GRID])
+        grids = cursor.fetchall()
+    district = Zone.objects.get(level=Level.DISTRICT)
+    towns = list(Zone.objects.filter(level=Level.TOWN).order_by("code"))
+
+    def actor(username: str, role: str, zone, grid_ids=(), point=None) -> Actor:
+        user, created = User.objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()
+            user.save()
+        profile, _ = Profile.objects.update_or_create(user=user, defaults={"role": role, "zone": zone})
+        profile.grids.set(grid_ids)
+        return Actor(username, Token.objects.get_or_create(user=user)[0].key, user.pk, point)
+
+    tablets = []
+    for n in range(config.tablets):
+        grid_id, x, y = grids[n % len(grids)]
+        tablets.append(actor(f"{USER_PREFIX}tablet-{n:03d}", Role.GRID_WORKER, None, [grid_id], (x, y)))
+    operators = []
+    district_count = max(1, config.operators // 5)
+    for n in range(config.operators):
+        if n < district_count:
+            operators.append(actor(f"{USER_PREFIX}op-d{n:03d}", Role.DISTRICT_OPERATOR, district))
+        else:
+            town = towns[n % len(towns)]
+            operators.append(actor(f"{USER_PREFIX}op-{town.code}-{n:03d}", Role.TOWN_OPERATOR, town))
+    types = list(EventType.objects.filter(active=True, department__isnull=False).order_by("code")
+                 .values_list("code", flat=True)[:40])
+    services = list(open311_selectors.services().order_by("code").values_list("code", flat=True)[:40])
+    return {"tablets": tablets, "operators": operators, "types": types, "services": services,
+            "points": [(x, y) for _, x, y in grids], "open311_key": next(iter(open311_conf.api_keys()), "")}
+
+
+# --- clients --------------------------------------------------------------------------------
+
+class Run:
+    def __init__(self, config: Config, base_url: str, actors: dict, run_id: str):
+        self.config = config
+        self.base_url = base_url
+        self.actors = actors
+        self.run_id = run_id
+        self.stats = Stats()
+        self.rng = random.Random(config.seed)
+        self.accepted: dict[str, tuple[int, int]] = {}  # client key → (reporter id, incident id)
+        self.open311_ids: list[str] = []
+        self.conflicts = 0
+        self.throttled = 0
+        self.retries = 0
+        self.sockets: list[Socket] = []
+        self.stop_at = 0.0
+
+    def running(self) -> bool:
+        return time.monotonic() < self.stop_at and self.stats.requests < self.config.max_requests
+
+    async def call(self, http, endpoint: str, method: str, url: str, expect=(200,), **kwargs):
+        """One request, timed and classified; returns the response or None (transport failure)."""
+        started = time.perf_counter()
+        try:
+            response = await http.request(method, url, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every transport failure is a counted error
+            self.stats.record(endpoint, started, None, False, repr(exc))
+            return None
+        ok = response.status_code in expect
+        self.stats.record(endpoint, started, response.status_code, ok, "" if ok else response.text)
+        return response
+
+    async def think(self, low: float, high: float) -> None:
+        await asyncio.sleep(self.rng.uniform(low, high))
+
+    # tablets
+    async def tablet(self, actor: Actor, types: list[str]) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Token {actor.token}"}
+        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=60) as http:
+            await self.think(0, 3)
+            n = 0
+            while self.running():
+                key = f"lt-{self.run_id}-{actor.user_id}-{n}"
+                incident_id = await self.report(http, actor, key, self.rng.choice(types))
+                if incident_id and self.rng.random() < 0.3:
+                    await self.call(http, "photo", "POST", f"/api/v1/incidents/{incident_id}/photos/",
+                                    expect=(200, 201), files={"photo": ("p.png", PHOTO, "image/png")})
+                if self.rng.random() < 0.5:
+                    x, y = actor.point
+                    pings = [{"lon": x + self.rng.uniform(-1e-4, 1e-4), "lat": y, "accuracy_m": 8} for _ in range(3)]
+                    await self.call(http, "positions", "POST", "/api/v1/worker-positions/", expect=(200, 201),
+                                    json={"pings": pings})
+                n += 1
+                await self.think(1.0, 3.0)
+
+    async def report(self, http, actor: Actor, key: str, event_type: str) -> int | None:
+        """Report with the key; retried with the same key (outbox) until answered or time is up."""
+        x, y = actor.point
+        body = {"event_type": event_type, "lon": x, "lat": y, "accuracy_m": 5, "client_key": key,
+                "description": f"load test {key}"}
+        for attempt in range(30):
+            response = await self.call(http, "report", "POST", "/api/v1/incidents/", expect=(200, 201), json=body)
+            if response is not None and response.status_code in (200, 201):
+                self.accepted[key] = (actor.user_id, response.json()["id"])
+                return response.json()["id"]
+            if response is not None and response.status_code < 500:
+                return None
+            self.retries += 1
+            await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt))
+            if time.monotonic() > self.stop_at + 30:
+                return None
+        return None
+
+    # operators
+    def random_tile(self) -> tuple[int, int, int]:
+        z = self.rng.choice(TILE_ZOOMS)
+        lon = self.rng.uniform(BBOX[0], BBOX[2])
+        lat = self.rng.uniform(BBOX[1], BBOX[3])
+        n = 2 ** z
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        return z, x, y
+
+    async def listen(self, socket: Socket) -> None:
+        """The console's socket: reconnect with last_id whenever it drops, until the end."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import WebSocketException
+
+        host = urlparse(self.base_url)
+        while True:
+            last = max(socket.received) if socket.received else socket.first_latest_id
+            query = f"token={socket.actor.token}" + (f"&last_id={last}" if last is not None else "")
+            try:
+                async with connect(f"ws://{host.hostname}:{host.port}/ws/events/?{query}", origin=self.base_url,
+                                   max_queue=None, ping_interval=20, ping_timeout=60, open_timeout=30) as ws:
+                    seen_here: set[int] = set()
+                    async for raw in ws:
+                        message = json.loads(raw)
+                        if message.get("kind") == "realtime.hello":
+                            socket.connections += 1
+                            socket.audiences = message["audiences"]
+                            if socket.first_latest_id is None:
+                                socket.first_latest_id = message["latest_id"]
+                            continue
+                        event_id = message.get("id")
+                        if event_id is None:
+                            continue
+                        if event_id in seen_here:
+                            socket.duplicates_in_connection += 1
+                        seen_here.add(event_id)
+                        socket.received.add(event_id)
+                        payload = message.get("payload") or {}
+                        if message["kind"] == "incident.created" and payload.get("status") == "reported" \
+                                and len(socket.to_register) < 50:
+                            socket.to_register.append((payload["id"], payload["version"]))
+            except (OSError, WebSocketException, asyncio.TimeoutError):
+                pass
+            await asyncio.sleep(0.5)
+
+    # Open311
+    async def open311(self, n: int, services: list[str], points: list) -> None:
+        import httpx
+
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as http:
+            await self.think(0, 3)
+            while self.running():
+                x, y = self.rng.choice(points)
+                form = {"api_key": self.actors["open311_key"], "service_code": self.rng.choice(services), "lat": f"{y:.6f}",
+                        "long": f"{x:.6f}", "description": f"open311 load {self.run_id} {n}",
+                        "first_name": "测试", "last_name": "李"}
+                response = await self.call(http, "open311.post", "POST", "/open311/v2/requests.json",
+                                           expect=(201, 429), data=form)
+                if response is not None and response.status_code == 201:
+                    self.open311_ids.append(str(response.json()[0]["service_request_id"]))
+                elif response is not None and response.status_code == 429:
+                    self.throttled += 1
+                    await asyncio.sleep(min(10.0, float(response.headers.get("Retry-After", "1"))))
+                if self.rng.random() < 0.5:
+                    await self.call(http, "open311.get", "GET", "/open311/v2/requests.json")
+                await self.think(2.0, 5.0)
+
+    async def main(self) -> dict:
+        self.sockets = [Socket(actor) for actor in self.actors["operators"]]
+        listeners = []
+        # Operators connect first, so the pushes they are entitled to start at their hello.
+        for socket in self.sockets:
+            listeners.append(asyncio.create_task(self.listen(socket)))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(s.first_latest_id is None for s in self.sockets):
+            await asyncio.sleep(0.1)
+        started = time.monotonic()
+        self.stop_at = started + self.config.seconds
+        tasks = [asyncio.create_task(self.tablet(a, self.actors["types"])) for a in self.actors["tablets"]]
+        tasks += [asyncio.create_task(self.operator_http(s)) for s in self.sockets]
+        tasks += [asyncio.create_task(self.open311(n, self.actors["services"], self.actors["points"]))
+                  for n in range(self.config.open311)]
+        await asyncio.gather(*tasks)
+        elapsed = time.monotonic() - started
+        return {"elapsed_s": elapsed, "listeners": listeners}
+
+    async def operator_http(self, socket: Socket) -> None:
+        """The operator's HTTP side (tiles, list, registering); its socket runs in `listen`."""
+        import httpx
+
+        headers = {"Authorization": f"Token {socket.actor.token}"}
+        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=60) as http:
+            await self.think(0, 3)
+            while self.running():
+                for layer in ("zones", "incidents"):
+                    z, x, y = self.random_tile()
+                    await self.call(http, f"tile.{layer}", "GET", f"/tiles/{layer}/{z}/{x}/{y}.pbf",
+                                    expect=(200, 204, 304))
+                if self.rng.random() < 0.2:
+                    await self.call(http, "incident.list", "GET", "/api/v1/incidents/?page_size=20")
+                if socket.to_register and self.rng.random() < 0.5:
+                    pk, version = socket.to_register.pop(self.rng.randrange(len(socket.to_register)))
+                    response = await self.call(http, "transition", "POST", f"/api/v1/incidents/{pk}/transitions/",
+                                               expect=(200, 409), json={"status": "registered", "version": version})
+                    if response is not None and response.status_code == 409:
+                        self.conflicts += 1
+                await self.think(1.5, 4.0)
+
+    async def drain(self, timeout: float = 30) -> None:
+        """Give the last pushes time to arrive (bounded)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(s.entitled <= s.received for s in self.sockets):
+                return
+            await asyncio.sleep(0.2)
+
+
+# --- verification (Django ORM, after the clients stop) ----------------------------------------
+
+def entitled_events(sockets: list[Socket]) -> int:
+    """Fill each socket's entitled ids: events for its audiences after its first hello; returns
+    the last event id counted (later events belong to no one's bill)."""
+    from gridops.realtime.models import Event
+
+    end_id = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for socket in sockets:
+        if socket.first_latest_id is None:
+            continue
+        socket.entitled = set(Event.objects.filter(id__gt=socket.first_latest_id, id__lte=end_id,
+                                                   audiences__overlap=socket.audiences).values_list("id", flat=True))
+    return end_id
+
+
+def verify(run: Run, end_id: int) -> dict:
+    """Reports stored exactly once by key; Open311 requests stored; pushes lost or misdelivered."""
+    from django.db.models import Count, Min
+
+    from gridops.incidents.models import Incident
+    from gridops.realtime.models import Event
+
+    stored = {row["client_key"]: row for row in Incident.objects.filter(client_key__startswith=f"lt-{run.run_id}-")
+              .values("client_key").annotate(n=Count("id"), first=Min("id"))}
+    missing = [key for key in run.accepted if key not in stored]
+    duplicated = sum(row["n"] - 1 for row in stored.values())
+    wrong_id = [key for key, (_, pk) in run.accepted.items() if key in stored and stored[key]["first"] != pk]
+    unacknowledged = len(set(stored) - set(run.accepted))  # stored though the client never heard back
+    open311_found = Incident.objects.filter(pk__in=[int(i) for i in run.open311_ids if i.isdigit()]).count()
+
+    lost = misdelivered = 0
+    for socket in run.sockets:
+        lost += len(socket.entitled - socket.received)
+        counted = [i for i in socket.received if i <= end_id]
+        misdelivered += Event.objects.filter(id__in=counted).exclude(audiences__overlap=socket.audiences).count()
+    return {
+        "reports_accepted": len(run.accepted), "reports_stored": len(stored), "reports_missing": len(missing),
+        "duplicates": duplicated, "retry_answered_with_other_incident": len(wrong_id),
+        "stored_without_answer": unacknowledged,
+        "open311_accepted": len(run.open311_ids), "open311_stored": open311_found,
+        "pushes_entitled": sum(len(s.entitled) for s in run.sockets),
+        "pushes_received": sum(len(s.entitled & s.received) for s in run.sockets),
+        "pushes_lost": lost, "pushes_misdelivered": misdelivered,
+        "pushes_duplicated_in_connection": sum(s.duplicates_in_connection for s in run.sockets),
+        "socket_connections": sum(s.connections for s in run.sockets),
+        "operators_connected": sum(1 for s in run.sockets if s.first_latest_id is not None),
+    }
+
+
+def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
+    from bench.support import percentiles_ms
+
+    all_samples = [t for samples in run.stats.latencies.values() for t in samples]
+    errors = sum(run.stats.errors.values())
+    endpoints = {
+        name: {**percentiles_ms(samples), "codes": dict(run.stats.codes[name]), "errors": run.stats.errors.get(name, 0)}
+        for name, samples in sorted(run.stats.latencies.items())
+    }
+    result = {
+        "config": {"seconds": config.seconds, "tablets": config.tablets, "operators": config.operators,
+                   "open311_clients": config.open311, "uvicorn_workers": config.workers,
+                   "max_requests": config.max_requests},
+        "elapsed_s": round(elapsed, 1),
+        "requests": run.stats.requests,
+        "throughput_rps": round(run.stats.requests / elapsed, 1) if elapsed else 0,
+        "errors": errors,
+        "error_rate": round(errors / run.stats.requests, 6) if run.stats.requests else 0,
+        "latency_all": percentiles_ms(all_samples) if all_samples else None,
+        "endpoints": endpoints,
+        "conflicts_409": run.conflicts, "throttled_429": run.throttled, "report_retries": run.retries,
+        "error_samples": run.stats.samples_of_errors,
+        **checks,
+    }
+    result["met"] = (errors == 0 and checks["reports_missing"] == 0 and checks["duplicates"] == 0
+                     and checks["pushes_lost"] == 0 and checks["pushes_misdelivered"] == 0
+                     and checks["pushes_duplicated_in_connection"] == 0
+                     and checks["open311_stored"] == checks["open311_accepted"])
+    return result
+
+
+def summary_text(result: dict) -> str:
+    p99 = result["latency_all"]["p99_ms"] if result["latency_all"] else None
+    lines = [
+        f"# Load test ({time.strftime('%Y-%m-%d %H:%M:%S %Z')})", "",
+        f"- {result['config']['tablets']} tablets, {result['config']['operators']} operators on websockets, "
+        f"{result['config']['open311_clients']} Open311 clients for {result['elapsed_s']} s "
+        f"({result['config']['uvicorn_workers']} uvicorn workers, loopback)",
+        f"- requests served: {result['requests']} ({result['throughput_rps']} req/s), errors: {result['errors']} "
+        f"(rate {result['error_rate']:.4%}), p99 over all requests: {p99} ms",
+        f"- reports accepted: {result['reports_accepted']}, stored: {result['reports_stored']}, "
+        f"missing: {result['reports_missing']}, duplicates: {result['duplicates']}; "
+        f"Open311 accepted {result['open311_accepted']}, stored {result['open311_stored']}",
+        f"- pushes entitled: {result['pushes_entitled']}, received: {result['pushes_received']}, "
+        f"lost: {result['pushes_lost']}, misdelivered: {result['pushes_misdelivered']}, "
+        f"duplicated on one connection: {result['pushes_duplicated_in_connection']}",
+        f"- 409 conflicts (expected): {result['conflicts_409']}, 429 throttled: {result['throttled_429']}, "
+        f"report retries: {result['report_retries']}", "",
+        "| endpoint | n | p50 ms | p95 ms | p99 ms | errors | codes |", "|---|---|---|---|---|---|---|",
+    ]
+    for name, e in result["endpoints"].items():
+        lines.append(f"| {name} | {e['n']} | {e['p50_ms']} | {e['p95_ms']} | {e['p99_ms']} | {e['errors']} | "
+                     f"{json.dumps(e['codes'])} |")
+    lines.append(f"\nAll checks met: {result['met']}")
+    return "\n".join(lines) + "\n"
+
+
+async def _drive(run: Run) -> tuple[float, int]:
+    from asgiref.sync import sync_to_async
+
+    outcome = await run.main()
+    end_id = await sync_to_async(entitled_events, thread_sensitive=False)(run.sockets)
+    await run.drain()
+    for task in outcome["listeners"]:
+        task.cancel()
+    await asyncio.gather(*outcome["listeners"], return_exceptions=True)
+    return outcome["elapsed_s"], end_id
+
+
+def run_load(config: Config) -> dict:
+    from bench.support import live_server
+
+    actors = make_actors(config)
+    run_id = uuid.uuid4().hex[:8]
+    with live_server(workers=config.workers) as base_url:
+        run = Run(config, base_url, actors, run_id)
+        elapsed, end_id = asyncio.run(_drive(run))
+    result = summarise(run, elapsed, verify(run, end_id), config)
+    config.output.parent.mkdir(parents=True, exist_ok=True)
+    config.output.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    config.output.with_suffix(".md").write_text(summary_text(result))
+    return result
+
+
+def parse_args(argv: list[str]) -> Config:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="python -m bench.loadtest", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=float(env("LOAD_SECONDS", "600")))
+    parser.add_argument("--tablets", type=int, default=int(env("LOAD_TABLETS", "100")))
+    parser.add_argument("--operators", type=int, default=int(env("LOAD_OPERATORS", "50")))
+    parser.add_argument("--open311", type=int, default=int(env("LOAD_OPEN311", "5")))
+    parser.add_argument("--max-requests", type=int, default=int(env("LOAD_MAX_REQUESTS", "2000000")))
+    parser.add_argument("--workers", type=int, default=int(env("LOAD_WORKERS", "2")), help="uvicorn workers")
+    parser.add_argument("--output", type=Path, default=Path(env("LOAD_OUTPUT", str(RESULTS / "loadtest.json"))))
+    parser.add_argument("--no-demo", dest="demo", action="store_false",
+                        help="use the zones and catalogue already in the database (tests)")
+    args = parser.parse_args(argv)
+    return Config(seconds=args.seconds, tablets=args.tablets, operators=args.operators, open311=args.open311,
+                  max_requests=args.max_requests, workers=args.workers, output=args.output, demo=args.demo)
+
+
+def main(argv: list[str]) -> int:
+    config = parse_args(argv)
+    prepare_django(config)
+    result = run_load(config)
+    print(summary_text(result))
+    return 0 if result["met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

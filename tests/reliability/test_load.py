@@ -1,0 +1,36 @@
+"""The load test at a CI-sized budget: `bench/loadtest.py` itself, on the private stack.
+
+Same client, same checks as the 10-minute run (`make loadtest`), with fewer clients for 20 s, so
+`make test` proves the tool works and that nothing is lost, duplicated or misdelivered while
+tablets, operators and Open311 clients hit one server together.
+"""
+import json
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_load_for_twenty_seconds_loses_and_duplicates_nothing(stack, tmp_path):
+    output = tmp_path / "loadtest.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.loadtest", "--seconds", "20", "--tablets", "16", "--operators", "8",
+         "--open311", "2", "--workers", "1", "--no-demo", "--output", str(output)],
+        cwd=ROOT, env=stack.env(LOAD_DATABASE_URL=stack.pg.url()), capture_output=True, text=True, timeout=240)
+    assert output.exists(), result.stderr[-3000:]
+    figures = json.loads(output.read_text())
+    print((tmp_path / "loadtest.md").read_text())
+    assert figures["operators_connected"] == 8
+    assert figures["requests"] > 100
+    assert figures["errors"] == 0, figures["error_samples"]
+    assert figures["reports_accepted"] > 20
+    assert figures["reports_missing"] == 0 and figures["duplicates"] == 0
+    assert figures["retry_answered_with_other_incident"] == 0
+    assert figures["open311_accepted"] > 0 and figures["open311_stored"] == figures["open311_accepted"]
+    assert figures["pushes_entitled"] > figures["reports_accepted"]  # district sockets see every report
+    assert figures["pushes_lost"] == 0 and figures["pushes_misdelivered"] == 0
+    assert figures["pushes_duplicated_in_connection"] == 0
+    assert {"report", "photo", "positions", "tile.zones", "tile.incidents", "open311.post"} <= set(figures["endpoints"])
+    assert figures["met"] is True
+    assert result.returncode == 0
+    assert (tmp_path / "loadtest.md").read_text().startswith("# Load test")
