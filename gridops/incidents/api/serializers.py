@@ -160,8 +160,8 @@ class IncidentCreateSerializer(serializers.Serializer):
     """The tablet's report. Coordinates may be WGS84, GCJ-02 or BD-09 (converted on intake)."""
 
     event_type = serializers.CharField(max_length=32, help_text="Event-type code")
-    lon = serializers.FloatField()
-    lat = serializers.FloatField()
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
     crs = serializers.ChoiceField(choices=["wgs84", "gcj02", "bd09"], default="wgs84")
     accuracy_m = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100_000)
     description = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
@@ -230,10 +230,10 @@ class EventTypeSerializer(serializers.ModelSerializer):
 
 
 class PingSerializer(serializers.Serializer):
-    lon = serializers.FloatField()
-    lat = serializers.FloatField()
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
     crs = serializers.ChoiceField(choices=["wgs84", "gcj02", "bd09"], default="wgs84")
-    accuracy_m = serializers.FloatField(required=False, allow_null=True)
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100_000)
     recorded_at = serializers.DateTimeField(required=False)
 
 
