@@ -128,12 +128,19 @@ def _split(value: str | None) -> list[str]:
 
 
 def _moment(value: str, name: str, *, end: bool = False) -> datetime:
-    parsed = parse_datetime(value)
-    if parsed is None:
+    """A date-time, or a bare date meaning its midnight (the next midnight for an end, so the day is
+    included). The date is tried first: Django 5 parses a bare date as a date-time too. Impossible
+    dates (30 February, the day after 9999-12-31) are a 400 like any bad text."""
+    try:
         day = parse_date(value)
-        if day is None:
-            raise InvalidInput(f"{name} must be an ISO date or date-time", field=name)
-        parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        if day is not None:
+            parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        else:
+            parsed = parse_datetime(value)
+    except (ValueError, OverflowError):
+        parsed = None
+    if parsed is None:
+        raise InvalidInput(f"{name} must be an ISO date or date-time", field=name)
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed

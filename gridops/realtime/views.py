@@ -101,7 +101,7 @@ def console_strings() -> dict:
         "grid": _("Micro-grid"), "town": _("Town"), "noPhotos": _("No photos"),
         "cluster": _("{n} incidents ({open} open, {overdue} overdue)"), "zone": _("{name}: {open} open, {overdue} overdue"),
         "mergeInto": _("Merge into incident no."), "zonesLayer": _("Zones (open incidents)"),
-        "centres": _("Command centres"), "workers": _("Grid workers"), "yes": _("Yes"), "no": _("No"), "reload": _("Too many missed updates: the map was reloaded."),
+        "centres": _("Command centres"), "workers": _("Grid workers"), "yes": _("Yes"), "no": _("No"), "closePanel": _("Close panel"), "reload": _("Too many missed updates: the map was reloaded."),
         "actionNames": {
             "registered": _("Register"), "dispatched": _("Dispatch"), "in_progress": _("Accept"),
             "resolved": _("Resolve"), "verified": _("Verify"), "closed": _("Close"),

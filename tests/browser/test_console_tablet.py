@@ -46,14 +46,15 @@ def report(worker, point, note=""):
                                             source="grid_worker", description=note)[0])
 
 
-def wait_tiles(page):
-    """Until the vector tiles in view have loaded (the map is painted, for screenshots)."""
-    page.wait_for_function("document.querySelectorAll('#map .leaflet-tile-container canvas, #map .leaflet-tile').length > 0 "
-                           "&& !document.querySelector('#map .leaflet-tile-loading')", timeout=WAIT_MS)
+def wait_tiles(page, *, reloaded=False):
+    """Until the console's vector tiles are in (the map is painted, for screenshots).
 
-
-def wait_kpis(page):
-    page.wait_for_function("document.getElementById('kpi-open').textContent !== '–'", timeout=WAIT_MS)
+    `reloaded`: also after the console's (debounced) tile refresh that follows live events.
+    """
+    generation = "1" if reloaded else "0"
+    page.wait_for_function(f"window.gridopsConsole.tiles.generation >= {generation} && "
+                           "window.gridopsConsole.tiles.settled === window.gridopsConsole.tiles.generation",
+                           timeout=WAIT_MS)
 
 
 def open_console(new_context, user):
@@ -100,8 +101,8 @@ def test_tablet_report_appears_on_operator_map_within_a_second(people, new_conte
     assert console.locator(f"#feed li[data-incident-id='{created['id']}']").count() == 1
     console.click(f"#feed li[data-incident-id='{created['id']}']")
     console.wait_for_selector("#panel .routing", timeout=WAIT_MS)
-    wait_tiles(console)
-    wait_kpis(console)
+    wait_tiles(console, reloaded=True)
+    console.wait_for_function("document.getElementById('kpi-open').textContent === '1'", timeout=WAIT_MS)
     panel = console.inner_text("#panel")
     assert "normal" not in panel and "AM" not in panel and "PM" not in panel  # labels and dates in Chinese
     screenshot(console, "console-district")
@@ -121,9 +122,8 @@ def test_town_operator_gets_only_its_town(people, new_context):
     assert nanzhuang.locator(f"#feed li[data-incident-id='{zumiao_incident.id}']").count() == 0
     received = nanzhuang.evaluate("window.gridopsConsole.received.map(m => m.payload.id)")
     assert zumiao_incident.id not in received and nanzhuang_incident.id in received
-    wait_tiles(nanzhuang)
-    wait_kpis(nanzhuang)
-    assert nanzhuang.inner_text("#kpi-open") == "1"
+    wait_tiles(nanzhuang, reloaded=True)
+    nanzhuang.wait_for_function("document.getElementById('kpi-open').textContent === '1'", timeout=WAIT_MS)
     screenshot(nanzhuang, "console-nanzhuang")
 
 

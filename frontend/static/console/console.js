@@ -59,8 +59,20 @@
       getFeatureId: (f) => f.properties.id, fetchOptions: { credentials: "same-origin" },
     }, extra || {}));
   }
-  let zonesLayer = tileLayer("zones", zoneStyle).addTo(map);
-  let incidentsLayer = tileLayer("incidents", incidentStyle, { pane: "overlayPane" }).addTo(map);
+  // Tile generations: a reload draws new layers over the old ones and removes the old ones only
+  // when the new tiles are in (no blank map every time live events refresh the tiles).
+  const tiles = { generation: 0, settled: -1 };
+  function whenLoaded(layers, generation, done) {
+    let pending = layers.length;
+    layers.forEach((layer) => layer.once("load", () => {
+      pending -= 1;
+      if (pending === 0) { if (done) done(); tiles.settled = Math.max(tiles.settled, generation); }
+    }));
+  }
+  let zonesLayer = tileLayer("zones", zoneStyle);
+  let incidentsLayer = tileLayer("incidents", incidentStyle, { pane: "overlayPane" });
+  whenLoaded([zonesLayer, incidentsLayer], 0);
+  zonesLayer.addTo(map); incidentsLayer.addTo(map);
   const liveLayer = L.layerGroup().addTo(map);
   const liveMarkers = new Map();
 
@@ -77,10 +89,18 @@
   }
   bindTileEvents();
 
+  let stale = [];
   function reloadTiles() {
-    map.removeLayer(zonesLayer); map.removeLayer(incidentsLayer);
-    zonesLayer = tileLayer("zones", zoneStyle).addTo(map);
-    incidentsLayer = tileLayer("incidents", incidentStyle).addTo(map);
+    tiles.generation += 1;
+    stale.forEach((layer) => map.removeLayer(layer));  // a previous reload still loading
+    const old = [zonesLayer, incidentsLayer];
+    stale = old;
+    zonesLayer = tileLayer("zones", zoneStyle);
+    incidentsLayer = tileLayer("incidents", incidentStyle, { pane: "overlayPane" });
+    overlays.zones = zonesLayer;
+    const fresh = $("toggles").querySelector("input[data-layer=zones]").checked ? [zonesLayer, incidentsLayer] : [incidentsLayer];
+    whenLoaded(fresh, tiles.generation, () => { old.forEach((layer) => map.removeLayer(layer)); stale = []; });
+    fresh.forEach((layer) => layer.addTo(map));
     bindTileEvents();
   }
   let tileTimer = null;
@@ -117,7 +137,8 @@
     overlays[key] = layer;
     const lab = el("label"); const box = el("input", { type: "checkbox", "data-layer": key });
     box.checked = !!on; if (on) layer.addTo(map);
-    box.addEventListener("change", () => (box.checked ? layer.addTo(map) : map.removeLayer(layer)));
+    // overlays[key], not `layer`: the tile layers are replaced on reload.
+    box.addEventListener("change", () => (box.checked ? overlays[key].addTo(map) : map.removeLayer(overlays[key])));
     lab.appendChild(box); lab.appendChild(document.createTextNode(" " + label)); $("toggles").appendChild(lab);
   }
   const pick = (props, path) => path.split(".").reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), props);
@@ -224,6 +245,9 @@
     try { data = await getJson(incidentUrl(id)); } catch (e) { panel.replaceChildren(el("p", { class: "error" }, T.failed + " (" + e.message + ")")); return; }
     const p = data.properties || data;
     const body = [];
+    const close = el("button", { class: "close", type: "button", "aria-label": T.closePanel, title: T.closePanel }, "×");
+    close.addEventListener("click", () => { panel.hidden = true; panel.replaceChildren(); });
+    body.push(close);
     const title = el("h2", {}, "#" + (data.id || p.id) + " " + ((p.event_type && p.event_type.name) || ""));
     body.push(title);
     if (notice) body.push(el("p", { class: "error", role: "alert" }, notice));
@@ -280,7 +304,7 @@
   // --- live events ---------------------------------------------------------------------------
   const seen = new Set();
   let lastId = cfg.lastId || 0;
-  const state = window.gridopsConsole = { seen, received: [], halls: {}, get lastId() { return lastId; }, socket: null };
+  const state = window.gridopsConsole = { seen, received: [], halls: {}, tiles, get lastId() { return lastId; }, socket: null };
   function setConn(s, text) { $("conn").dataset.state = s; $("conn-text").textContent = text; }
 
   function showIncident(event) {
