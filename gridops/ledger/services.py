@@ -293,6 +293,19 @@ def _parse_time(value, field: str):
         raise InvalidInput(f"{field} must be a time like 22:00", field=field) from None
 
 
+def _whole_number(value, field: str, default: int, low: int = 0, high: int = 2**31 - 1) -> int:
+    """A whole number within the column's range: bad text or an out-of-range value is a 400, not a 500."""
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{field} must be a whole number", field=field) from None
+    if not low <= number <= high:
+        raise InvalidInput(f"{field} must be between {low} and {high}", field=field)
+    return number
+
+
 def supervision_create(*, actor, data: dict) -> SupervisedPerson:
     """A justice officer puts a person under supervision with a geofence and curfew."""
     selectors.require_justice(actor)
@@ -318,13 +331,13 @@ def supervision_create(*, actor, data: dict) -> SupervisedPerson:
     if data.get("user_id") is not None:
         from django.contrib.auth import get_user_model
 
-        user = get_user_model().objects.filter(pk=data["user_id"]).first()
+        user = get_user_model().objects.filter(pk=_whole_number(data["user_id"], "user_id", 0)).first()
         if user is None:
             raise InvalidInput("no such user", field="user_id")
     with transaction.atomic():
         person = SupervisedPerson.objects.create(
             case_no=case_no, name=name, user=user, officer=actor, home=home,
-            home_radius_m=int(data.get("home_radius_m") or 200),
+            home_radius_m=_whole_number(data.get("home_radius_m"), "home_radius_m", 200, 1, 100_000),
             curfew_start=_parse_time(data.get("curfew_start"), "curfew_start"),
             curfew_end=_parse_time(data.get("curfew_end"), "curfew_end"),
         )
@@ -358,7 +371,10 @@ def checkin_submit(*, actor, person: SupervisedPerson, lon, lat, at=None, crs: s
     elif not isinstance(at, datetime):
         from django.utils.dateparse import parse_datetime
 
-        parsed = parse_datetime(str(at))
+        try:
+            parsed = parse_datetime(str(at))
+        except ValueError:  # well formed but impossible, e.g. 30 February
+            parsed = None
         if parsed is None or timezone.is_naive(parsed):
             raise InvalidInput("at must be an ISO 8601 time with a zone", field="at")
         at = parsed

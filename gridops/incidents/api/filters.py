@@ -56,7 +56,10 @@ def _time(params, name: str):
     text = params.get(name)
     if not text:
         return None
-    value = parse_datetime(text)
+    try:
+        value = parse_datetime(text)
+    except ValueError:  # well formed but impossible (30 February): a 400 below, not a 500
+        value = None
     if value is None:
         day = None
         try:

@@ -34,6 +34,14 @@ def _int(value, field: str, default: int | None = None, minimum: int = 0) -> int
     return number
 
 
+def _body(request) -> dict:
+    """The request body as fields; a JSON array or scalar is a 400, not an AttributeError (500)."""
+    data = request.data
+    if not hasattr(data, "get"):
+        raise InvalidInput("the body must be a JSON object", field="body")
+    return data
+
+
 def _require_login(request) -> None:
     if not request.user.is_authenticated:
         raise NotAuthenticated("log in first")
@@ -119,7 +127,7 @@ class NotarisationView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
-        _, receipt = services.notarise(user=request.user, sha256=request.data.get("sha256"), title=request.data.get("title", ""))
+        _, receipt = services.notarise(user=request.user, sha256=_body(request).get("sha256"), title=_body(request).get("title", ""))
         return Response(receipt, status=201)
 
     @extend_schema(parameters=[OpenApiParameter("sha256", str, required=True)], responses=JSON)
@@ -142,13 +150,13 @@ class IdentityAttestationView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
-        user_id = _int(request.data.get("user_id"), "user_id")
+        user_id = _int(_body(request).get("user_id"), "user_id")
         subject = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
         if subject is None:
             raise InvalidInput("user_id must name an existing account", field="user_id")
         att = services.identity_attest(
-            actor=request.user, subject=subject, id_number=str(request.data.get("id_number") or ""),
-            method=str(request.data.get("method") or "counter"),
+            actor=request.user, subject=subject, id_number=str(_body(request).get("id_number") or ""),
+            method=str(_body(request).get("method") or "counter"),
         )
         return Response(_attestation_json(att), status=201)
 
@@ -170,7 +178,7 @@ class MyIdentityView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=JSON)
     def post(self, request):
         _require_login(request)
-        return Response({"matches": services.identity_matches(user=request.user, id_number=str(request.data.get("id_number") or ""))})
+        return Response({"matches": services.identity_matches(user=request.user, id_number=str(_body(request).get("id_number") or ""))})
 
 
 class VendorListView(APIView):
@@ -191,7 +199,7 @@ class VendorListView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
-        vendor = services.vendor_register(actor=request.user, data=request.data)
+        vendor = services.vendor_register(actor=request.user, data=_body(request))
         return Response(_vendor_json(vendor), status=201)
 
 
@@ -211,7 +219,7 @@ class VendorDetailView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=JSON)
     def patch(self, request, code: str):
         _require_login(request)
-        vendor = services.vendor_update(actor=request.user, vendor=selectors.vendor_by_code(code), data=request.data)
+        vendor = services.vendor_update(actor=request.user, vendor=selectors.vendor_by_code(code), data=_body(request))
         return Response(_vendor_json(vendor))
 
 
@@ -235,7 +243,7 @@ class PersonListView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
-        person = services.supervision_create(actor=request.user, data=request.data)
+        person = services.supervision_create(actor=request.user, data=_body(request))
         return Response(_person_json(person), status=201)
 
 
@@ -266,15 +274,15 @@ class CheckInView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
-        case_no = request.data.get("case_no")
+        case_no = _body(request).get("case_no")
         person = SupervisedPerson.objects.filter(
             Q(case_no=case_no) if case_no else Q(user=request.user)
         ).first()
         if person is None:
             raise InvalidInput("no supervision found for this check-in", field="case_no")
         checkin = services.checkin_submit(
-            actor=request.user, person=person, lon=request.data.get("lon"), lat=request.data.get("lat"),
-            at=request.data.get("at"), crs=request.data.get("crs"), accuracy_m=request.data.get("accuracy_m"),
+            actor=request.user, person=person, lon=_body(request).get("lon"), lat=_body(request).get("lat"),
+            at=_body(request).get("at"), crs=_body(request).get("crs"), accuracy_m=_body(request).get("accuracy_m"),
         )
         return Response({
             "id": checkin.pk, "entry": checkin.entry_id, "at": checkin.at, "inside_geofence": checkin.inside_geofence,
