@@ -36,8 +36,10 @@ FILES = {
         "code", "name", "category_code", "major_class", "minor_class", "department_code", "priority",
         "response_hours", "resolution_hours", "emergency", "keywords"]),
 }
-PRIORITIES = {p.label: p.value for p in Priority} | {p.value: p.value for p in Priority}
-KINDS = {k.label: k.value for k in CategoryKind} | {k.value: k.value for k in CategoryKind}
+# The files use the Chinese names (labels are translated, so they are not used for matching).
+PRIORITIES = {"紧急": Priority.URGENT, "重要": Priority.IMPORTANT, "一般": Priority.NORMAL} | {p.value: p.value for p in Priority}
+KINDS = {"部件": CategoryKind.COMPONENT, "事件": CategoryKind.EVENT, "社会治理": CategoryKind.SOCIAL} | {
+    k.value: k.value for k in CategoryKind}
 BOOLEANS = {"0": False, "1": True, "false": False, "true": True, "否": False, "是": True, "": False}
 
 
