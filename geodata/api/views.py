@@ -65,13 +65,12 @@ class LocateView(APIView):
         if len(raw_points) > limit:
             raise PayloadTooLarge(f"points has {len(raw_points)} items; at most {limit} per call", field="points")
         points = [_batch_point(item, index) for index, item in enumerate(raw_points)]
-        results = selectors.locate_many(many_to_wgs84(points, crs))
-        located = sum(r is not None for r in results)
+        results = selectors.locate_many_as_dicts(many_to_wgs84(points, crs))
         return Response({
             "crs": crs.value,
             "count": len(points),
-            "located": located,
-            "results": [None if r is None else r.as_dict() for r in results],
+            "located": sum(r is not None for r in results),
+            "results": results,
         })
 
 

@@ -104,3 +104,9 @@ def test_batch_of_ten_thousand_is_accepted(client, tiny_district):
 def test_malformed_json_body_is_400(client, tiny_district):
     response = client.post(reverse("locate"), "{not json", content_type="application/json")
     assert response.status_code == 400
+
+
+def test_batch_results_have_the_single_locate_shape(client, tiny_district):
+    single = client.get(reverse("locate"), {"lon": 113.03, "lat": 23.015}).json()
+    batch = client.post(reverse("locate"), {"points": [[113.03, 23.015]]}, content_type="application/json").json()
+    assert batch["results"][0] == {key: single[key] for key in ("chain", "grid", "town", "command_centre")}
