@@ -400,10 +400,18 @@ def verify(run: Run, end_id: int) -> dict:
     open311_found = Incident.objects.filter(pk__in=[int(i) for i in run.open311_ids if i.isdigit()]).count()
 
     lost = misdelivered = 0
+    per_socket = []
     for socket in run.sockets:
-        lost += len(socket.entitled - socket.received)
+        missed = sorted(socket.entitled - socket.received)
+        lost += len(missed)
         counted = [i for i in socket.received if i <= end_id]
+        wrong = list(Event.objects.filter(id__in=counted).exclude(audiences__overlap=socket.audiences)
+                     .values_list("id", flat=True)[:5])
         misdelivered += Event.objects.filter(id__in=counted).exclude(audiences__overlap=socket.audiences).count()
+        if missed or wrong:
+            per_socket.append({"operator": socket.actor.username, "audiences": socket.audiences,
+                               "connections": socket.connections, "entitled": len(socket.entitled),
+                               "lost": len(missed), "lost_sample": missed[:5], "misdelivered_sample": wrong})
     return {
         "reports_accepted": len(run.accepted), "reports_stored": len(stored), "reports_missing": len(missing),
         "duplicates": duplicated, "retry_answered_with_other_incident": len(wrong_id),
@@ -415,6 +423,7 @@ def verify(run: Run, end_id: int) -> dict:
         "pushes_duplicated_in_connection": sum(s.duplicates_in_connection for s in run.sockets),
         "socket_connections": sum(s.connections for s in run.sockets),
         "operators_connected": sum(1 for s in run.sockets if s.first_latest_id is not None),
+        "sockets_with_problems": per_socket[:20],
     }
 
 

@@ -29,3 +29,10 @@ def retention_days() -> int:
 def send_timeout_seconds() -> float:
     """Upper bound on one after-commit push; a stuck Redis must not hold the request."""
     return float(_get("GRIDOPS_REALTIME_SEND_TIMEOUT", 2.0))
+
+
+def resync_seconds() -> float:
+    """Every open socket re-reads the event table this often (0: never) and sends what the live
+    channel did not bring: a push that timed out or expired in Redis under load is then late,
+    not lost, even though the socket never dropped and so never asked to catch up."""
+    return float(_get("GRIDOPS_REALTIME_RESYNC_SECONDS", 5.0))

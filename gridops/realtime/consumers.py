@@ -6,6 +6,7 @@ messages already replayed are dropped by id.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import deque
@@ -13,9 +14,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from . import audiences as aud
+from . import conf
 from .selectors import audiences_of, events_since, latest_event_id
 
 logger = logging.getLogger(__name__)
@@ -101,8 +104,28 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                               "replayed": len(events), "reset": truncated})
         for event in events:
             await self._forward(event)
+        self._cursor = latest
+        if conf.resync_seconds() > 0:
+            self._resync_task = asyncio.create_task(self._resync())
+
+    async def _resync(self) -> None:
+        """The safety net under the live channel: forward events the table has and we did not
+        send (de-duplicated by id); the grace window of `events_since` covers late commits."""
+        while True:
+            await asyncio.sleep(conf.resync_seconds())
+            try:
+                events, truncated, latest = await _catch_up(self.audiences, self._cursor)
+            except DatabaseError as exc:
+                logger.warning("realtime: resync skipped (%s)", exc)
+                continue
+            for event in events:
+                await self._forward(event)
+            self._cursor = events[-1]["id"] if truncated else latest
 
     async def disconnect(self, code):
+        task = getattr(self, "_resync_task", None)
+        if task is not None:
+            task.cancel()
         for group in getattr(self, "joined", []):
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
