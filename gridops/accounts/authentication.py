@@ -11,7 +11,8 @@ class ProfileTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         model = self.get_model()
         try:
-            token = model.objects.select_related("user", "user__profile").get(key=key)
+            token = (model.objects.select_related("user", "user__profile", "user__profile__zone")
+                     .defer("user__profile__zone__geom").get(key=key))
         except model.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         if not token.user.is_active:

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from geodata.models import Level
+from geodata.models import Level, Zone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
 from gridops.core.errors import NotFound
@@ -34,14 +34,21 @@ def _nothing(user, profile) -> Q | None:
 
 def _jurisdiction(user, profile) -> Q | None:
     """A town operator sees their town; a profile pinned to the district sees everything."""
-    zone = profile.zone if profile else None
-    if zone is None:
+    if profile is None or profile.zone_id is None:
         return None
-    if zone.level == Level.DISTRICT:
+    level = _zone_level(profile)
+    if level == Level.DISTRICT:
         return Q()
-    if zone.level == Level.TOWN:
-        return Q(town_id=zone.pk)
-    return Q(**{f"{_LEVEL_FIELD[zone.level]}_id": zone.pk})
+    if level == Level.TOWN:
+        return Q(town_id=profile.zone_id)
+    return Q(**{f"{_LEVEL_FIELD[level]}_id": profile.zone_id})
+
+
+def _zone_level(profile) -> int | None:
+    """The jurisdiction's level without loading its (large) boundary."""
+    if "zone" in profile._state.fields_cache:
+        return profile.zone.level
+    return Zone.objects.filter(pk=profile.zone_id).values_list("level", flat=True).first()
 
 
 _LEVEL_FIELD = {Level.AREA: "area", Level.VILLAGE: "village", Level.GRID: "grid"}
@@ -59,12 +66,18 @@ def _grids(user, profile) -> Q | None:
     their grids still follows the report on the tablet)."""
     if profile is None:
         return None
-    return Q(grid_id__in=profile.grids.values("pk")) | _own(user, profile)
+    # Literal ids (a worker has a handful) let PostgreSQL OR the grid and reporter indexes;
+    # a subquery inside the OR made it scan the whole table.
+    grid_ids = list(profile.grids.values_list("pk", flat=True))
+    return Q(grid_id__in=grid_ids) | _own(user, profile)
 
 
 def _own(user, profile) -> Q:
-    return Q(reporter_id=user.pk) | Q(pk__in=Incident.co_reporters.through.objects.filter(user_id=user.pk)
-                                      .values("incident_id"))
+    """What they reported, or were merged into as a co-reporter (ids materialised, see above)."""
+    co_reported = list(Incident.co_reporters.through.objects.filter(user_id=user.pk)
+                       .values_list("incident_id", flat=True)[:10_000])
+    mine = Q(reporter_id=user.pk)
+    return mine | Q(pk__in=co_reported) if co_reported else mine
 
 
 _VISIBILITY = {
@@ -92,6 +105,23 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
     if condition is None:
         return Incident.objects.none()
     return Incident.objects.filter(condition)
+
+
+# Roles that see a few hundred rows out of the district's history: their lists sort the matches
+# (bitmap scan + top-N sort, ~8 ms at 540k incidents) instead of walking the whole reported_at
+# index backwards hoping to meet them (the plan PostgreSQL picks for LIMIT, ~600 ms).
+_NARROW_ROLES = frozenset({Role.GRID_WORKER, Role.CITIZEN})
+
+
+def newest_first(qs: QuerySet[Incident], user) -> QuerySet[Incident]:
+    """Newest reports first, with a plan that suits how much the user sees.
+
+    `DESC NULLS LAST` (reported_at is never null, so the order is the same) cannot be served by
+    a backward scan of the plain index, which steers the planner to the narrow roles' indexes.
+    """
+    if role_of(user) in _NARROW_ROLES:
+        return qs.order_by(F("reported_at").desc(nulls_last=True), "-id")
+    return qs.order_by("-reported_at", "-id")
 
 
 def incident_for(user, incident_id, *, related: bool = True) -> Incident:

@@ -176,6 +176,7 @@ def test_list_filters_and_bbox(world):
     url = reverse("incident-list")
     everything = op.get(url).json()
     assert everything["type"] == "FeatureCollection" and everything["count"] == 2
+    assert everything["count_capped"] is False
     assert op.get(url, {"town": "440604001"}).json()["count"] == 1
     assert op.get(url, {"status": "dispatched,reported"}).json()["count"] == 2
     assert op.get(url, {"priority": "urgent"}).json()["count"] == 0
@@ -189,6 +190,16 @@ def test_list_filters_and_bbox(world):
         response = op.get(url, params)
         assert response.status_code == 400, params
         assert response.json()["error"]["field"] == field
+
+
+def test_count_is_capped(world, monkeypatch):
+    from gridops.incidents.api import views
+
+    tablet_report(client_for(world["users"]["nz_worker"]), client_key="a")
+    tablet_report(client_for(world["users"]["nz_worker"]), client_key="b", lon=113.012)
+    monkeypatch.setattr(views, "COUNT_CAP", 1)
+    body = client_for(world["users"]["district_op"]).get(reverse("incident-list"), {"page_size": 1}).json()
+    assert body["count"] == 1 and body["count_capped"] is True and body["next"]
 
 
 def test_overdue_view(world, settings):

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.paginator import Paginator
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -28,10 +30,37 @@ from .serializers import (
 )
 
 
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP rows: with years of history an exact COUNT(*) over a district
+    costs more than the page itself, and exact totals are the KPI API's job."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[:COUNT_CAP + 1].count()
+
+
 class IncidentPagination(GeoJsonPagination):
+    """GeoJSON pages; `count` is exact up to 10,000, and `count_capped` says when it is not."""
+
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        capped = self.page.paginator.count > COUNT_CAP
+        response.data["count"] = min(self.page.paginator.count, COUNT_CAP)
+        response.data["count_capped"] = capped
+        return response
+
+    def get_paginated_response_schema(self, view):
+        schema = super().get_paginated_response_schema(view)
+        schema["properties"]["count_capped"] = {"type": "boolean"}
+        return schema
 
 
 class AuthenticatedView(APIView):
@@ -61,7 +90,7 @@ class IncidentListView(AuthenticatedView):
     def get(self, request):
         """Incidents the user may see, filtered and paginated, as a GeoJSON FeatureCollection."""
         qs = filters.filter_incidents(selectors.incidents_visible_to(request.user), request.query_params)
-        qs = selectors.with_related(qs).order_by("-reported_at", "-id")
+        qs = selectors.newest_first(selectors.with_related(qs), request.user)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = IncidentFeatureSerializer(page, many=True, context=_context(request)).data
