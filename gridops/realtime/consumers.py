@@ -118,8 +118,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             except DatabaseError as exc:
                 logger.warning("realtime: resync skipped (%s)", exc)
                 continue
-            for event in events:
-                await self._forward(event)
+            try:
+                for event in events:
+                    await self._forward(event)
+            except OSError:
+                return  # the client left; disconnect() cleans up
             self._cursor = events[-1]["id"] if truncated else latest
 
     async def disconnect(self, code):
