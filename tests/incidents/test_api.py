@@ -269,3 +269,22 @@ def test_schema_publishes_the_endpoints(world):
     for path in ("/api/v1/incidents/", "/api/v1/incidents/{id}/transitions/", "/api/v1/incidents/{id}/photos/",
                  "/api/v1/catalogue/event-types/", "/api/v1/auth/token", "/api/v1/worker-positions/"):
         assert path in schema["paths"], path
+
+
+def test_operator_records_a_hotline_call_with_the_callers_details(world):
+    op = client_for(world["users"]["nanzhuang_op"])
+    made = tablet_report(op, source="hotline_12345", client_key="call-1", reporter_name="李女士",
+                         reporter_phone="13900000000")
+    assert made.status_code == 201
+    props = made.json()["properties"]
+    assert props["source"] == "hotline_12345" and props["status"] == "reported"  # registered by a person
+    assert props["reporter"]["name"] == "李女士"
+    dispatched = op.post(reverse("incident-transition", args=[made.json()["id"]]),
+                         {"status": "registered", "version": 1}, format="json")
+    op.post(reverse("incident-transition", args=[made.json()["id"]]), {"status": "dispatched", "version": 2},
+            format="json")
+    assert dispatched.status_code == 200
+    seen = client_for(world["users"]["cg_handler"]).get(reverse("incident-detail", args=[made.json()["id"]]))
+    assert seen.json()["properties"]["reporter"] is None
+    assert seen.json()["properties"]["allowed_transitions"] == ["in_progress", "returned"]
+    assert "13900000000" not in seen.content.decode() and "李女士" not in seen.content.decode()
