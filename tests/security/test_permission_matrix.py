@@ -1,0 +1,183 @@
+"""The permission matrix of the whole site: every route of every app × method × role.
+
+Built from the URL resolver: a route (or a method of a class-based view) without a row here fails
+`test_every_route_has_a_row`, so a new endpoint cannot ship without saying who may use it.
+Writes are sent with an empty JSON body, so a role that may act gets 400 (the body is checked
+after the permission), and one that may not gets 401/403/404 — the table reads as who may do what.
+The tables are literal (written from the rules, checked against the code, not computed by it).
+Admin routes: none of these roles is staff, so every one redirects to the admin login (302).
+"""
+import os
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from .urls import ADMIN, all_routes, implemented_methods, url_args
+from .world import ROLES
+
+pytestmark = pytest.mark.django_db
+
+R = ROLES  # anonymous, citizen, grid_worker, department_handler, town_operator, district_operator,
+#            planner, counter_clerk, reviewer, justice_officer
+
+# url name → {method: expected status per role, in ROLES order}
+MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
+    'api-docs': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-apply': {'GET': (302, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (302, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-case': {'GET': (401, 200, 404, 404, 404, 200, 404, 404, 200, 404)},
+    'approvals-case-rating': {'POST': (401, 400, 404, 404, 404, 400, 404, 404, 400, 404)},
+    'approvals-case-transition': {'POST': (401, 400, 404, 404, 404, 400, 404, 404, 400, 404)},
+    'approvals-cases': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'approvals-counter-call': {'POST': (401, 403, 403, 403, 403, 403, 403, 200, 403, 403)},
+    'approvals-hall-bookings': {'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'approvals-hall-queue': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-hall-screen': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-hall-tickets': {'POST': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'approvals-halls': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-item': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-items': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-kpis': {'GET': (401, 403, 403, 403, 400, 400, 403, 400, 400, 403)},
+    'approvals-map': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-offered-documents': {'GET': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'approvals-terminals': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-ticket-check-in': {'POST': (401, 409, 403, 403, 403, 403, 403, 409, 403, 403)},
+    'approvals-ticket-finish': {'POST': (401, 403, 403, 403, 403, 403, 403, 409, 403, 403)},
+    'approvals-ticket-no-show': {'POST': (401, 403, 403, 403, 403, 403, 403, 409, 403, 403)},
+    'auth-token': {'POST': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'catalogue-categories': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'catalogue-departments': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'catalogue-event-types': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'command-centre-list': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'console': {'GET': (302, 403, 403, 200, 200, 200, 403, 403, 403, 200)},
+    'education-apply': {'POST': (401, 403, 403, 403, 403, 403, 200, 403, 403, 403)},
+    'education-assign': {'POST': (401, 403, 403, 403, 403, 403, 400, 403, 403, 403)},
+    'education-balance': {'GET': (401, 403, 403, 403, 403, 403, 200, 403, 403, 403)},
+    'education-catchments': {'GET': (401, 403, 403, 403, 403, 403, 200, 403, 403, 403)},
+    'education-export': {'GET': (401, 403, 403, 403, 403, 403, 404, 403, 403, 403)},
+    'education-grids': {'GET': (401, 403, 403, 403, 403, 403, 200, 403, 403, 403)},
+    'education-import-catchments': {'POST': (401, 403, 403, 403, 403, 403, 415, 403, 403, 403)},
+    'education-import-schools': {'POST': (401, 403, 403, 403, 403, 403, 415, 403, 403, 403)},
+    'education-layer': {'GET': (401, 403, 403, 403, 200, 200, 200, 403, 403, 403)},
+    'education-plan': {'DELETE': (401, 403, 403, 403, 403, 403, 204, 403, 403, 403), 'GET': (401, 403, 403, 403, 403, 403, 404, 403, 403, 403)},
+    'education-planner': {'GET': (302, 403, 403, 403, 403, 403, 200, 403, 403, 403)},
+    'education-plans': {'GET': (401, 403, 403, 403, 403, 403, 200, 403, 403, 403), 'POST': (401, 403, 403, 403, 403, 403, 400, 403, 403, 403)},
+    'education-publish': {'POST': (401, 403, 403, 403, 403, 403, 403, 403, 403, 403)},
+    'education-school': {'GET': (401, 403, 403, 403, 403, 403, 404, 403, 403, 403)},
+    'education-schools': {'GET': (401, 403, 403, 403, 403, 403, 404, 403, 403, 403)},
+    'education-serve': {'GET': (401, 403, 403, 403, 403, 403, 400, 403, 403, 403)},
+    'education-unassign': {'POST': (401, 403, 403, 403, 403, 403, 400, 403, 403, 403)},
+    'education-whatif': {'POST': (401, 403, 403, 403, 403, 403, 200, 403, 403, 403)},
+    'incident-detail': {'GET': (401, 200, 200, 404, 200, 200, 404, 404, 404, 404)},
+    'incident-duplicates': {'GET': (401, 200, 200, 404, 200, 200, 404, 404, 404, 404)},
+    'incident-kpis': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'incident-list': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'incident-merge': {'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'incident-overdue': {'GET': (401, 403, 403, 200, 200, 200, 403, 403, 403, 403)},
+    'incident-photos': {'POST': (401, 415, 415, 415, 415, 415, 415, 415, 415, 415)},
+    'incident-transition': {'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'ledger-api:checkins': {'GET': (401, 403, 403, 403, 403, 403, 403, 403, 403, 200), 'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'ledger-api:consistency': {'GET': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'ledger-api:entry': {'GET': (404, 404, 404, 404, 404, 404, 404, 404, 404, 200)},
+    'ledger-api:export': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'ledger-api:head-latest': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'ledger-api:heads': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'ledger-api:identity-attest': {'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'ledger-api:identity-me': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'ledger-api:notarisations': {'GET': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400), 'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'ledger-api:persons': {'GET': (401, 403, 403, 403, 403, 403, 403, 403, 403, 200), 'POST': (401, 403, 403, 403, 403, 403, 403, 403, 403, 400)},
+    'ledger-api:public-key': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'ledger-api:vendor': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'PATCH': (401, 403, 403, 200, 200, 200, 403, 403, 403, 403)},
+    'ledger-api:vendor-qr': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'ledger-api:vendors': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'ledger:corrections': {'GET': (302, 403, 403, 403, 403, 403, 403, 403, 403, 200)},
+    'ledger:home': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (405, 405, 405, 405, 405, 405, 405, 405, 405, 405)},
+    'ledger:vendor-page': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'locate': {'GET': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400), 'POST': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'login': {'GET': (200, 302, 302, 302, 302, 302, 302, 302, 302, 302), 'POST': (200, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+              'PUT': (200, 302, 302, 302, 302, 302, 302, 302, 302, 302)},
+    'logout': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (302, 302, 302, 302, 302, 302, 302, 302, 302, 302)},
+    'me': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'open311-discovery': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'open311-request': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'open311-requests': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'open311-service': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'open311-services': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'realtime-centres': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'realtime-kpis': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'realtime-me': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'realtime-positions': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'schema': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'set_language': {'POST': (302, 302, 302, 302, 302, 302, 302, 302, 302, 302)},
+    'tablet': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'tablet-manifest': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'tablet-sw': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'tile': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'worker-positions': {'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    'worker-positions-latest': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'ws-events-path': {'GET': (302, 302, 302, 302, 302, 302, 302, 302, 302, 302)},
+    'zone-children': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'zone-detail': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'zone-list': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'zone-map': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+}
+
+
+class Unlimited(dict):
+    """Every rate-limit scope at a rate this test never reaches (limits have their own tests)."""
+
+    def get(self, key, default=None):
+        return "100000/m"
+
+
+def _client(world, role) -> APIClient:
+    client = APIClient()
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    return client
+
+
+@pytest.fixture
+def world(shared_world, db):
+    return shared_world
+
+
+def test_every_route_has_a_row():
+    missing = []
+    for name, callback in all_routes():
+        if name.startswith(ADMIN + ":"):
+            continue
+        if name not in MATRIX:
+            missing.append(name)
+            continue
+        for method in implemented_methods(callback) - set(MATRIX[name]):
+            if name != "ws-events-path" and not name.startswith("<"):
+                missing.append(f"{name} {method}")
+    assert not missing, f"routes without a row in the permission matrix: {missing}"
+
+
+def _call(client, method, url):
+    if method in ("POST", "PUT", "PATCH"):
+        return getattr(client, method.lower())(url, {}, format="json")
+    return getattr(client, method.lower())(url)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_matrix(world, name):
+    args = url_args(world).get(name, [])
+    url = reverse(name, args=args)
+    failures = []
+    observed = {}
+    for method, expected in MATRIX[name].items():
+        got = []
+        for role in ROLES:
+            with override_settings(GRIDOPS_RATE_LIMITS=Unlimited()):
+                got.append(_call(_client(world, role), method, url).status_code)
+        observed[method] = tuple(got)
+        if tuple(got) != expected:
+            failures.append((method, dict(zip(ROLES, expected)), dict(zip(ROLES, got))))
+    if os.environ.get("MATRIX_OBSERVE"):
+        print(f"MATRIX {name!r}: {observed!r},")
+        return
+    assert not failures, failures
