@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 
+from bench.locate import _points as district_points  # deterministic points inside the district
 from bench.support import live_server, percentiles_ms, timed
 
 SEQUENTIAL = 1000
@@ -26,15 +27,6 @@ CONCURRENT_CLIENTS = 8
 CONCURRENT_REQUESTS = 1000
 RETRIES = 200
 KEY_PREFIX = "bench-"
-
-
-def _points(n: int, seed: float = 0.31) -> list[tuple[float, float]]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT setseed(%s)", [seed])
-        cursor.execute(
-            "SELECT ST_X(g), ST_Y(g) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, %s, 7))).geom AS g "
-            "FROM geodata_zone WHERE level = 0) s", [n])
-        return cursor.fetchall()
 
 
 def _ordinary_types() -> list[str]:
@@ -180,7 +172,7 @@ def run() -> dict:
     rng = random.Random(3)
     codes = _ordinary_types()
     token = _token()
-    points = _points(SEQUENTIAL + CONCURRENT_REQUESTS + 200)
+    points = district_points(SEQUENTIAL + CONCURRENT_REQUESTS + 200, seed=0.31)
     warm, seq_points, conc_points = points[:200], points[200:200 + SEQUENTIAL], points[200 + SEQUENTIAL:]
     with live_server(workers=2) as base_url:
         reporter = Reporter(base_url, token)

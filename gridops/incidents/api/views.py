@@ -100,9 +100,7 @@ class IncidentListView(AuthenticatedView):
                                                                   200: IncidentFeatureSerializer})
     def post(self, request):
         """Report an incident; a retry with the same `client_key` returns the first one with 200."""
-        body = IncidentCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = _validated(IncidentCreateSerializer, request)
         allowed = REPORT_SOURCES.get(role_of(request.user))
         if not allowed:
             raise Forbidden("your role does not report incidents", field="role")
@@ -125,38 +123,43 @@ class IncidentListView(AuthenticatedView):
         return Response(feature, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+def _validated(serializer_class, request) -> dict:
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+def _detail(request, incident_id) -> Response:
+    """The incident as the user now sees it (after a write: fresh, with history and actions)."""
+    incident = selectors.incident_for(request.user, incident_id)
+    return Response(IncidentDetailSerializer(incident, context=_context(request)).data)
+
+
 class IncidentDetailView(AuthenticatedView):
     @extend_schema(responses=IncidentDetailSerializer)
     def get(self, request, pk: int):
-        incident = selectors.incident_for(request.user, pk)
-        return Response(IncidentDetailSerializer(incident, context=_context(request)).data)
+        return _detail(request, pk)
 
 
 class IncidentTransitionView(AuthenticatedView):
     @extend_schema(request=TransitionRequestSerializer, responses={200: IncidentDetailSerializer})
     def post(self, request, pk: int):
         """Move the incident to `status`; 409 with the current state when `version` is stale."""
-        body = TransitionRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = _validated(TransitionRequestSerializer, request)
         incident = services.incident_transition(
             user=request.user, incident_id=pk, status=data["status"], version=data["version"],
             note=data["note"], department=data["department"] or None)
-        incident = selectors.incident_for(request.user, incident.pk)
-        return Response(IncidentDetailSerializer(incident, context=_context(request)).data)
+        return _detail(request, incident.pk)
 
 
 class IncidentMergeView(AuthenticatedView):
     @extend_schema(request=MergeRequestSerializer, responses={200: IncidentDetailSerializer})
     def post(self, request, pk: int):
         """Merge this incident (a duplicate) into `into`; returns the original."""
-        body = MergeRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = _validated(MergeRequestSerializer, request)
         original = services.incident_merge(user=request.user, incident_id=pk, into_id=data["into"],
                                            version=data["version"], note=data["note"])
-        original = selectors.incident_for(request.user, original.pk)
-        return Response(IncidentDetailSerializer(original, context=_context(request)).data)
+        return _detail(request, original.pk)
 
 
 class IncidentDuplicatesView(AuthenticatedView):
@@ -242,9 +245,8 @@ class WorkerPositionView(AuthenticatedView):
                    responses={201: inline_serializer("PingsStored", {"stored": serializers.IntegerField()})})
     def post(self, request):
         """A grid worker's position pings (a batch, so the offline queue flushes in one call)."""
-        body = PingBatchSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        stored = services.worker_positions_record(user=request.user, pings=body.validated_data["pings"])
+        pings = _validated(PingBatchSerializer, request)["pings"]
+        stored = services.worker_positions_record(user=request.user, pings=pings)
         return Response({"stored": len(stored)}, status=status.HTTP_201_CREATED)
 
 
