@@ -16,6 +16,7 @@ from django.utils import timezone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from gridops.core.services import audit_record
 
 from . import conf, rules, selectors
 from .models import (
@@ -462,6 +463,8 @@ def case_transition(*, actor, case: Case, action: str, note: str = "", missing: 
     case.state = target
     case.save(update_fields=fields)
     _log(case, from_state=previous, actor=actor, hall=hall, now=now, note=note)
+    if action in ("approve", "refuse"):  # decisions go to the audit trail (no applicant data in it)
+        audit_record(actor=actor, action=f"approvals.{action}", target=case, detail={"from": previous})
     _publish_case(case)
     return case
 

@@ -38,6 +38,12 @@ def hit(scope: str, key: str, rate: str) -> int | None:
     return None
 
 
+def over_limit(scope: str, rate: str, request, key=client_ip) -> int | None:
+    """Count this request against the scope; seconds to wait when over the limit (for views that
+    answer in their own error format, like Open311), else None."""
+    return hit(scope, key(request), _rate_for(scope, rate))
+
+
 def too_many(retry_after: int) -> JsonResponse:
     response = JsonResponse(error_body("rate_limited", f"too many requests; retry in {retry_after} s"), status=429)
     response["Retry-After"] = str(retry_after)
@@ -52,7 +58,7 @@ def ratelimit(scope: str, rate: str, methods: tuple[str, ...] = ("POST",), key=c
         def wrapped(*args, **kwargs):
             request = next(a for a in args if hasattr(a, "META"))
             if request.method in methods:
-                retry_after = hit(scope, key(request), _rate_for(scope, rate))
+                retry_after = over_limit(scope, rate, request, key)
                 if retry_after is not None:
                     return too_many(retry_after)
             return view(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridops.core.errors import Conflict, InvalidInput
+from gridops.core.services import audit_record
 
 from . import rules
 from .models import CatchmentMember, CatchmentPlan, PlanStatus, School
@@ -113,6 +114,7 @@ def plan_publish(*, user, plan: CatchmentPlan) -> CatchmentPlan:
             plan.published_by = user
             plan.published_at = timezone.now()
             plan.save(update_fields=["status", "published_by", "published_at", "updated_at"])
+            audit_record(actor=user, action="education.publish", target=plan, detail={"school_year": plan.school_year})
             _announce(plan)
     except IntegrityError:
         raise Conflict("another plan was published at the same moment; try again", field="plan") from None

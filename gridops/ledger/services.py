@@ -23,6 +23,7 @@ from geodata.models import Level, Zone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput, NotAuthenticated
+from gridops.core.services import audit_record
 
 from . import conf, merkle, records, rules, selectors, verify
 from .models import CheckIn, Entry, IdentityAttestation, Kind, Notarisation, SupervisedPerson, TreeHead, Vendor
@@ -105,10 +106,13 @@ def sign_head() -> TreeHead:
         if last is not None and timestamp_ms <= last.timestamp_ms:
             timestamp_ms = last.timestamp_ms + 1  # heads are strictly ordered in time too
         signature = key.sign(verify.head_bytes(size, timestamp_ms, root))
-        return TreeHead.objects.create(
+        head = TreeHead.objects.create(
             tree_size=size, root_hash=root, timestamp_ms=timestamp_ms, signature=signature,
             key_id=verify.key_id(key.public_key()),
         )
+        # Every use of the signing key is on the audit trail (the worker signs: no actor).
+        audit_record(actor=None, action="ledger.sign_head", target=head, detail={"key_id": head.key_id, "tree_size": size})
+        return head
 
 
 def sign_if_grown() -> TreeHead | None:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gridops.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gridops.core.middleware.ChineseByDefaultMiddleware",
@@ -143,6 +144,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Secure headers everywhere (Django's defaults, stated): nosniff, same-origin referrer, no framing.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -202,6 +208,16 @@ SPECTACULAR_SETTINGS = {
 
 # Apps that add realtime audiences for their own roles (a counter clerk hears their hall).
 GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.approvals.selectors.realtime_audiences"]
+
+# Fixed-window rate limits per client (gridops.core.ratelimit): "<count>/<s|m|h|d>" per scope.
+GRIDOPS_RATE_LIMITS = {
+    "login": env("GRIDOPS_RATE_LOGIN", "10/m"),                # per address + account, page and token
+    "open311.post": env("GRIDOPS_RATE_OPEN311_POST", "30/m"),  # per address
+    "ledger.vendor_page": env("GRIDOPS_RATE_LEDGER_PAGE", "120/m"),
+    "ledger.verify": env("GRIDOPS_RATE_LEDGER_VERIFY", "300/m"),  # public proofs, entries, export
+    "ledger.notarise": env("GRIDOPS_RATE_LEDGER_NOTARISE", "60/m"),
+    "ledger.identity": env("GRIDOPS_RATE_LEDGER_IDENTITY", "10/m"),
+}
 
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")

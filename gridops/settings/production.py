@@ -1,10 +1,16 @@
 """Production: secrets only from the environment, secure cookies and headers."""
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F401,F403
 
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]
+if SECRET_KEY == "dev-only-insecure-key-change-me" or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be a random secret of at least 50 characters, not the development default")
+if "DATABASE_URL" not in os.environ:
+    raise ImproperlyConfigured("DATABASE_URL must be set in production (no default database)")
 SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

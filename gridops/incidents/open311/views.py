@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from gridops.core.errors import Forbidden, GridOpsError, InvalidInput, NotFound
+from gridops.core.ratelimit import over_limit
 
 from .. import services as incident_services
 from ..models import Source
@@ -82,6 +83,11 @@ def service_definition(request, service_code, fmt):
 @open311_view(("GET", "POST"))
 def request_list(request, fmt):
     if request.method == "POST":
+        retry_after = over_limit("open311.post", "30/m", request)
+        if retry_after is not None:
+            response = serializers.render_error(429, f"too many requests; retry in {retry_after} s", fmt)
+            response["Retry-After"] = str(retry_after)
+            return response
         return _create(request, fmt)
     filters = serializers.filters_from(request.GET)
     incidents = selectors.requests_matching(filters, now=timezone.now())

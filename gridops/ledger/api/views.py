@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from gridops.core.errors import InvalidInput, NotAuthenticated, NotFound
 from gridops.core.ratelimit import ratelimit
+from gridops.core.services import audit_record
 
 from .. import qr, selectors, services
 from ..models import IdentityAttestation, Notarisation, SupervisedPerson
@@ -79,6 +80,7 @@ class LatestHeadView(APIView):
         return Response(selectors.head_json(head))
 
 
+@method_decorator(ratelimit("ledger.verify", "300/m", methods=("GET",)), name="get")
 class ConsistencyView(APIView):
     """Proof that the tree of size `first` is a prefix of the tree of size `second`."""
 
@@ -99,6 +101,7 @@ class ConsistencyView(APIView):
         return Response(body)
 
 
+@method_decorator(ratelimit("ledger.verify", "300/m", methods=("GET",)), name="get")
 class EntryView(APIView):
     """An entry with its inclusion proof and the signed head it is proved against (a receipt)."""
 
@@ -110,6 +113,7 @@ class EntryView(APIView):
         return Response(selectors.receipt(entry, head))
 
 
+@method_decorator(ratelimit("ledger.verify", "300/m", methods=("GET",)), name="get")
 class ExportView(APIView):
     """The log for offline audit: entries (restricted leaves as hashes only) and all heads."""
 
@@ -117,10 +121,13 @@ class ExportView(APIView):
     def get(self, request):
         start = _int(request.query_params.get("start"), "start", 0)
         limit = min(_int(request.query_params.get("limit"), "limit", 10000, minimum=1), 100000)
+        if request.user.is_authenticated:  # signed-in exports may hold restricted leaves: audited
+            audit_record(actor=request.user, action="ledger.export", detail={"start": start, "limit": limit}, request=request)
         return Response(selectors.export_log(request.user, start=start, limit=limit))
 
 
 @method_decorator(ratelimit("ledger.notarise", "60/m"), name="post")
+@method_decorator(ratelimit("ledger.verify", "300/m", methods=("GET",)), name="get")
 class NotarisationView(APIView):
     """POST a document's SHA-256 to get a receipt at once; GET `?sha256=` finds existing ones."""
 
@@ -211,6 +218,7 @@ def _vendor_json(vendor) -> dict:
     return body
 
 
+@method_decorator(ratelimit("ledger.verify", "300/m", methods=("GET",)), name="get")
 class VendorDetailView(APIView):
     @extend_schema(responses=JSON)
     def get(self, request, code: str):
