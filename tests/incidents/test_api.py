@@ -288,3 +288,13 @@ def test_operator_records_a_hotline_call_with_the_callers_details(world):
     assert seen.json()["properties"]["reporter"] is None
     assert seen.json()["properties"]["allowed_transitions"] == ["in_progress", "returned"]
     assert "13900000000" not in seen.content.decode() and "李女士" not in seen.content.decode()
+
+
+def test_meta_publishes_the_lifecycle_table():
+    from gridops.incidents.rules import TRANSITIONS
+
+    body = APIClient().get(reverse("incident-meta")).json()
+    assert [s["value"] for s in body["statuses"]][:3] == ["reported", "registered", "dispatched"]
+    assert {(t["from"], t["to"]) for t in body["transitions"]} == set(TRANSITIONS)
+    dispatch = next(t for t in body["transitions"] if (t["from"], t["to"]) == ("registered", "dispatched"))
+    assert dispatch["roles"] == ["district_operator", "town_operator"]

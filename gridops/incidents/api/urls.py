@@ -6,6 +6,7 @@ from . import views
 urlpatterns = [
     path("incidents/", views.IncidentListView.as_view(), name="incident-list"),
     path("incidents/overdue/", views.OverdueView.as_view(), name="incident-overdue"),
+    path("incidents/meta/", views.IncidentMetaView.as_view(), name="incident-meta"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident-detail"),
     path("incidents/<int:pk>/transitions/", views.IncidentTransitionView.as_view(), name="incident-transition"),
     path("incidents/<int:pk>/merge/", views.IncidentMergeView.as_view(), name="incident-merge"),

@@ -21,7 +21,7 @@ from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput
 
 from .. import rules, selectors, services
-from ..models import Category, Source
+from ..models import OPEN_STATUSES, Category, Priority, Source, Status
 from . import filters
 from .serializers import (
     CategorySerializer, DepartmentSerializer, EventTypeSerializer, IncidentCreateSerializer,
@@ -197,6 +197,34 @@ class OverdueView(AuthenticatedView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(
             IncidentFeatureSerializer(page, many=True, context=_context(request)).data)
+
+
+class IncidentMetaView(APIView):
+    """The lifecycle as data: statuses, priorities, sources and who may make which move.
+
+    Clients draw their legends and action buttons from this table instead of copying it; the
+    server still checks every move (rules.TRANSITIONS is the same table).
+    """
+
+    @extend_schema(responses=inline_serializer("IncidentMeta", {
+        "statuses": serializers.ListField(child=serializers.DictField()),
+        "priorities": serializers.ListField(child=serializers.DictField()),
+        "sources": serializers.ListField(child=serializers.DictField()),
+        "transitions": serializers.ListField(child=serializers.DictField()),
+        "open_statuses": serializers.ListField(child=serializers.CharField()),
+    }))
+    def get(self, request):
+        def choices(enum):
+            return [{"value": value, "label": str(label)} for value, label in enum.choices]
+
+        return _cacheable(Response({
+            "statuses": choices(Status),
+            "priorities": choices(Priority),
+            "sources": choices(Source),
+            "transitions": [{"from": frm, "to": to, "roles": sorted(roles)}
+                            for (frm, to), roles in rules.TRANSITIONS.items()],
+            "open_statuses": [str(s) for s in OPEN_STATUSES],
+        }))
 
 
 CATALOGUE_MAX_AGE = 300  # seconds; tablets keep the catalogue for offline search
