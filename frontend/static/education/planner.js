@@ -1,6 +1,9 @@
 /* The planner's education map: catchments coloured by gap, schools sized by seats, a what-if. */
 (function () {
   "use strict";
+  // Server text (school, grid names, error messages) is escaped before it joins any HTML string.
+  const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  const esc = (value) => String(value == null ? "" : value).replace(/[&<>"']/g, (c) => ESC[c]);
   const T = JSON.parse(document.getElementById("edu-i18n").textContent);
   const el = (id) => document.getElementById(id);
   const fmt = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString());
@@ -86,7 +89,7 @@
 
     function showSchool(p) {
       const g = gapCell(p.gap), eg = gapCell(p.entry_gap);
-      el("school-info").innerHTML = "<h3>" + p.name + "</h3><table>" +
+      el("school-info").innerHTML = "<h3>" + esc(p.name) + "</h3><table>" +
         row(T.seats, fmt(p.seats)) + row(T.enrolled, fmt(p.enrolled)) + row(T.demand, fmt(p.demand)) +
         row(T.gap, g[0], g[1]) + row(T.entryGap, eg[0], eg[1]) + row(T.hukouShare, pct(p.hukou_share)) +
         row(T.enrolledHukou, pct(p.enrolled_hukou_share)) + row(T.grids, p.grids) + "</table>";
@@ -96,8 +99,8 @@
       const p = new URLSearchParams({ lon: latlng.lng, lat: latlng.lat, plan: plan() });
       fetch(box.serveUrl + "?" + p, { credentials: "same-origin" }).then((r) => r.json()).then((body) => {
         if (!body.schools) return;
-        el("school-info").insertAdjacentHTML("beforeend", "<h4>" + T.serving + " · " + body.grid.name + "</h4><ul>" +
-          body.schools.map((s) => "<li>" + s.name + " — " + fmt(s.straight_m) + " m " + T.straight +
+        el("school-info").insertAdjacentHTML("beforeend", "<h4>" + T.serving + " · " + esc(body.grid.name) + "</h4><ul>" +
+          body.schools.map((s) => "<li>" + esc(s.name) + " — " + fmt(s.straight_m) + " m " + T.straight +
             (s.road_m !== null ? ", " + fmt(s.road_m) + " m " + T.road : "") + (s.share < 1 ? " (" + pct(s.share) + ")" : "") + "</li>").join("") + "</ul>");
       });
     }
@@ -108,7 +111,7 @@
         const shown = rowOf(r);
         L.circleMarker([r.lat, r.lon], { radius: 3 + Math.sqrt(r.seats || 0) / 4, color: "#111", weight: 1,
           fillColor: colour(shown), fillOpacity: 0.95, dashArray: r.planned ? "3" : null })
-          .bindTooltip(r.name + "<br>" + T.seats + " " + fmt(r.seats) + " · " + T.gap + " " + fmt(shown.gap))
+          .bindTooltip(esc(r.name) + "<br>" + T.seats + " " + fmt(r.seats) + " · " + T.gap + " " + fmt(shown.gap))
           .on("click", () => { if (!pickTarget(r)) showSchool(shown); }).addTo(schoolLayer);
       });
     }
@@ -167,14 +170,14 @@
       fetch(url(box.whatifUrl, plan()) + "?" + params(), { method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body) })
         .then((r) => r.json()).then((data) => {
-          if (data.error) { el("whatif-result").innerHTML = "<p class='error'>" + T.error + ": " + data.error.message + "</p>"; return; }
+          if (data.error) { el("whatif-result").innerHTML = "<p class='error'>" + T.error + ": " + esc(data.error.message) + "</p>"; return; }
           state.whatif = {};
           data.schools.forEach((r) => { if (r.whatif) state.whatif[r.id] = r.whatif; });
           const changed = data.schools.filter((r) => data.changed.indexOf(r.code) >= 0);
           el("whatif-result").innerHTML = "<h4>" + T.changed + " (" + changed.length + ")</h4><table><tr><th></th><th>" + T.gap +
             "</th><th>→</th></tr>" + changed.map((r) => {
               const before = gapCell(r.gap), after = gapCell(r.whatif.gap);
-              return "<tr><td>" + r.name + "</td><td class='" + before[1] + "'>" + before[0] + "</td><td class='" + after[1] + "'>" + after[0] + "</td></tr>";
+              return "<tr><td>" + esc(r.name) + "</td><td class='" + before[1] + "'>" + before[0] + "</td><td class='" + after[1] + "'>" + after[0] + "</td></tr>";
             }).join("") + "</table>";
           catchLayer.setStyle(styleCatchment);
           drawSchools(data.schools);

@@ -7,6 +7,14 @@
   if (page.dataset.tileUrl) L.tileLayer(page.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
   const layer = L.layerGroup().addTo(map);
 
+  /* Built from DOM nodes with textContent: a name or case number can never inject markup. */
+  function popup(props) {
+    const div = document.createElement("div");
+    [`${props.case_no} ${props.name}`, new Date(props.at).toLocaleString(), (props.reasons || []).join(", ")]
+      .forEach((line, i) => { if (i) div.appendChild(document.createElement("br")); div.appendChild(document.createTextNode(line)); });
+    return div;
+  }
+
   function draw(fc) {
     layer.clearLayers();
     const points = [];
@@ -15,7 +23,7 @@
       points.push([lat, lon]);
       L.circleMarker([lat, lon], { radius: f.properties.flagged ? 9 : 6, color: "#fff", weight: 2,
         fillColor: f.properties.flagged ? "#b3261e" : "#146c2e", fillOpacity: 0.9 })
-        .bindPopup(`${f.properties.case_no} ${f.properties.name}<br>${new Date(f.properties.at).toLocaleString()}<br>${(f.properties.reasons || []).join(", ")}`)
+        .bindPopup(popup(f.properties))
         .addTo(layer);
     });
     if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.2));
