@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Operator:
 class Socket:
     operator: Operator
     arrivals: dict = field(default_factory=lambda: defaultdict(list))  # (kind, key) -> [perf_counter]
+    closed: str = ""  # why the socket ended early (its pushes from then on count as lost)
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -123,19 +125,27 @@ async def _listen(base_url: str, socket: Socket, ready: asyncio.Event, counters:
 
     url = urlparse(base_url)
     ws_url = f"ws://{url.hostname}:{url.port}/ws/events/?token={socket.operator.token}"
-    async with connect(ws_url, origin=base_url, max_queue=None, ping_interval=None) as ws:
-        hello = json.loads(await ws.recv())
-        assert hello["kind"] == "realtime.hello", hello
-        counters["connected"] += 1
+    try:
+        async with connect(ws_url, origin=base_url, max_queue=None, ping_interval=None) as ws:
+            hello = json.loads(await ws.recv())
+            assert hello["kind"] == "realtime.hello", hello
+            counters["connected"] += 1
+            ready.set()
+            async for raw in ws:
+                at = time.perf_counter()
+                message = json.loads(raw)
+                payload = message.get("payload") or {}
+                if message.get("kind") == "bench.ping":
+                    socket.arrivals[("ping", payload["n"])].append(at)
+                elif message.get("kind") == "incident.created":
+                    socket.arrivals[("incident", payload.get("id"))].append(at)
+            socket.closed = f"closed by the server ({ws.close_code})"
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded and reported, the bench goes on
+        socket.closed = f"{type(exc).__name__}: {exc}"
+    finally:
         ready.set()
-        async for raw in ws:
-            at = time.perf_counter()
-            message = json.loads(raw)
-            payload = message.get("payload") or {}
-            if message.get("kind") == "bench.ping":
-                socket.arrivals[("ping", payload["n"])].append(at)
-            elif message.get("kind") == "incident.created":
-                socket.arrivals[("incident", payload.get("id"))].append(at)
 
 
 async def _open_sockets(base_url: str, operators: list[Operator]) -> tuple[list[Socket], list[asyncio.Task], dict]:
@@ -154,6 +164,10 @@ async def _open_sockets(base_url: str, operators: list[Operator]) -> tuple[list[
     return sockets, tasks, counters
 
 
+def _progress(message: str) -> None:
+    print(f"push: {message}", file=sys.stderr, flush=True)
+
+
 def _entitled(socket: Socket, town: str) -> bool:
     return socket.operator.town is None or socket.operator.town == town
 
@@ -162,7 +176,7 @@ async def _wait_arrivals(sockets: list[Socket], key, town: str, deadline: float)
     """Wait (bounded) until every entitled socket has the message; polls the loop, not a clock sleep."""
     expecting = [s for s in sockets if _entitled(s, town)]
     while time.perf_counter() < deadline:
-        if all(s.arrivals.get(key) for s in expecting):
+        if all(s.arrivals.get(key) or s.closed for s in expecting):
             return
         await asyncio.sleep(0.001)
 
@@ -230,14 +244,19 @@ async def _run(base_url: str, operators: list[Operator], points, event_type: str
     towns = sorted({op.town for op in operators if op.town})
     try:
         await _reports(sockets, points[:20], event_type, burst=False)  # warm-up: code paths, pools
+        _progress(f"{counters['connected']} sockets in {connect_s:.1f} s; baseline")
         baseline = await _baseline(sockets, towns)
+        _progress(f"baseline p99 {baseline['latency']['p99_ms']} ms; {INCIDENTS} sequential reports")
         sequential = await _reports(sockets, points[20:20 + INCIDENTS], event_type, burst=False)
+        _progress(f"sequential p99 {sequential['latency']['p99_ms']} ms; burst of {BURST}")
         burst = await _reports(sockets, points[20 + INCIDENTS:], event_type, burst=True)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    closed = [s.closed for s in sockets if s.closed]
     return {"sockets": counters["connected"], "connect_all_s": round(connect_s, 2),
+            "sockets_closed_early": len(closed), "close_reasons": sorted(set(closed))[:5],
             "baseline": baseline, "sequential": sequential, "burst": burst}
 
 
@@ -248,7 +267,10 @@ def run() -> dict:
     with live_server() as base_url:
         result = asyncio.run(_run(base_url, operators, points, event_type))
     seq, base = result["sequential"], result["baseline"]
+    from django.conf import settings
+
     result.update({
+        "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
         "district_sockets": DISTRICT_SOCKETS,
         "town_sockets": len(operators) - DISTRICT_SOCKETS,
         "ratio_p50_vs_group_send": round(seq["latency"]["p50_ms"] / base["latency"]["p50_ms"], 2),
