@@ -36,3 +36,9 @@ def resync_seconds() -> float:
     channel did not bring: a push that timed out or expired in Redis under load is then late,
     not lost, even though the socket never dropped and so never asked to catch up."""
     return float(_get("GRIDOPS_REALTIME_RESYNC_SECONDS", 5.0))
+
+
+def push_inline() -> bool:
+    """Push in the committing thread (waiting on Redis) instead of the background push loop;
+    for tests that assert on a push synchronously."""
+    return bool(_get("GRIDOPS_REALTIME_PUSH_INLINE", False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -64,6 +65,52 @@ def push_event(event: Event) -> bool:
     return True
 
 
+class _PushLoop:
+    """One long-lived event loop in a daemon thread that sends after-commit pushes.
+
+    Request threads hand the push over and return: they never wait on Redis, and the channel
+    layer keeps its Redis connections on this one loop instead of opening a new loop (and new
+    connections) per push as `async_to_sync` from a plain thread does. A push lost with the
+    process is recovered by clients through catch-up by event id.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._thread is None or not self._thread.is_alive():
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, name="realtime-push", daemon=True)
+                self._thread.start()
+            return self._loop
+
+    def submit(self, event: Event) -> "asyncio.Future":
+        groups = [aud.group_name(name) for name in event.audiences]
+        future = asyncio.run_coroutine_threadsafe(_send_groups(event_message(event), groups), self._running_loop())
+        future.add_done_callback(lambda done: _log_failed_push(event, done))
+        return future
+
+
+def _log_failed_push(event: Event, done) -> None:
+    exc = done.exception() if not done.cancelled() else None
+    if exc is not None:
+        logger.warning("realtime push of event %s (%s) failed: %s", event.id, event.kind, exc)
+
+
+_push_loop = _PushLoop()
+
+
+def schedule_push(event: Event) -> None:
+    """After commit: push in the background (default) or inline (GRIDOPS_REALTIME_PUSH_INLINE)."""
+    if conf.push_inline():
+        push_event(event)
+    else:
+        _push_loop.submit(event)
+
+
 def publish_event(*, kind: str, payload: dict, audiences: Iterable[str], restricted: bool = False) -> Event:
     """Record an event in the current transaction and push it to its audiences after commit.
 
@@ -71,7 +118,7 @@ def publish_event(*, kind: str, payload: dict, audiences: Iterable[str], restric
     the named audiences may see, such as community-corrections check-ins)."""
     event = Event.objects.create(
         kind=kind, payload=_plain(payload), audiences=aud.normalise(audiences, include_district=not restricted))
-    transaction.on_commit(lambda: push_event(event))
+    transaction.on_commit(lambda: schedule_push(event))
     return event
 
 
