@@ -27,6 +27,7 @@ import shapely
 from django.db import transaction
 from shapely.geometry import MultiPolygon
 
+from geodata import conf
 from geodata.models import CODE_LENGTH, CommandCentre, Level, Zone
 from geodata.services import CentreRecord, ZoneRecord, centres_upsert, zones_roll_up_population, zones_upsert
 
@@ -208,6 +209,13 @@ def _polygonal(geom, feature: str, report: ImportReport) -> MultiPolygon | None:
     """A valid MultiPolygon, repaired if need be, or None with the reason reported."""
     if geom is None or geom.is_empty:
         report.problems.append(Problem(feature, "no geometry"))
+        return None
+    west, south, east, north = conf.zone_extent()
+    x0, y0, x1, y1 = geom.bounds
+    if not (west <= x0 <= x1 <= east and south <= y0 <= y1 <= north):
+        report.problems.append(Problem(
+            feature, f"coordinates ({x0:.6g}, {y0:.6g})-({x1:.6g}, {y1:.6g}) lie outside the expected extent "
+                     f"{west}, {south}, {east}, {north} (degrees): is the file's CRS declared correctly?"))
         return None
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
