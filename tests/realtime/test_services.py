@@ -75,6 +75,7 @@ def test_bad_audiences_are_refused(bad):
 
 
 def test_redis_down_does_not_fail_the_write(settings, django_capture_on_commit_callbacks, caplog):
+    settings.GRIDOPS_REALTIME_PUSH_INLINE = True  # the failure is logged before the assertion
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
     }
