@@ -66,7 +66,10 @@ def requests_matching(filters: RequestFilters, *, now: datetime) -> QuerySet[Inc
     if filters.ids:
         return qs.filter(pk__in=filters.ids).order_by("-reported_at", "-id")
     end = filters.end or now
-    start = filters.start or (end - timedelta(days=conf.max_window_days()))
+    try:
+        start = filters.start or (end - timedelta(days=conf.max_window_days()))
+    except OverflowError:  # end_date in the first days of year 1: no window fits before it
+        raise InvalidInput("end_date is too early", field="end_date") from None
     if start > end:
         raise InvalidInput("start_date must be before end_date", field="start_date")
     if end - start > timedelta(days=conf.max_window_days()):
