@@ -13,7 +13,7 @@ from gridops.asgi import application
 from gridops.realtime.selectors import audiences_of
 from gridops.realtime.services import publish_event
 
-from .users import NANZHUANG, NANZHUANG_GRID, ZUMIAO, ZUMIAO_GRID, build_people
+from .users import NANZHUANG, NANZHUANG_GRID, ZUMIAO, ZUMIAO_GRID, build_people, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -164,3 +164,20 @@ def test_audiences_of_roles(people):
     assert "town." + ZUMIAO in audiences_of(users["zumiao"])
     assert grid in audiences_of(users["worker_zm"]) and f"user.{users['worker_zm'].pk}" in audiences_of(users["worker_zm"])
     assert audiences_of(None) == []
+
+
+def test_counter_clerk_hears_their_hall_through_the_audience_provider(people, settings):
+    """The approvals app's provider (GRIDOPS_REALTIME_AUDIENCE_PROVIDERS) adds `hall.<code>`."""
+    from django.contrib.gis.geos import Point
+
+    from gridops.accounts.models import Role
+    from gridops.approvals.models import ClerkAssignment, Hall, HallKind
+
+    assert "gridops.approvals.selectors.realtime_audiences" in settings.GRIDOPS_REALTIME_AUDIENCE_PROVIDERS
+    hall = Hall.objects.create(code="ZM-H1", name="祖庙行政服务中心", kind=HallKind.TOWN_CENTRE,
+                               zone=people["zones"][ZUMIAO], location=Point(113.03, 23.005))
+    clerk = make_user("clerk", Role.COUNTER_CLERK)
+    assert "hall.ZM-H1" not in audiences_of(clerk)
+    ClerkAssignment.objects.create(user=clerk, hall=hall)
+    assert "hall.ZM-H1" in audiences_of(clerk)
+    assert not any(name.startswith("hall.") for name in audiences_of(people["users"]["citizen"]))
