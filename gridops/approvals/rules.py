@@ -113,6 +113,9 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 def sniff_content_type(head: bytes) -> str | None:
     for magic, content_type in _SIGNATURES:
         if head.startswith(magic):
+            # A real PNG's first chunk is IHDR; the 8-byte magic glued onto anything is not a PNG.
+            if content_type == "image/png" and head[12:16] != b"IHDR":
+                return None
             return content_type
     return None
 

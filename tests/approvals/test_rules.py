@@ -61,7 +61,7 @@ def test_satisfaction_rate_counts_basic_as_satisfied(counts, rate):
 
 @pytest.mark.parametrize("head, expected", [
     (b"%PDF-1.7\n", "application/pdf"), (b"\xff\xd8\xff\xe1abc", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\nxxxx", "image/png"), (b"GIF89a", None), (b"MZ\x90\x00", None), (b"", None),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"), (b"\x89PNG\r\n\x1a\nxxxx", None), (b"GIF89a", None), (b"MZ\x90\x00", None), (b"", None),
 ])
 def test_sniffing(head, expected):
     assert rules.sniff_content_type(head) == expected
