@@ -147,18 +147,24 @@ def _variant(endpoint: Endpoint, user, layer_name: str, params: dict, tiles_by_z
     from geodata.tiles import LAYERS, Tile, render_tile
 
     layer = LAYERS[layer_name]
-    request = RequestFactory().get("/", params)
-    request.user = user
     query = urlencode(params)
+
+    def fresh_request():
+        """A new request per render, like the endpoint's (nothing memoised across tiles)."""
+        request = RequestFactory().get("/", params)
+        request.user = user
+        return request
+
     results = {}
     for z, tiles in tiles_by_zoom.items():
         for tile in tiles:  # untimed: warm PostgreSQL's buffers for both sides
-            render_tile(layer, Tile(*tile), request)
+            render_tile(layer, Tile(*tile), fresh_request())
         cache.clear()
         endpoint.reopen()
         sql, cold, warm, revalidate, sizes = [], [], [], [], []
         for n, (tz, tx, ty) in enumerate(tiles):
             path = f"/tiles/{layer_name}/{tz}/{tx}/{ty}.pbf?{query}"
+            request = fresh_request()
             run_sql = lambda: render_tile(layer, Tile(tz, tx, ty), request)  # noqa: E731
             run_http = lambda: endpoint.get(path)  # noqa: E731
             if n % 2:
