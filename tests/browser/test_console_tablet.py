@@ -52,9 +52,8 @@ def wait_tiles(page, *, reloaded=False):
     `reloaded`: also after the console's (debounced) tile refresh that follows live events.
     """
     generation = "1" if reloaded else "0"
-    page.wait_for_function(f"window.gridopsConsole.tiles.generation >= {generation} && "
-                           "window.gridopsConsole.tiles.settled === window.gridopsConsole.tiles.generation",
-                           timeout=WAIT_MS)
+    page.wait_for_function(f"(t => t.viewReady && t.generation >= {generation} && t.settled === t.generation "
+                           "&& !t.loading())(window.gridopsConsole.tiles)", timeout=WAIT_MS)
 
 
 def open_console(new_context, user):
@@ -199,6 +198,7 @@ def test_approval_hall_layer_follows_hall_queue_events(people, new_context):
     hall = off_loop(lambda: Hall.objects.create(code="ZM-H1", name="祖庙行政服务中心", kind=HallKind.TOWN_CENTRE,
                                                 zone=people["zones"]["440604001"], location=Point(*ZUMIAO_POINT)))
     console = open_console(new_context, people["users"]["zumiao"])
+    wait_tiles(console)
     console.check("#toggles input[data-layer=halls]")
     console.wait_for_selector("#map path.opt-halls", timeout=WAIT_MS)
     assert "政务服务大厅" in console.inner_text(".legend")

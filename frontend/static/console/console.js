@@ -61,7 +61,8 @@
   }
   // Tile generations: a reload draws new layers over the old ones and removes the old ones only
   // when the new tiles are in (no blank map every time live events refresh the tiles).
-  const tiles = { generation: 0, settled: -1 };
+  const tiles = { generation: 0, settled: -1, viewReady: false,
+                  loading: () => [zonesLayer, incidentsLayer].some((l) => map.hasLayer(l) && l.isLoading()) };
   function whenLoaded(layers, generation, done) {
     let pending = layers.length;
     layers.forEach((layer) => layer.once("load", () => {
@@ -181,8 +182,8 @@
   toggle("workers", T.workers || "Grid workers", workers, true);
   getJson(cfg.api.centres).then((data) => {
     centres.addData(data);
-    if (data.features.length) map.fitBounds(centres.getBounds().pad(0.3), { maxZoom: 14 });
-  }).catch(() => {});
+    if (data.features.length) map.fitBounds(centres.getBounds().pad(0.3), { maxZoom: 14, animate: false });
+  }).catch(() => {}).finally(() => { tiles.viewReady = true; });
   const loadWorkers = () => getJson(cfg.api.positions).then((d) => { workers.clearLayers(); workers.addData(d); }).catch(() => {});
   loadWorkers(); setInterval(loadWorkers, 30000);
   // Other apps' layers: a toggle, a legend row, and live updates for those that push events.
