@@ -16,3 +16,11 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main
     thread for the rest of the session, which the async (websocket) tests cannot share."""
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit windows are shared in Redis across tests; each test starts with none used."""
+    from gridops.core.ratelimit import reset_all
+
+    reset_all()

@@ -72,3 +72,13 @@ def _rate_for(scope: str, default: str) -> str:
     from django.conf import settings
 
     return getattr(settings, "GRIDOPS_RATE_LIMITS", {}).get(scope, default)
+
+
+def reset_all() -> int:
+    """Forget every rate-limit counter (tests start each case with fresh windows)."""
+    pattern = cache.make_key("ratelimit:*")
+    client = cache._cache.get_client(pattern, write=True)
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if keys:
+        client.delete(*keys)
+    return len(keys)

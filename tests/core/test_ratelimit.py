@@ -28,3 +28,13 @@ def test_over_the_limit_is_429_and_get_is_not_counted(settings):
     assert int(limited["Retry-After"]) >= 1
     other_client = factory.post("/", REMOTE_ADDR="10.9.9.9")
     assert view(other_client).status_code == 200
+
+
+def test_reset_all_forgets_counters(settings):
+    from gridops.core.ratelimit import hit, reset_all
+
+    scope = f"test-{uuid.uuid4().hex}"
+    assert hit(scope, "1.2.3.4", "1/m") is None
+    assert hit(scope, "1.2.3.4", "1/m") is not None
+    assert reset_all() >= 1
+    assert hit(scope, "1.2.3.4", "1/m") is None
