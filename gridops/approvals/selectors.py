@@ -288,6 +288,21 @@ def counters_of(hall: Hall) -> QuerySet:
     return Counter.objects.filter(hall=hall).order_by("number")
 
 
+def desk_counters(hall: Hall, *, now: datetime | None = None) -> list[dict]:
+    """The hall's counters with the ticket each is serving today (the clerk's desk needs its id
+    to finish it after a reload; the public queue shows numbers only)."""
+    now = now or timezone.now()
+    serving = {
+        t.counter_id: {"id": t.pk, "number": t.number, "item_name": t.item.name}
+        for t in Ticket.objects.filter(hall=hall, day=timezone.localdate(now), status=TicketStatus.CALLED)
+        .select_related("item")
+    }
+    return [
+        {"id": c.pk, "number": c.number, "label": c.label, "is_open": c.is_open, "serving": serving.get(c.pk)}
+        for c in counters_of(hall)
+    ]
+
+
 # --- KPIs -----------------------------------------------------------------------------------
 
 KPI_GROUPS = {

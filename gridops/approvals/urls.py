@@ -6,5 +6,6 @@ from . import views
 urlpatterns = [
     path("approvals/map/", views.approvals_map, name="approvals-map"),
     path("approvals/apply/", views.apply_online, name="approvals-apply"),
+    path("approvals/desk/", views.desk, name="approvals-desk"),
     path("approvals/halls/<str:code>/screen/", views.hall_screen, name="approvals-hall-screen"),
 ]
