@@ -27,7 +27,8 @@ def test_vendor_page_escapes_the_vendor_name(world):
 
 @pytest.mark.parametrize("name,args,role", [("console", [], "district_operator"), ("education-planner", [], "planner"),
                                             ("approvals-hall-screen", ["hall"], None), ("ledger:corrections", [], "justice_officer"),
-                                            ("zone-map", [], None), ("approvals-apply", [], "citizen")])
+                                            ("zone-map", [], None), ("approvals-apply", [], "citizen"),
+                                            ("approvals-desk", [], "reviewer")])
 def test_pages_never_carry_raw_markup_from_data(world, name, args, role):
     client = APIClient()
     if role:
