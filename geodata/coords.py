@@ -10,7 +10,6 @@ import enum
 from collections.abc import Iterable
 
 import prcoords
-from pyproj import Transformer
 
 METRIC_SRID = 4547
 STORAGE_SRID = 4326
@@ -53,15 +52,3 @@ def to_wgs84(lon: float, lat: float, crs: InputCRS | str = InputCRS.WGS84) -> tu
 def many_to_wgs84(points: Iterable[tuple[float, float]], crs: InputCRS | str) -> list[tuple[float, float]]:
     crs = InputCRS.parse(crs) if isinstance(crs, str) else crs
     return [to_wgs84(lon, lat, crs) for lon, lat in points]
-
-
-_metric = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True)
-_storage = Transformer.from_crs(METRIC_SRID, STORAGE_SRID, always_xy=True)
-
-
-def to_metric(lon: float, lat: float) -> tuple[float, float]:
-    return _metric.transform(lon, lat)
-
-
-def from_metric(x: float, y: float) -> tuple[float, float]:
-    return _storage.transform(x, y)

@@ -7,7 +7,6 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import ZoneQuerySet
 
 
 class Level(models.IntegerChoices):
@@ -42,8 +41,6 @@ class Zone(models.Model):
     area_m2 = models.FloatField(default=0)
     residents = models.PositiveIntegerField(default=0)
     households = models.PositiveIntegerField(default=0)
-
-    objects = ZoneQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -77,20 +77,6 @@ class LocateResult:
     def district(self) -> Zone:
         return self.chain[Level.DISTRICT]
 
-    def as_dict(self) -> dict:
-        centre = self.command_centre
-        return {
-            "chain": [
-                {"level": Level(z.level).name.lower(), "code": z.code, "name": z.name} for z in self.chain
-            ],
-            "grid": {"code": self.grid.code, "name": self.grid.name},
-            "town": {"code": self.town.code, "name": self.town.name},
-            "command_centre": (
-                None if centre is None
-                else {"code": centre.code, "name": centre.name, "lon": centre.location.x, "lat": centre.location.y}
-            ),
-        }
-
 
 def _result_from_row(row) -> LocateResult:
     width = len(_CHAIN_COLUMNS)
@@ -135,8 +121,8 @@ _LEVEL_NAMES = [level.name.lower() for level in Level]
 
 
 def _dict_from_row(row) -> dict:
-    """The API shape of `LocateResult.as_dict()`, straight from a row: the batch path builds
-    10,000 of these, and model instances would cost more than the query itself."""
+    """The locate API's JSON for one row, built straight from it: the batch path builds 10,000
+    of these, and model instances would cost more than the query itself."""
     width = len(_CHAIN_COLUMNS)
     chain = [
         {"level": _LEVEL_NAMES[i], "code": row[i * width + 1], "name": row[i * width + 2]}
@@ -152,6 +138,14 @@ def _dict_from_row(row) -> dict:
             else {"code": centre[1], "name": centre[2], "lon": centre[3], "lat": centre[4]}
         ),
     }
+
+
+def locate_point_as_dict(lon: float, lat: float) -> dict | None:
+    """`locate_point` in the locate API's JSON shape (None outside the district)."""
+    with connection.cursor() as cursor:
+        cursor.execute(LOCATE_ONE_SQL, [lon, lat])
+        row = cursor.fetchone()
+    return None if row is None else _dict_from_row(row)
 
 
 def locate_many_as_dicts(points: list[tuple[float, float]]) -> list[dict | None]:

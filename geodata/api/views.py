@@ -42,14 +42,14 @@ class LocateView(APIView):
         crs = parse_crs(params.get("crs"))
         lon, lat = parse_lon_lat(params.get("lon"), params.get("lat"))
         wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
-        result = selectors.locate_point(wgs_lon, wgs_lat)
+        result = selectors.locate_point_as_dict(wgs_lon, wgs_lat)
         if result is None:
             message = f"the point ({lon}, {lat}) is outside the district"
             if looks_swapped(lon, lat):
                 message += "; lon and lat look swapped (lon about 113, lat about 23 here)"
             raise NotFound(message, code="outside_district")
         body = {"input": {"lon": lon, "lat": lat, "crs": crs.value}, "wgs84": {"lon": wgs_lon, "lat": wgs_lat}}
-        body.update(result.as_dict())
+        body.update(result)
         return Response(body)
 
     @extend_schema(request=_LocateBatchRequest, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})

@@ -19,7 +19,8 @@ from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from geodata.coords import to_wgs84
-from geodata.models import Level, Zone
+from geodata.models import Zone
+from geodata.selectors import locate_point
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput, NotAuthenticated
@@ -216,7 +217,8 @@ def _point(lon, lat, crs: str | None) -> Point:
 
 
 def _grid_at(point: Point) -> Zone | None:
-    return Zone.objects.containing(point).filter(level=Level.GRID).first()
+    located = locate_point(point.x, point.y)
+    return None if located is None else located.grid
 
 
 def _check_registrar(actor, point: Point) -> None:

@@ -43,6 +43,10 @@ def event_message(event: Event) -> dict:
     return {"type": MESSAGE_TYPE, "id": event.id, "kind": event.kind, "payload": event.payload}
 
 
+def _groups(event: Event) -> list[str]:
+    return [aud.group_name(name) for name in event.audiences]
+
+
 async def _send_groups(message: dict, groups: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -55,9 +59,8 @@ async def _send_groups(message: dict, groups: list[str]) -> None:
 
 def push_event(event: Event) -> bool:
     """Send one recorded event to its audiences' groups; False (logged) when Redis is unreachable."""
-    groups = [aud.group_name(name) for name in event.audiences]
     try:
-        async_to_sync(_send_groups)(event_message(event), groups)
+        async_to_sync(_send_groups)(event_message(event), _groups(event))
     except (RedisError, OSError, asyncio.TimeoutError) as exc:
         # The row is committed: clients catch up by id when the live channel returns.
         logger.warning("realtime push of event %s (%s) failed: %s", event.id, event.kind, exc)
@@ -88,8 +91,8 @@ class _PushLoop:
             return self._loop
 
     def submit(self, event: Event) -> "asyncio.Future":
-        groups = [aud.group_name(name) for name in event.audiences]
-        future = asyncio.run_coroutine_threadsafe(_send_groups(event_message(event), groups), self._running_loop())
+        future = asyncio.run_coroutine_threadsafe(
+            _send_groups(event_message(event), _groups(event)), self._running_loop())
         future.add_done_callback(lambda done: _log_failed_push(event, done))
         return future
 
