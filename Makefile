@@ -19,7 +19,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev \
-	binutils gettext redis-server chromium fonts-noto-cjk
+	binutils gettext python3-venv redis-server chromium fonts-noto-cjk
 
 .PHONY: run test setup system services venv assets messages db migrate demo serve worker bench loadtest clean
 
