@@ -18,6 +18,9 @@ from .models import AWAITING_RESPONSE, OPEN_STATUSES, Status
 OPERATORS = frozenset({Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR})
 HANDLERS = frozenset({Role.DEPARTMENT_HANDLER})
 VERIFIERS = OPERATORS | {Role.GRID_WORKER}
+# 网格员就地处置: a grid worker may take on and finish a dispatched task in their own micro-grids
+# (visibility limits them to those) as well as the department it was dispatched to.
+DISPOSERS = HANDLERS | {Role.GRID_WORKER}
 
 # (from, to) → roles allowed to make that move. Visibility (selectors) is checked first:
 # a role acts only on incidents it can see.
@@ -27,9 +30,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Status.REGISTERED, Status.DISPATCHED): OPERATORS,                    # 派遣
     (Status.REGISTERED, Status.VOID): OPERATORS,
     (Status.DISPATCHED, Status.DISPATCHED): OPERATORS,                    # re-dispatch elsewhere
-    (Status.DISPATCHED, Status.IN_PROGRESS): HANDLERS,                    # 处置: the department accepts
+    (Status.DISPATCHED, Status.IN_PROGRESS): DISPOSERS,                   # 处置: the department or grid worker accepts
     (Status.DISPATCHED, Status.RETURNED): HANDLERS,                       # 退回: not ours
-    (Status.IN_PROGRESS, Status.RESOLVED): HANDLERS,                      # 办结
+    (Status.IN_PROGRESS, Status.RESOLVED): DISPOSERS,                     # 办结
     (Status.IN_PROGRESS, Status.RETURNED): HANDLERS,
     (Status.RETURNED, Status.DISPATCHED): OPERATORS,                      # re-dispatch
     (Status.RETURNED, Status.VOID): OPERATORS,

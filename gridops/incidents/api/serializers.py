@@ -46,6 +46,7 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     command_centre = RefField()
     overdue = serializers.SerializerMethodField()
     reporter = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -56,6 +57,7 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
             "district_notified", "routing_reason", "auto_dispatched", "merged_into", "reported_at",
             "registered_at", "dispatched_at", "accepted_at", "resolved_at", "verified_at", "closed_at",
             "response_deadline", "resolution_deadline", "escalation_level", "overdue", "reporter",
+            "allowed_transitions",
         ]
 
     @extend_schema_field(OpenApiTypes.STR)
@@ -65,6 +67,12 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_overdue(self, obj):
         return selectors.is_overdue(obj, self.context.get("now"))
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, obj):
+        """The moves this user may make now: clients draw their buttons from this, never a copy."""
+        request = self.context.get("request")
+        return rules.allowed_targets(role_of(getattr(request, "user", None)), obj.status)
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_reporter(self, obj):
@@ -128,13 +136,12 @@ class TransitionSerializer(serializers.ModelSerializer):
 class IncidentDetailSerializer(IncidentFeatureSerializer):
     photos = PhotoSerializer(many=True, read_only=True)
     transitions = serializers.SerializerMethodField()
-    allowed_transitions = serializers.SerializerMethodField()
     routing_rule = serializers.IntegerField(source="routing_rule_id", read_only=True)
     co_reporter_count = serializers.SerializerMethodField()
 
     class Meta(IncidentFeatureSerializer.Meta):
         fields = IncidentFeatureSerializer.Meta.fields + [
-            "photos", "transitions", "allowed_transitions", "routing_rule", "co_reporter_count"]
+            "photos", "transitions", "routing_rule", "co_reporter_count"]
 
     @extend_schema_field(TransitionSerializer(many=True))
     def get_transitions(self, obj):
@@ -142,11 +149,6 @@ class IncidentDetailSerializer(IncidentFeatureSerializer):
         for row in rows:
             row.incident = obj
         return TransitionSerializer(rows, many=True, context=self.context).data
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_allowed_transitions(self, obj):
-        request = self.context.get("request")
-        return rules.allowed_targets(role_of(getattr(request, "user", None)), obj.status)
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_co_reporter_count(self, obj):
