@@ -126,17 +126,29 @@ def _bundled_gdal() -> str | None:
 GDAL_LIBRARY_PATH = env("GDAL_LIBRARY_PATH") or _bundled_gdal()
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# One namespace per environment for everything GridOps keeps in Redis (cache keys, channel groups,
+# the event stream): tests, benches and the served demo on one machine never hear each other.
+REDIS_NAMESPACE = env("CACHE_PREFIX", "gridops")
+# redis-py 8 gives every connection a 5 s socket timeout, which cuts channels_redis's blocking
+# BZPOPMIN (brpop_timeout = 5 s) and used to close every socket every 5 s (redis-py#4091,
+# channels_redis#422). The read timeout must outlast the blocking pop; it stays finite so a dead
+# Redis is still noticed.
+CHANNEL_LAYER_BLOCK_SECONDS = 5
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000, "expiry": 30},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_BLOCK_SECONDS + 10,
+                       "socket_connect_timeout": 5}],
+            "prefix": f"{REDIS_NAMESPACE}:asgi", "capacity": 5000, "expiry": 30,
+        },
     }
 }
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_PREFIX", "gridops"),
+        "KEY_PREFIX": REDIS_NAMESPACE,
     }
 }
 
