@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from gridops.core.ratelimit import login_limited
+
 api_v1 = [
     path("", include("geodata.api.urls")),
     path("", include("gridops.accounts.api.urls")),
@@ -17,6 +19,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The admin's sign-in counts against the same login limit as the login page and the token API.
+    path("admin/login/", login_limited(admin.site.login), name="admin-login"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

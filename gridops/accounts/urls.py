@@ -2,13 +2,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from gridops.core.ratelimit import ratelimit
+from gridops.core.ratelimit import login_limited
 
 from . import views
-from .api.views import login_key
 
 urlpatterns = [
-    path("accounts/login/", ratelimit("login", "10/m", key=login_key)(auth_views.LoginView.as_view(
+    path("accounts/login/", login_limited(auth_views.LoginView.as_view(
         template_name="accounts/login.html", redirect_authenticated_user=True)), name="login"),
     path("accounts/logout/", views.logout_page, name="logout"),
 ]

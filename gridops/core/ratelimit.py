@@ -1,12 +1,19 @@
 """Fixed-window rate limits kept in Redis (the Django cache), shared by every server process.
 
-Used on login, Open311 POST and the public verification pages. Over the limit a request gets
-429 with Retry-After and the usual error body; nothing is stored for it.
+Used on every login (the login page, the token endpoint, /admin/login/), approvals tickets and
+bookings, Open311 POST and the public verification pages. Over the limit a request gets 429 with
+Retry-After and the usual error body; nothing is stored for it.
+
+Login limits key on the account the attempt is *for*, as Django will match it, not on the text
+sent: Django's forms strip the username and NFKC-normalise it (`UsernameField`), DRF strips it,
+so " planner", "planner\t" and the full-width "ｐlanner" are all attempts at `planner` and
+count in one bucket (`normalised_identity`).
 """
 from __future__ import annotations
 
 import functools
 import time
+import unicodedata
 
 from django.core.cache import cache
 from django.http import JsonResponse
@@ -23,6 +30,20 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def normalised_identity(value) -> str:
+    """An account name as a limit key: stripped, NFKC (what Django authenticates), case-folded
+    (case variants share a bucket: stricter than the lookup, never looser)."""
+    text = unicodedata.normalize("NFKC", str(value or "").strip()).strip()
+    return text.casefold()[:150]
+
+
+def login_key(request) -> str:
+    """Per client address and account: a guesser is slowed without locking out a whole office."""
+    data = request.data if hasattr(request, "data") else request.POST  # DRF request or a form post
+    username = data.get("username", "") if hasattr(data, "get") else ""
+    return f"{client_ip(request)}:{normalised_identity(username)}"
 
 
 def hit(scope: str, key: str, rate: str) -> int | None:
@@ -66,6 +87,11 @@ def ratelimit(scope: str, rate: str, methods: tuple[str, ...] = ("POST",), key=c
         return wrapped
 
     return decorator
+
+
+def login_limited(view):
+    """The one limit on signing in, shared by every way in (page, token, admin): one budget."""
+    return ratelimit("login", "10/m", key=login_key)(view)
 
 
 def _rate_for(scope: str, default: str) -> str:

@@ -7,6 +7,7 @@ Nothing here touches the request; services call these and do the writes.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,11 +23,17 @@ VERIFIERS = OPERATORS | {Role.GRID_WORKER}
 # (visibility limits them to those) as well as the department it was dispatched to.
 DISPOSERS = HANDLERS | {Role.GRID_WORKER}
 
-# (from, to) → roles allowed to make that move. Visibility (selectors) is checked first:
-# a role acts only on incidents it can see.
+# The capacity of whoever filed a report: they may withdraw it before it is registered. It is not
+# a role: a citizen acts on an incident only in this capacity, and only on their own report.
+REPORTER = "reporter"
+
+# (from, to) → capacities allowed to make that move: a role acting within its remit (see
+# `selectors.acting_capacities`), or the reporter. Visibility (selectors) is checked first, and
+# seeing is not acting: a report followed as its co-reporter (a merged duplicate), or filed by a
+# grid worker outside their micro-grids, gives its follower no move at all.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Status.REPORTED, Status.REGISTERED): OPERATORS,                      # 立案
-    (Status.REPORTED, Status.VOID): OPERATORS | {Role.CITIZEN},           # 作废 / reporter withdraws
+    (Status.REPORTED, Status.VOID): OPERATORS | {REPORTER},               # 作废 / reporter withdraws
     (Status.REGISTERED, Status.DISPATCHED): OPERATORS,                    # 派遣
     (Status.REGISTERED, Status.VOID): OPERATORS,
     (Status.DISPATCHED, Status.DISPATCHED): OPERATORS,                    # re-dispatch elsewhere
@@ -55,13 +62,21 @@ STATUS_TIMESTAMP: dict[str, str] = {
 NEEDS_DEPARTMENT = frozenset({Status.DISPATCHED})
 
 
-def allowed_targets(role: str | None, status: str) -> list[str]:
-    """Statuses `role` may move an incident in `status` to (for the UI's action buttons)."""
-    return [to for (frm, to), roles in TRANSITIONS.items() if frm == status and role in roles]
+def _held(capacities: str | Iterable[str] | None) -> frozenset[str]:
+    """One role (acting within its remit) or the set of capacities a user holds on an incident."""
+    if capacities is None:
+        return frozenset()
+    return frozenset({capacities}) if isinstance(capacities, str) else frozenset(capacities)
 
 
-def may_transition(role: str | None, from_status: str, to_status: str) -> bool:
-    return role in TRANSITIONS.get((from_status, to_status), frozenset())
+def allowed_targets(capacities: str | Iterable[str] | None, status: str) -> list[str]:
+    """Statuses the holder of `capacities` may move an incident in `status` to (the UI's buttons)."""
+    held = _held(capacities)
+    return [to for (frm, to), allowed in TRANSITIONS.items() if frm == status and held & allowed]
+
+
+def may_transition(capacities: str | Iterable[str] | None, from_status: str, to_status: str) -> bool:
+    return bool(_held(capacities) & TRANSITIONS.get((from_status, to_status), frozenset()))
 
 
 def is_known_move(from_status: str, to_status: str) -> bool:

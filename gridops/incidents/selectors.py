@@ -18,7 +18,7 @@ from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
 from gridops.core.errors import NotFound
 
-from . import conf
+from . import conf, rules
 from .models import AWAITING_RESPONSE, OPEN_STATUSES, EventType, Incident, WorkerPosition
 
 # --- who sees what ---------------------------------------------------------------------------
@@ -68,8 +68,15 @@ def _grids(user, profile) -> Q | None:
         return None
     # Literal ids (a worker has a handful) let PostgreSQL OR the grid and reporter indexes;
     # a subquery inside the OR made it scan the whole table.
-    grid_ids = list(profile.grids.values_list("pk", flat=True))
-    return Q(grid_id__in=grid_ids) | _own(user, profile)
+    return Q(grid_id__in=_grid_ids(profile)) | _own(user, profile)
+
+
+def _grid_ids(profile) -> frozenset[int]:
+    """A grid worker's micro-grid ids, read once per profile object (lists ask per row)."""
+    cached = getattr(profile, "_grid_ids_cache", None)
+    if cached is None:
+        cached = profile._grid_ids_cache = frozenset(profile.grids.values_list("pk", flat=True))
+    return cached
 
 
 def _own(user, profile) -> Q:
@@ -98,6 +105,31 @@ def visibility_filter(user) -> Q | None:
     if getattr(user, "is_superuser", False):
         return Q()
     return _VISIBILITY.get(role, _nothing)(user, profile)
+
+
+# Roles whose visibility is their remit and nothing else: whatever they see, they act on with
+# their role's powers. The other roles also *follow* reports they filed or were merged into.
+_REMIT_ONLY = frozenset({Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.DEPARTMENT_HANDLER})
+
+
+def acting_capacities(user, incident: Incident) -> frozenset[str]:
+    """In which capacities `user` acts on an incident they can see (`rules.TRANSITIONS` keys).
+
+    Their role, when the incident is in their remit (an operator's jurisdiction, a department's
+    dispatched work, a grid worker's micro-grids); `rules.REPORTER` when they filed it. A report
+    seen only as its co-reporter, or filed by a grid worker outside their grids, gives neither.
+    No query for any role but grid workers (once per request): list rows call this too.
+    """
+    role = role_of(user)
+    held = set()
+    if getattr(user, "is_superuser", False) or role in _REMIT_ONLY:
+        held.add(role)
+    elif role == Role.GRID_WORKER and (profile := profile_of(user)) is not None:
+        if incident.grid_id in _grid_ids(profile):
+            held.add(role)
+    if incident.reporter_id is not None and incident.reporter_id == getattr(user, "pk", None):
+        held.add(rules.REPORTER)
+    return frozenset(held)
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:

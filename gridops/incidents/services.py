@@ -293,13 +293,12 @@ def incident_transition(*, user, incident_id, status: str, version, note: str = 
     with transaction.atomic():
         incident = _locked(user, incident_id)
         _check_version(incident, version)
-        role = role_of(user)
         current = incident.status
         if not rules.is_known_move(current, status):
             raise Conflict(f"an incident in status {current} cannot move to {status}", field="status",
                            code="invalid_transition", extra={"current": incident_state(incident)})
-        if not rules.may_transition(role, current, status):
-            raise Forbidden(f"your role may not move an incident from {current} to {status}", field="status")
+        if not rules.may_transition(selectors.acting_capacities(user, incident), current, status):
+            raise Forbidden(f"you may not move this incident from {current} to {status}", field="status")
         now = timezone.now()
         if department:
             if status not in rules.NEEDS_DEPARTMENT:

@@ -223,7 +223,8 @@ GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.approvals.selectors.realtime_aud
 
 # Fixed-window rate limits per client (gridops.core.ratelimit): "<count>/<s|m|h|d>" per scope.
 GRIDOPS_RATE_LIMITS = {
-    "login": env("GRIDOPS_RATE_LOGIN", "10/m"),                # per address + account, page and token
+    "login": env("GRIDOPS_RATE_LOGIN", "10/m"),                # per address + normalised account: page, token, admin
+    "approvals.ticket": env("GRIDOPS_RATE_TICKETS", "30/m"),   # per address: tickets and bookings
     "open311.post": env("GRIDOPS_RATE_OPEN311_POST", "30/m"),  # per address
     "ledger.vendor_page": env("GRIDOPS_RATE_LEDGER_PAGE", "120/m"),
     "ledger.verify": env("GRIDOPS_RATE_LEDGER_VERIFY", "300/m"),  # public proofs, entries, export

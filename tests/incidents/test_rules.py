@@ -22,7 +22,8 @@ def test_every_status_but_closed_and_void_has_a_way_forward():
     (Role.GRID_WORKER, Status.RESOLVED, [Status.VERIFIED, Status.IN_PROGRESS]),
     (Role.GRID_WORKER, Status.DISPATCHED, [Status.IN_PROGRESS]),   # 就地处置 in their own grids
     (Role.GRID_WORKER, Status.IN_PROGRESS, [Status.RESOLVED]),
-    (Role.CITIZEN, Status.REPORTED, [Status.VOID]),
+    (Role.CITIZEN, Status.REPORTED, []),          # a citizen acts only as the reporter:
+    (rules.REPORTER, Status.REPORTED, [Status.VOID]),  # withdrawing their own report
     (Role.PLANNER, Status.REPORTED, []),
     (None, Status.REPORTED, []),
 ])

@@ -24,6 +24,7 @@ R = ROLES  # anonymous, citizen, grid_worker, department_handler, town_operator,
 
 # url name → {method: expected status per role, in ROLES order}
 MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
+    'admin-login': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'api-docs': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'approvals-apply': {'GET': (302, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (302, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'approvals-case': {'GET': (401, 200, 404, 404, 404, 200, 404, 404, 200, 404)},

@@ -1,5 +1,5 @@
 """Serializers of the accounts API."""
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from rest_framework import serializers
 
 from ..models import Profile
@@ -10,7 +10,10 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
     def validate(self, attrs):
-        user = authenticate(self.context.get("request"), username=attrs["username"], password=attrs["password"])
+        # The same name the login page's form would match (stripped by the field, then NFKC), so
+        # both ways in accept the same spellings and share one rate-limit bucket.
+        username = get_user_model().normalize_username(attrs["username"])
+        user = authenticate(self.context.get("request"), username=username, password=attrs["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError({"password": "wrong username or password"})
         attrs["user"] = user

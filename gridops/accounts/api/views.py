@@ -8,21 +8,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gridops.core.ratelimit import client_ip, ratelimit
+from gridops.core.ratelimit import login_limited
 
 from ..authentication import ProfileTokenAuthentication
 from ..selectors import profile_of, role_of
 from .serializers import MeSerializer, TokenRequestSerializer, me_data
 
 
-def login_key(request) -> str:
-    """Per client address and account: a guesser is slowed without locking out a whole office."""
-    data = request.data if hasattr(request, "data") else request.POST  # DRF request or a form post
-    username = data.get("username", "") if hasattr(data, "get") else ""
-    return f"{client_ip(request)}:{str(username)[:150].lower()}"
-
-
-@method_decorator(ratelimit("login", "10/m", key=login_key), name="post")
+@method_decorator(login_limited, name="post")
 class TokenView(APIView):
     """POST username + password → a token for `Authorization: Token <key>` (tablets)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput
+from gridops.core.ratelimit import ratelimit
 
 from .. import rules, selectors, services
 from ..models import Counter, Hall, Terminal, Ticket
@@ -72,6 +74,12 @@ class HallQueue(APIView):
         return Response(selectors.hall_queue(selectors.hall_by_code(code)))
 
 
+# Tickets and bookings name an applicant, so issuing them is limited per client address (a hall's
+# kiosk is one address: GRIDOPS_RATE_TICKETS is sized for its busiest minute).
+tickets_limited = method_decorator(ratelimit("approvals.ticket", "30/m"), name="post")
+
+
+@tickets_limited
 class HallTickets(APIView):
     """取号: anyone at the hall (or its kiosk) takes a ticket for any item."""
 
@@ -88,6 +96,7 @@ class HallTickets(APIView):
         return Response(s.TicketSerializer(ticket).data, status=201)
 
 
+@tickets_limited
 class HallBookings(APIView):
     @extend_schema(request=s.BookingInput, responses=s.TicketSerializer)
     def post(self, request, code):

@@ -10,7 +10,6 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridops.accounts.models import Department
-from gridops.accounts.selectors import role_of
 
 from .. import rules, selectors
 from ..models import Category, EventType, Incident, IncidentPhoto, IncidentTransition, Source, Status, WorkerPosition
@@ -72,7 +71,8 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     def get_allowed_transitions(self, obj):
         """The moves this user may make now: clients draw their buttons from this, never a copy."""
         request = self.context.get("request")
-        return rules.allowed_targets(role_of(getattr(request, "user", None)), obj.status)
+        user = getattr(request, "user", None)
+        return rules.allowed_targets(selectors.acting_capacities(user, obj) if user else None, obj.status)
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_reporter(self, obj):
