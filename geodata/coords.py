@@ -40,10 +40,23 @@ _TO_WGS84 = {
 }
 
 
+def in_china(lon: float, lat: float) -> bool:
+    """Inside the extent where GCJ-02 shifts coordinates (prcoords' own bound, used by its
+    checked conversions). Outside it GCJ-02 is WGS84 unchanged: AMap and prcoords' `wgs_gcj`
+    return foreign points as they are, and the shift formula itself fails near the poles
+    (a `math domain error` at lat -90)."""
+    return prcoords.sanity_in_china_p(prcoords.Coords(lat, lon))
+
+
 def to_wgs84(lon: float, lat: float, crs: InputCRS | str = InputCRS.WGS84) -> tuple[float, float]:
-    """(lon, lat) in `crs` → (lon, lat) in WGS84."""
+    """(lon, lat) in `crs` → (lon, lat) in WGS84.
+
+    GCJ-02 and BD-09 are shifts applied inside China only (see `in_china`); a point outside that
+    extent is taken as WGS84 already, as the Chinese map SDKs report foreign points, so every
+    finite point on the globe has an answer and it stays within [-180, 180] x [-90, 90].
+    """
     convert = _TO_WGS84[InputCRS.parse(crs) if isinstance(crs, str) else crs]
-    if convert is None:
+    if convert is None or not in_china(lon, lat):
         return lon, lat
     result = convert(prcoords.Coords(lat, lon))
     return result.lon, result.lat

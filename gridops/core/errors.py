@@ -82,15 +82,29 @@ def error_response(exc: GridOpsError) -> JsonResponse:
 
 
 def _first_validation_error(detail, prefix: str = "") -> tuple[str | None, str]:
-    """Flatten DRF's nested ValidationError detail into (field path, first message)."""
+    """Flatten DRF's nested ValidationError detail into (field path, first message).
+
+    Paths read like the body: `moves[1].to` (a `many=True` serializer reports one entry per item,
+    empty for the valid ones; a ListField reports a dict keyed by the item's index).
+    """
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = key if not prefix else f"{prefix}.{key}"
+            if not value:
+                continue
             if key in ("non_field_errors", "__all__"):
-                name = prefix or None
-            return _first_validation_error(value, name or "")
+                name = prefix
+            elif isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            return _first_validation_error(value, name)
     if isinstance(detail, list) and detail:
-        return _first_validation_error(detail[0], prefix)
+        for index, item in enumerate(detail):
+            if isinstance(item, (dict, list)):
+                if item:
+                    return _first_validation_error(item, f"{prefix}[{index}]")
+            else:
+                return (prefix or None), str(item)
     return (prefix or None), str(detail)
 
 

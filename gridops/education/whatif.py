@@ -149,6 +149,8 @@ def build_scenario(plan: CatchmentPlan, data) -> Scenario:
     if not isinstance(moves, list):
         raise InvalidInput("moves must be a list", field="moves")
     specs = data.get("new_schools") or []
+    if not isinstance(specs, list):
+        raise InvalidInput("new_schools must be a list", field="new_schools")
     resolve = GridResolver([m.get("grids") for m in moves if isinstance(m, dict)]
                            + [s.get("grids") for s in specs if isinstance(s, dict)])
     new_keys = _new_schools(plan, specs, scenario, resolve)
@@ -159,6 +161,8 @@ def build_scenario(plan: CatchmentPlan, data) -> Scenario:
         if not isinstance(move, dict):
             raise InvalidInput("each move is an object with grids, from and to", field=prefix)
         target_code = move.get("to")
+        if not isinstance(target_code, str):
+            raise InvalidInput("to must be a school code or a proposed school's key", field=f"{prefix}.to")
         if target_code in new_keys:
             target, target_level = new_keys[target_code], scenario.new_levels[-new_keys[target_code] - 1]
         elif target_code in schools:
@@ -167,7 +171,7 @@ def build_scenario(plan: CatchmentPlan, data) -> Scenario:
             raise InvalidInput(f"unknown school {target_code!r}", field=f"{prefix}.to")
         source = None
         if move.get("from") is not None:
-            if move["from"] not in schools:
+            if not isinstance(move["from"], str) or move["from"] not in schools:
                 raise InvalidInput(f"unknown school {move['from']!r}", field=f"{prefix}.from")
             if schools[move["from"]].level != target_level:
                 raise InvalidInput("both schools must be of the same level", field=f"{prefix}.to")

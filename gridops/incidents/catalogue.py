@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
 from gridops.accounts.models import Department
@@ -209,13 +210,22 @@ def validate(directory: Path) -> tuple[dict, list[Problem]]:
 
 def _upsert(model, rows: list[dict], fields: list[str]) -> dict:
     existing = {obj.code: obj for obj in model.objects.all()}
+
+    def changed(row) -> bool:
+        return row["code"] in existing and any(getattr(existing[row["code"]], f) != row[f] for f in fields)
+
     created = sum(1 for r in rows if r["code"] not in existing)
-    changed = sum(1 for r in rows if r["code"] in existing
-                  and any(getattr(existing[r["code"]], f) != r[f] for f in fields))
+    updated = sum(1 for r in rows if changed(r))
+    if any(f.name == "updated_at" for f in model._meta.fields):
+        # Open311's changeset: only rows that are new or changed get a new time.
+        now = timezone.now()
+        rows = [{**r, "updated_at": existing[r["code"]].updated_at if r["code"] in existing and not changed(r) else now}
+                for r in rows]
+        fields = [*fields, "updated_at"]
     objs = [model(**r) for r in rows]
     model.objects.bulk_create(objs, update_conflicts=True, unique_fields=["code"], update_fields=fields,
                               batch_size=1000)
-    return {"created": created, "updated": changed, "unchanged": len(rows) - created - changed}
+    return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}
 
 
 def import_catalogue(directory, *, commit: bool = False, log=None) -> ImportReport:
@@ -243,7 +253,8 @@ def import_catalogue(directory, *, commit: bool = False, log=None) -> ImportRepo
         report.counts["event_types"] = _upsert(EventType, types, fields)
         codes = [t["code"] for t in types]
         report.counts["event_types"]["deactivated"] = (
-            EventType.objects.filter(active=True).exclude(code__in=codes).update(active=False))
+            EventType.objects.filter(active=True).exclude(code__in=codes).update(active=False,
+                                                                                updated_at=timezone.now()))
         if not commit:
             transaction.set_rollback(True)
     report.committed = commit

@@ -8,6 +8,7 @@ so every incident carries a category, a type and a default department. The lifec
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Priority(models.TextChoices):
@@ -52,6 +53,9 @@ class EventType(models.Model):
     pinyin_full = models.CharField(max_length=512, blank=True, db_index=True)
     pinyin_initials = models.CharField(max_length=128, blank=True, db_index=True)
     active = models.BooleanField(default=True)
+    # When the definition last changed (Open311's changeset); the catalogue import sets it only
+    # on the rows it creates or changes.
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["code"]

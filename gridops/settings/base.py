@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
+    "rest_framework_api_key",  # its AbstractAPIKey underlies Open311 keys (its own APIKey is unused)
     "django_filters",
     "leaflet",
     "channels",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "geodata",
     "gridops.accounts",
     "gridops.incidents",
+    "gridops.incidents.open311",
     "gridops.realtime",
     "gridops.approvals",
     "gridops.education",
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "gridops.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "gridops.core.inputs.InputHygieneMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -192,6 +195,12 @@ REST_FRAMEWORK = {
         "gridops.accounts.authentication.ProfileTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Our JSON parser: nested, oversized and NUL-bearing bodies are 4xx naming the field, not 500s.
+    "DEFAULT_PARSER_CLASSES": [
+        "gridops.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gridops.core.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -133,7 +133,8 @@ def test_request_detail_never_500(client, request_id, fmt):
     except Exception:  # noqa: BLE001 - a value the URL pattern cannot hold is not a request anyone can send
         return
     response = client.get(target)
-    assert response.status_code in (200, 404), (request_id, response.status_code, response.content[:300])
+    # 400: a NUL character, refused before the lookup (issue 11 finding 8)
+    assert response.status_code in (200, 400, 404), (request_id, response.status_code, response.content[:300])
     assert_open311(response) if fmt.lower() != "xml" else None
 
 

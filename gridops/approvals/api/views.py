@@ -7,13 +7,14 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput
+from gridops.core.parsers import JSONParser
 from gridops.core.ratelimit import ratelimit
 
 from .. import rules, selectors, services

@@ -48,7 +48,8 @@ class NewSchoolSerializer(serializers.Serializer):
 
 
 class WhatIfSerializer(serializers.Serializer):
-    """Documented shape only: the body is validated by `whatif.build_scenario`, naming each field."""
+    """The types of a what-if body (checked by the views first); `whatif.build_scenario` then
+    checks what the values mean, naming each field."""
 
     moves = MoveSerializer(many=True, required=False)
     new_schools = NewSchoolSerializer(many=True, required=False)

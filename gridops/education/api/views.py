@@ -9,13 +9,14 @@ from dataclasses import asdict
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geodata.api.params import parse_crs, parse_lon_lat
 from geodata.coords import to_wgs84
 from gridops.core.errors import InvalidInput, PayloadTooLarge
+from gridops.core.parsers import JSONParser
 
 from .. import conf, exports, loaders, rules, selectors, services
 from ..models import CatchmentPlan
@@ -147,8 +148,11 @@ class PlanGridsView(PlannerView):
 
 
 def _whatif_body(request) -> dict:
+    """The what-if body with every value of the right type (`WhatIfSerializer` names the field);
+    `whatif.build_scenario` then checks what the values mean (known schools, grids, levels)."""
     if not isinstance(request.data, dict):
-        raise InvalidInput("the body must be a JSON object", field=None)
+        raise InvalidInput("the body must be a JSON object", field="body")
+    WhatIfSerializer(data=request.data).is_valid(raise_exception=True)
     return request.data
 
 

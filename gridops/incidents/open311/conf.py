@@ -9,11 +9,12 @@ def _get(name: str, default):
 
 
 def api_keys() -> dict[str, str]:
-    """API key → client name (the app allowed to POST requests). Empty: nobody may POST.
+    """Bootstrap keys: API key → client name, from configuration. Empty by default.
 
-    Keys are configuration, not data: a city issues a handful of them to known apps, and rotating
-    one is a deploy. Set `GRIDOPS_OPEN311_API_KEYS` as a dict, or in the environment as
-    `key1:name1,key2:name2`.
+    Keys are normally issued in the admin or with `manage.py open311_key create` (stored hashed,
+    revocable: see `keys.py`). This setting remains for a first client before anyone has reached
+    the admin, and for tests; set `GRIDOPS_OPEN311_API_KEYS` as a dict, or in the environment as
+    `key1:name1,key2:name2`. Such a key cannot be revoked except by a deploy.
     """
     keys = _get("GRIDOPS_OPEN311_API_KEYS", os.environ.get("GRIDOPS_OPEN311_API_KEYS", "")) or {}
     if isinstance(keys, str):
@@ -37,6 +38,6 @@ def max_requests() -> int:
 
 
 def public_kinds() -> tuple[str, ...]:
-    """Category kinds whose requests the public feed shows. Social-governance cases (disputes,
-    public-security leads, special groups) are reported through Open311 but never listed."""
+    """Category kinds Open311 offers (services, POST, and the public feed). Social-governance
+    cases (disputes, public-security leads, special groups) are neither offered nor listed."""
     return tuple(_get("GRIDOPS_OPEN311_PUBLIC_KINDS", ("component", "event")))

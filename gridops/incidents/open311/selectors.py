@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
 from gridops.core.errors import InvalidInput, NotFound
 
@@ -15,8 +15,15 @@ OPEN, CLOSED = "open", "closed"
 CLOSED_STATUSES = tuple(s for s in Status.values if s not in OPEN_STATUSES)
 
 
+def offered_types() -> QuerySet[EventType]:
+    """Event types Open311 offers: the public kinds only. Social-governance cases (disputes,
+    public-security leads, special groups) carry personal data, so their requests could never be
+    read back by the client that sent them; they are reported to grid workers or 12345 instead."""
+    return EventType.objects.filter(category__kind__in=conf.public_kinds())
+
+
 def services() -> QuerySet[EventType]:
-    return (EventType.objects.filter(active=True).select_related("category", "department")
+    return (offered_types().filter(active=True).select_related("category", "department")
             .only("code", "name", "keywords", "minor_class", "priority", "response_hours", "resolution_hours",
                   "emergency", "category__name", "category__code", "department__name", "department__short_name")
             .order_by("code"))
@@ -29,11 +36,16 @@ def service(code: str) -> EventType:
     return et
 
 
+def changeset() -> datetime | None:
+    """When the offered service definitions last changed (discovery's `changeset`)."""
+    return offered_types().aggregate(last=Max("updated_at"))["last"]
+
+
 def public_requests() -> QuerySet[Incident]:
     """What the public feed may show: city-management cases (never social governance)."""
     photos = Prefetch("photos", queryset=IncidentPhoto.objects.only("id", "incident_id", "file").order_by("id"))
     return (Incident.objects.filter(category__kind__in=conf.public_kinds())
-            .select_related("event_type", "department", "town", "grid", "command_centre")
+            .select_related("event_type", "department", "town", "grid", "command_centre", "open311")
             .defer("town__geom", "grid__geom", "command_centre__location", "reporter_name", "reporter_phone",
                    "reporter_email")
             .prefetch_related(photos))
@@ -57,14 +69,22 @@ class RequestFilters:
     start: datetime | None = None
     end: datetime | None = None
     statuses: tuple[str, ...] = ()
+    page: int = 1
 
 
-def requests_matching(filters: RequestFilters, *, now: datetime) -> QuerySet[Incident]:
+@dataclass(frozen=True)
+class RequestPage:
+    incidents: list[Incident]
+    has_more: bool
+
+
+def requests_matching(filters: RequestFilters, *, now: datetime) -> RequestPage:
     """GET requests: ids win over every other filter (as the spec says); otherwise a window of
-    at most `max_window_days` (default: the last 90 days), newest first, capped."""
+    at most `max_window_days` (default: the last 90 days), newest first, `max_requests` a page;
+    `has_more` says whether the next page holds any."""
     qs = public_requests()
     if filters.ids:
-        return qs.filter(pk__in=filters.ids).order_by("-reported_at", "-id")
+        return _page(qs.filter(pk__in=filters.ids).order_by("-reported_at", "-id"), filters.page)
     end = filters.end or now
     try:
         start = filters.start or (end - timedelta(days=conf.max_window_days()))
@@ -79,4 +99,10 @@ def requests_matching(filters: RequestFilters, *, now: datetime) -> QuerySet[Inc
         qs = qs.filter(event_type__code__in=filters.service_codes)
     if filters.statuses and set(filters.statuses) != {OPEN, CLOSED}:
         qs = qs.filter(status__in=OPEN_STATUSES if OPEN in filters.statuses else CLOSED_STATUSES)
-    return qs.order_by("-reported_at", "-id")[: conf.max_requests()]
+    return _page(qs.order_by("-reported_at", "-id"), filters.page)
+
+
+def _page(qs: QuerySet[Incident], page: int) -> RequestPage:
+    size = conf.max_requests()
+    rows = list(qs[(page - 1) * size: page * size + 1])
+    return RequestPage(rows[:size], len(rows) > size)

@@ -9,6 +9,7 @@ import json
 from datetime import date, datetime, time
 from xml.etree import ElementTree as ET
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -21,12 +22,12 @@ from .selectors import CLOSED, OPEN, RequestFilters
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # Names of list items in XML, by the list's own element name.
 XML_ITEMS = {"services": "service", "service_requests": "request", "errors": "error",
-             "attributes": "attribute", "values": "value"}
+             "attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
 
 
 # --- our objects → GeoReport v2 dicts ----------------------------------------------------------
 
-def _w3c(value: datetime | None) -> str | None:
+def w3c(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
@@ -70,6 +71,9 @@ def request_dict(incident: Incident, *, absolute_uri) -> dict:
     agency = incident.department.name if incident.department_id else (
         incident.command_centre.name if incident.command_centre_id else "")
     photos = list(incident.photos.all())
+    submission = open311_submission(incident)
+    media_url = submission.media_url if submission is not None and submission.media_url else (
+        absolute_uri(photos[0].file.url) if photos else None)
     place = "".join(z.name for z in (incident.town, incident.grid) if z is not None)
     return {
         "service_request_id": str(incident.pk),
@@ -80,22 +84,30 @@ def request_dict(incident: Incident, *, absolute_uri) -> dict:
         "description": incident.description,
         "agency_responsible": agency,
         "service_notice": None,
-        "requested_datetime": _w3c(incident.reported_at),
-        "updated_datetime": _w3c(incident.updated_at),
-        "expected_datetime": _w3c(incident.resolution_deadline),
+        "requested_datetime": w3c(incident.reported_at),
+        "updated_datetime": w3c(incident.updated_at),
+        "expected_datetime": w3c(incident.resolution_deadline),
         "address": incident.address or place,
         "address_id": None,
         "zipcode": None,
         "lat": round(incident.point.y, 7),
         "long": round(incident.point.x, 7),
-        "media_url": absolute_uri(photos[0].file.url) if photos else None,
+        "media_url": media_url,
     }
+
+
+def open311_submission(incident: Incident):
+    """What the Open311 client sent beside the incident, or None for other intake channels."""
+    try:
+        return incident.open311
+    except ObjectDoesNotExist:
+        return None
 
 
 def created_dict(incident: Incident) -> dict:
     """The answer to POST requests: the id, and what happens next in the reporter's words."""
     agency = incident.department.name if incident.department_id else "区指挥中心"
-    notice = f"已受理，由{agency}处置，预计{_w3c(incident.resolution_deadline)}前办结"
+    notice = f"已受理，由{agency}处置，预计{w3c(incident.resolution_deadline)}前办结"
     return {"service_request_id": str(incident.pk), "service_notice": notice, "account_id": None}
 
 
@@ -133,7 +145,21 @@ def filters_from(query) -> RequestFilters:
     start = _datetime(query["start_date"], "start_date") if query.get("start_date") else None
     end = _datetime(query["end_date"], "end_date") if query.get("end_date") else None
     return RequestFilters(ids=tuple(ids), service_codes=_csv(query.get("service_code")), start=start, end=end,
-                          statuses=statuses)
+                          statuses=statuses, page=_page_number(query.get("page")))
+
+
+MAX_PAGE = 100_000
+
+
+def _page_number(text: str | None) -> int:
+    """`page` (1-based; our extension, announced by the Link header): a list stops at
+    `max_requests` and the next page says what follows."""
+    if text in (None, ""):
+        return 1
+    text = text.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise InvalidInput(f"page must be a whole number from 1 to {MAX_PAGE}", field="page")
+    return int(text)
 
 
 # --- dicts → JSON / XML ------------------------------------------------------------------------

@@ -5,25 +5,35 @@ client asked for; the work itself happens in `selectors` (reads) and `incident_r
 """
 from __future__ import annotations
 
-import hmac
-import json
 from functools import wraps
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from gridops.core.errors import Forbidden, GridOpsError, InvalidInput, NotFound
+from geodata.selectors import place_named_in
+from gridops.core.errors import GridOpsError, InvalidInput, NotFound
+from gridops.core.inputs import json_body
 from gridops.core.ratelimit import over_limit
 
 from .. import services as incident_services
 from ..models import Source
-from . import conf, selectors, serializers
+from . import conf, keys, selectors, serializers
+from .models import Open311Submission
 
 
 def open311_view(methods: tuple[str, ...]):
-    """Check the format and the method, and turn domain errors into Open311 errors."""
+    """Check the format and the method, and turn domain errors into Open311 errors.
+
+    HEAD is answered wherever GET is: the GET answer's headers, without its body. Bad raw input
+    (a NUL character, caught by `InputHygieneMiddleware` before the view) is answered in Open311's
+    error shape too, through `render_input_error`.
+    """
+    allowed = (*methods, "HEAD") if "GET" in methods else methods
+
     def decorate(view):
         @csrf_exempt
         @wraps(view)
@@ -31,37 +41,54 @@ def open311_view(methods: tuple[str, ...]):
             fmt = (fmt or "").lower()
             if fmt not in serializers.FORMATS:
                 return serializers.render_error(404, f"unsupported format {fmt!r}; use .json or .xml", "json")
-            if request.method not in methods:
+            if request.method not in allowed:
                 response = serializers.render_error(405, f"method {request.method} not allowed", fmt)
-                response["Allow"] = ", ".join(methods)
+                response["Allow"] = ", ".join(allowed)
                 return response
             try:
-                _check_jurisdiction(request)
-                return view(request, *args, fmt=fmt, **kwargs)
+                _check_jurisdiction(request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id"))
+                response = view(request, *args, fmt=fmt, **kwargs)
             except GridOpsError as exc:
-                return serializers.render_error(exc.status, exc.message, fmt)
+                response = serializers.render_error(exc.status, exc.message, fmt)
+            if request.method == "HEAD":
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
+            return response
+
+        wrapper.render_input_error = _render_input_error
         return wrapper
     return decorate
 
 
-def _check_jurisdiction(request) -> None:
-    given = (request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id") or "").strip()
+def _render_input_error(exc: GridOpsError, view_kwargs: dict):
+    fmt = str(view_kwargs.get("fmt", "")).lower()
+    return serializers.render_error(exc.status, exc.message, fmt if fmt in serializers.FORMATS else "json")
+
+
+def _check_jurisdiction(given) -> None:
+    """GeoReport v2's optional `jurisdiction_id`: ours, or absent (query, form or JSON body)."""
+    given = str(given or "").strip()
     if given and given != conf.jurisdiction_id():
-        raise NotFound(f"jurisdiction_id {given!r} not found; this endpoint serves {conf.jurisdiction_id()}")
+        raise NotFound(f"jurisdiction_id {given!r} not found; this endpoint serves {conf.jurisdiction_id()}",
+                       field="jurisdiction_id")
 
 
 @open311_view(("GET",))
 def discovery(request, fmt):
-    """Where the endpoint is and what it speaks (GeoReport v2 service discovery)."""
+    """Where the endpoint is and what it speaks (GeoReport v2 service discovery).
+
+    `changeset` is when the offered service definitions last changed (`EventType.updated_at`).
+    """
     base = request.build_absolute_uri(reverse("open311-services", kwargs={"fmt": fmt})).rsplit("/", 1)[0] + "/"
+    changed = serializers.w3c(selectors.changeset())
     body = {
-        "changeset": timezone.now().date().isoformat(),
+        "changeset": changed,
         "contact": "禅城区城市综合管理指挥中心",
-        "key_service": "API keys are issued by the district command centre.",
+        "key_service": "API keys are issued by the district command centre (admin or manage.py open311_key).",
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
             "url": base,
-            "changeset": timezone.now().date().isoformat(),
+            "changeset": changed,
             "type": "production",
             "formats": ["application/json", "text/xml"],
         }],
@@ -90,9 +117,15 @@ def request_list(request, fmt):
             return response
         return _create(request, fmt)
     filters = serializers.filters_from(request.GET)
-    incidents = selectors.requests_matching(filters, now=timezone.now())
-    body = [serializers.request_dict(i, absolute_uri=request.build_absolute_uri) for i in incidents]
-    return serializers.render(body, fmt, root="service_requests")
+    page = selectors.requests_matching(filters, now=timezone.now())
+    body = [serializers.request_dict(i, absolute_uri=request.build_absolute_uri) for i in page.incidents]
+    response = serializers.render(body, fmt, root="service_requests")
+    if page.has_more:
+        # GeoReport v2 has no paging; a full list says more exist with an RFC 8288 Link header.
+        query = request.GET.copy()
+        query["page"] = str(filters.page + 1)
+        response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
+    return response
 
 
 @open311_view(("GET",))
@@ -103,47 +136,67 @@ def request_detail(request, service_request_id, fmt):
 
 
 def _params(request) -> dict:
-    """POST parameters: form-encoded as the spec says, or a JSON object for convenience."""
+    """POST parameters: form-encoded as the spec says, or a JSON object for convenience (parsed by
+    the same `json_body` as every API body: depth, size and NUL characters checked)."""
     if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            raise InvalidInput("the body is not valid JSON", field="body") from None
+        data = json_body(request.body or b"{}", encoding=request.encoding or "utf-8")
         if not isinstance(data, dict):
             raise InvalidInput("the JSON body must be an object", field="body")
-        return {k: "" if v is None else str(v) for k, v in data.items()}
+        params = {str(k): "" if v is None else str(v).strip() for k, v in data.items()}
+        _check_jurisdiction(params.get("jurisdiction_id"))
+        return params
     return {k: v.strip() for k, v in request.POST.items()}
 
 
-def _api_client(key: str) -> str:
-    if not key:
-        raise InvalidInput("api_key is required to submit a request", field="api_key")
-    for known, client in conf.api_keys().items():
-        if hmac.compare_digest(known.encode(), key.encode()):
-            return client or "open311"
-    raise Forbidden("api_key is invalid", field="api_key")
+def _media_url(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        raise InvalidInput("media_url must be an http(s) URL", field="media_url") from None
+    if len(value) > MEDIA_URL_MAX:
+        raise InvalidInput(f"media_url may be at most {MEDIA_URL_MAX} characters", field="media_url")
+    return value
+
+
+MEDIA_URL_MAX = 2000
+
+
+def _where(params: dict) -> tuple[str, str, float | None, bool]:
+    """(long, lat, accuracy, located by address): the coordinates given, or the community named in
+    `address_string` (our zones are the only gazetteer; see docs/open311.md)."""
+    if params.get("lat") or params.get("long"):
+        return params.get("long", ""), params.get("lat", ""), params.get("accuracy") or None, False
+    address = params.get("address_string", "")
+    if not address:
+        raise InvalidInput("lat and long, or an address_string naming a community, are required", field="lat")
+    place = place_named_in(address)
+    if place is None:
+        raise InvalidInput("address_string names no community or micro-grid of the district; send lat and long",
+                           field="address_string")
+    return str(place.lon), str(place.lat), min(round(place.radius_m), 100_000), True
 
 
 def _create(request, fmt):
     params = _params(request)
-    client = _api_client(params.get("api_key", ""))
+    client = keys.client_for(params.get("api_key", ""))
     code = params.get("service_code", "")
     if not code:
         raise InvalidInput("service_code is required", field="service_code")
     if not selectors.services().filter(code=code).exists():
-        raise InvalidInput(f"service_code {code!r} not found", field="service_code")
-    if not params.get("lat") or not params.get("long"):
-        raise InvalidInput("lat and long are required (address_string alone cannot be located)", field="lat")
+        raise InvalidInput(f"service_code {code!r} is not offered through Open311", field="service_code")
+    media_url = _media_url(params.get("media_url", ""))
+    lon, lat, accuracy, by_address = _where(params)
     name = " ".join(p for p in (params.get("last_name", ""), params.get("first_name", "")) if p)
-    description = params.get("description", "")
-    if params.get("media_url"):
-        description = f"{description}\n[media_url] {params['media_url']}".strip()
-    description += f"\n[via Open311: {client}]"
     with transaction.atomic():
         incident, _ = incident_services.incident_report(
-            reporter=None, lon=params["long"], lat=params["lat"], event_type=code, source=Source.OPEN311,
-            description=description, crs=params.get("crs") or "wgs84", accuracy_m=params.get("accuracy") or None,
-            reporter_name=name, reporter_phone=params.get("phone", ""), reporter_email=params.get("email", ""),
-            address=params.get("address_string", ""),
+            reporter=None, lon=lon, lat=lat, event_type=code, source=Source.OPEN311,
+            description=params.get("description", ""), crs="wgs84" if by_address else params.get("crs") or "wgs84",
+            accuracy_m=accuracy, reporter_name=name, reporter_phone=params.get("phone", ""),
+            reporter_email=params.get("email", ""), address=params.get("address_string", ""),
         )
+        Open311Submission.objects.create(incident=incident, key=client.key, client=client.name[:64],
+                                         media_url=media_url, address_string=params.get("address_string", "")[:255],
+                                         located_by_address=by_address)
     return serializers.render([serializers.created_dict(incident)], fmt, root="service_requests", status=201)
