@@ -28,11 +28,13 @@ from django.db import connection, transaction
 from django.db.models import BinaryField, BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
 
 from gridops.core.errors import GridOpsError, InvalidInput, NotAuthenticated, NotFound, error_response
+from gridops.core.tokens import TokenRejected, request_token_user
 from geodata.models import Level, Zone
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -225,6 +227,10 @@ class Layer:
     def is_private(self, request) -> bool:
         return self.needs_user
 
+    def varies_by_caller(self, request) -> bool:
+        """Whether the answer to this URL depends on who asks (then `Vary: Authorization, Cookie`)."""
+        return self.needs_user
+
     def version(self) -> str:
         raise NotImplementedError
 
@@ -342,6 +348,9 @@ class ZonesLayer(Layer):
     def is_private(self, request) -> bool:
         return self._with_counts(request)
 
+    def varies_by_caller(self, request) -> bool:
+        return request.GET.get("counts", "1") not in ("0", "false", "no")
+
     def version(self) -> str:
         return data_version(zones=True)
 
@@ -369,7 +378,8 @@ class ZonesLayer(Layer):
 
         level = self._level(tile, request)
         params = {"z": tile.z, "x": tile.x, "y": tile.y, "margin": BUFFER / EXTENT, "level": int(level)}
-        counts_cte, counts_join, counts_cols = "", "", "0 AS open, 0 AS overdue"
+        # Without counts (anonymous, or ?counts=0) the attributes are left out, not written as 0.
+        counts_cte, counts_join, counts_cols = "", "", ""
         if self._with_counts(request):
             filters = IncidentFilters.parse(request.GET)
             qs = filters.apply(_visible_incidents(request))
@@ -384,13 +394,12 @@ class ZonesLayer(Layer):
             counts_cte = (f", counts AS (SELECT r.zone_id, count(*) AS open, count(*) FILTER (WHERE r.overdue) "
                           f"AS overdue FROM ({inner}) AS r WHERE r.zone_id IN (SELECT id FROM zn) GROUP BY r.zone_id)")
             counts_join = "LEFT JOIN counts ON counts.zone_id = zn.id"
-            counts_cols = "coalesce(counts.open, 0) AS open, coalesce(counts.overdue, 0) AS overdue"
+            counts_cols = "coalesce(counts.open, 0) AS open, coalesce(counts.overdue, 0) AS overdue,"
         query = f"""
         WITH zn AS (SELECT id, code, name, level, residents, area_m2, geom FROM geodata_zone
                     WHERE level = %(level)s AND geom && {ENV_4326}){counts_cte}
         SELECT ST_AsMVT(t, 'zones', {EXTENT}, 'geom', 'id') FROM (
-          SELECT zn.id, zn.code, zn.name, zn.level, zn.residents, round(zn.area_m2)::bigint AS area_m2,
-                 {counts_cols},
+          SELECT zn.id, zn.code, zn.name, zn.level, zn.residents, round(zn.area_m2)::bigint AS area_m2, {counts_cols}
                  ST_AsMVTGeom(ST_Transform(zn.geom, 3857), {ENV}, {EXTENT}, {BUFFER}, true) AS geom
           FROM zn {counts_join}
         ) AS t WHERE t.geom IS NOT NULL"""
@@ -416,17 +425,19 @@ def render_tile(layer: Layer, tile: Tile, request) -> bytes:
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
-def _authenticate_token(request) -> None:
-    """Tablets send `Authorization: Token <key>` instead of a session cookie."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if request.user.is_authenticated or not header.startswith("Token "):
-        return
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.select_related("user").filter(key=header[6:].strip()).first()
-    if token is None or not token.user.is_active:
-        raise NotAuthenticated("invalid token")
-    request.user = token.user
+def _authenticate_token(request) -> TokenRejected | None:
+    """Tablets send `Authorization: Token|Bearer <key>` instead of a session cookie (the one token
+    rule of `gridops.core.tokens`). A rejected token is returned, not raised: on a public layer
+    the caller simply gets the public tile, on a private one the view answers 401 with it."""
+    if request.user.is_authenticated:
+        return None
+    try:
+        user = request_token_user(request)
+    except TokenRejected as exc:
+        return exc
+    if user is not None:
+        request.user = user
+    return None
 
 
 def _cached_render(layer: Layer, tile: Tile, request, key: str) -> bytes:
@@ -457,9 +468,9 @@ def tile_view(request, layer: str, z: int, x: int, y: int):
         if found is None:
             raise NotFound(f"unknown layer {layer!r}; use one of {', '.join(sorted(LAYERS))}", field="layer")
         tile = Tile(z, x, y)
-        _authenticate_token(request)
+        rejected = _authenticate_token(request)
         if found.needs_user and found.is_private(request) and not request.user.is_authenticated:
-            raise NotAuthenticated("sign in to see this layer")
+            raise rejected or NotAuthenticated("sign in to see this layer")
         etag = tile_etag(found, tile, request)
         private = found.is_private(request)
         cache_control = "private, no-cache" if private else f"public, max-age={public_max_age()}"
@@ -470,8 +481,10 @@ def tile_view(request, layer: str, z: int, x: int, y: int):
             response = HttpResponse(body, content_type=MVT_CONTENT_TYPE)
         response["ETag"] = etag
         response["Cache-Control"] = cache_control
-        if private:
-            response["Vary"] = "Cookie, Authorization"
+        if found.varies_by_caller(request):
+            # The same URL answers differently when signed in: no cache may hand one caller's tile
+            # (or the anonymous one, cached for an hour) to another.
+            patch_vary_headers(response, ("Authorization", "Cookie"))
         return response
     except GridOpsError as exc:
         return error_response(exc)

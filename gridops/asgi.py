@@ -16,13 +16,15 @@ django_asgi_app = PooledThreadASGIHandler(threads=int(os.environ.get("GRIDOPS_AS
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from gridops.realtime.routing import websocket_urlpatterns  # noqa: E402
+from gridops.realtime.ws_auth import WebsocketAuthGate  # noqa: E402
 
+# The gate checks Origin (browsers) and API tokens (native apps) and closes refused sockets with
+# a close code; the session user comes from AuthMiddlewareStack (see realtime/ws_auth.py).
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AuthMiddlewareStack(WebsocketAuthGate(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -37,8 +37,11 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgis://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+QUIET_LOG = ("--no-access-log", "--log-level", "warning")
+
+
 class AsgiServer:
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, *, log_args: tuple[str, ...] = QUIET_LOG):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="gridops.settings.test",
@@ -46,7 +49,7 @@ class AsgiServer:
         self.log = open(ARTIFACTS / f"uvicorn-{self.port}.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "gridops.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--log-level", "warning"],
+             "--port", str(self.port), *log_args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 30.0) -> None:

@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "gridops.core"
     label = "core"
     verbose_name = "GridOps core"
+
+    def ready(self):
+        from . import log_redaction
+
+        log_redaction.install()  # no token or API key in any log line (uvicorn's included)

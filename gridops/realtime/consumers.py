@@ -1,4 +1,7 @@
-"""The one websocket every page uses: `/ws/events/?last_id=N` (session cookie or `?token=`).
+"""The one websocket every page uses: `/ws/events/?last_id=N` (protocol: docs/websocket.md).
+
+Who the user is (session cookie or API token, Origin rules, close codes) is settled before the
+consumer runs, by `ws_auth.WebsocketAuthGate`; the consumer only sees `scope["user"]`.
 
 connect() decides who may listen and to what (audiences from the profile), joins those groups
 first and only then replays what the client missed, so nothing falls between the two; live
@@ -26,16 +29,6 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TRY_AGAIN = 1013
 SEEN_MEMORY = 20000
-
-
-@database_sync_to_async
-def _user_from_token(key: str):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
 
 
 @database_sync_to_async
@@ -79,8 +72,6 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         user = self.scope.get("user")
-        if (user is None or not user.is_authenticated) and query.get("token"):
-            user = await _user_from_token(query["token"][0])
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return

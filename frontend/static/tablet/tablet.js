@@ -246,13 +246,17 @@
   function connect() {
     if (!token) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(proto + "//" + location.host + cfg.ws + "?token=" + encodeURIComponent(token) + (lastId ? "&last_id=" + lastId : ""));
+    // The token goes in the first message, never in the URL (docs/websocket.md): URLs end up in logs.
+    const socket = new WebSocket(proto + "//" + location.host + cfg.ws + (lastId ? "?last_id=" + lastId : ""));
+    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: token }));
     socket.onmessage = (e) => {
       const m = JSON.parse(e.data);
       if (m.kind === "realtime.hello") { lastId = Math.max(lastId, m.latest_id || 0); backoff = 1000; return; }
       if (m.id) { lastId = Math.max(lastId, m.id); if (String(m.kind).startsWith("incident.")) loadTasks(); }
     };
-    socket.onclose = () => { if (token) { setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 15000); } };
+    socket.onclose = (e) => {  // 4401: the token is no longer valid, retrying cannot help
+      if (token && e.code !== 4401) { setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 15000); }
+    };
   }
 
   if ("serviceWorker" in navigator) navigator.serviceWorker.register(cfg.sw, { scope: cfg.scope }).catch(() => {});

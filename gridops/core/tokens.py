@@ -1,0 +1,81 @@
+"""The one token authentication of GridOps: DRF views, vector tiles and websockets all use it.
+
+Tablets and other native clients sign in with `POST /api/v1/auth/token` and then present the
+key as `Authorization: Token <key>` or `Authorization: Bearer <key>` (the scheme most HTTP and
+websocket libraries send by default). Before this module there were three hand-written copies
+(the DRF class, the tile view and the websocket consumer) that disagreed: tiles refused `Bearer`
+and the consumer did not load the profile. One rule now decides what a token means:
+
+- no `Authorization` header, or another scheme (Basic, …): no token was presented;
+- `Token`/`Bearer` with a key of an active user: that user (profile and zone loaded in the same
+  query, the tablet's hot path);
+- anything else presented as a token (unknown key, inactive user, malformed header): rejected.
+
+What a rejection costs is the caller's decision: DRF answers 401, a private tile 401, a public
+tile is served as to anyone, and a websocket is closed with 4401.
+"""
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+
+from .errors import NotAuthenticated
+
+SCHEMES = ("token", "bearer")
+
+
+class TokenRejected(NotAuthenticated):
+    """A token was presented and is not valid (unknown, revoked, inactive user, malformed)."""
+
+    code = "invalid_token"
+
+
+def token_key_from_header(header: str | bytes | None) -> str | None:
+    """The key of an `Authorization: Token|Bearer <key>` header; None if no token is presented.
+
+    Raises TokenRejected for a `Token`/`Bearer` header that does not hold exactly one key.
+    """
+    if not header:
+        return None
+    if isinstance(header, bytes):
+        header = header.decode("latin-1")
+    parts = header.split()
+    if not parts or parts[0].lower() not in SCHEMES:
+        return None
+    if len(parts) != 2:
+        raise TokenRejected("invalid token header: use 'Authorization: Token <key>' or 'Bearer <key>'")
+    return parts[1]
+
+
+def user_for_token(key: str | None):
+    """The active user holding this token key (profile and zone loaded), or None."""
+    from rest_framework.authtoken.models import Token
+
+    if not key or len(key) > 64 or "\x00" in key:
+        return None
+    token = (Token.objects.select_related("user", "user__profile", "user__profile__zone")
+             .defer("user__profile__zone__geom").filter(key=key).first())
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def authenticate_key(key: str):
+    """The user of a presented key, or TokenRejected."""
+    user = user_for_token(key)
+    if user is None:
+        raise TokenRejected("invalid token")
+    return user
+
+
+async def aauthenticate_key(key: str):
+    """`authenticate_key` for async code (websockets): the ORM runs in a worker thread."""
+    return await sync_to_async(authenticate_key, thread_sensitive=True)(key)
+
+
+def request_token_user(request):
+    """For plain Django views (tiles): the token's user, None when none is presented.
+
+    Raises TokenRejected when a token is presented and is not valid.
+    """
+    key = token_key_from_header(request.META.get("HTTP_AUTHORIZATION"))
+    return None if key is None else authenticate_key(key)
