@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from .geojson import as_geojson_sql
 from .models import CommandCentre, Level, Zone
 
 _CHAIN_COLUMNS = ["id", "code", "name", "level", "parent_id", "residents", "households"]
@@ -183,7 +184,7 @@ _FEATURE_SQL = """
 json_build_object(
     'type', 'Feature',
     'id', z.code,
-    'geometry', ST_AsGeoJSON({geom}, 6)::json,
+    'geometry', {geometry}::json,
     'properties', json_build_object(
         'code', z.code, 'name', z.name, 'level', z.level, 'parent', p.code,
         'area_m2', round(z.area_m2::numeric, 1), 'residents', z.residents, 'households', z.households
@@ -213,7 +214,7 @@ def zones_feature_collection(*, level: int | None = None, parent_code: str | Non
     if code is not None:
         where.append("z.code = %s")
         params.append(code)
-    feature = _FEATURE_SQL.format(geom=_geom_expression(tolerance))
+    feature = _FEATURE_SQL.format(geometry=as_geojson_sql(_geom_expression(tolerance)))
     sql = f"""
         SELECT json_build_object('type', 'FeatureCollection', 'features',
                                  coalesce(json_agg({feature} ORDER BY z.code), '[]'::json))::text
@@ -274,10 +275,10 @@ def zone_chain(zone: Zone) -> list[Zone]:
 def command_centres_feature_collection() -> str:
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
                 'type', 'Feature', 'id', c.code,
-                'geometry', ST_AsGeoJSON(c.location, 6)::json,
+                'geometry', {as_geojson_sql("c.location")}::json,
                 'properties', json_build_object('code', c.code, 'name', c.name,
                                                 'zone_code', z.code, 'zone_name', z.name, 'level', z.level)
             ) ORDER BY c.code), '[]'::json))::text

@@ -28,6 +28,7 @@ from django.db import transaction
 from shapely.geometry import MultiPolygon
 
 from geodata import conf
+from geodata.geojson import file_write_options
 from geodata.models import CODE_LENGTH, CommandCentre, Level, Zone
 from geodata.services import CentreRecord, ZoneRecord, centres_upsert, zones_roll_up_population, zones_upsert
 
@@ -348,7 +349,7 @@ def export(path, *, fmt: str = "gpkg", levels: list[str] | None = None) -> list[
         if fmt != "gpkg" and target.exists():
             target.unlink()
         frame.to_file(target, layer=name if fmt == "gpkg" else None, driver=driver, engine="pyogrio",
-                      **({"encoding": "UTF-8"} if fmt == "shp" else {}))
+                      **({"encoding": "UTF-8"} if fmt == "shp" else {}), **file_write_options(driver))
         if target not in written:
             written.append(target)
     return written

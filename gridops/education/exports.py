@@ -15,6 +15,7 @@ import pandas as pd
 from shapely.geometry import Point, shape
 
 from gridops.core.errors import InvalidInput
+from geodata.geojson import file_write_options
 
 from .models import CatchmentMember, CatchmentPlan, School
 from .projection import Projection
@@ -93,7 +94,8 @@ def frame_bytes(frame: gpd.GeoDataFrame, fmt: str, layer: str) -> bytes:
         return table.to_csv(index=False).encode("utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, f"{layer}.{fmt}")
-        frame.to_file(path, driver=FORMATS[fmt][0], layer=layer, engine="pyogrio")
+        frame.to_file(path, driver=FORMATS[fmt][0], layer=layer, engine="pyogrio",
+                      **file_write_options(FORMATS[fmt][0]))
         with open(path, "rb") as handle:
             return handle.read()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from gridops.core.errors import NotFound
+from geodata.geojson import as_geojson_sql
 
 from .models import CatchmentPlan, PlanStatus, School
 from .projection import Projection
@@ -312,7 +313,7 @@ def serving_schools(plan: CatchmentPlan, lon: float, lat: float) -> dict:
 
 CATCHMENT_GEOMS_SQL = f"""
 WITH {_GRID_MEMBERS_CTE}
-SELECT gm.school_id, ST_AsGeoJSON(ST_Multi(ST_UnaryUnion(ST_Collect(z.geom))), 6)
+SELECT gm.school_id, {as_geojson_sql('ST_Multi(ST_UnaryUnion(ST_Collect(z.geom)))')}
 FROM grid_members gm JOIN geodata_zone z ON z.id = gm.grid_id
 GROUP BY gm.school_id
 """
@@ -334,7 +335,7 @@ SELECT z.code, z.name, z.residents,
        SUM(d.children) FILTER (WHERE d.level = 'junior' AND d.hukou) AS junior_hukou,
        (SELECT string_agg(s.code, ';' ORDER BY s.code) FROM grid_members gm JOIN education_school s ON s.id = gm.school_id
         WHERE gm.grid_id = z.id) AS schools,
-       ST_AsGeoJSON(z.geom, 6)
+       {as_geojson_sql('z.geom')}
 FROM grid_demand d JOIN geodata_zone z ON z.id = d.zone_id
 GROUP BY z.id ORDER BY z.code
 """
