@@ -8,15 +8,17 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from gridops.accounts.models import Department, Profile, Role
+from gridops.ledger.demo import DEMO_ID_NUMBER
 
-from . import services
+from . import identity, services
 from .catalogue import import_catalogue
 from .history import HistoryRequest, generate_history, history_loaded
 from .models import Applicant, ClerkAssignment, Hall, HallKind, Item, Ticket
 from .network import load_service_network
 
 DEMO_HISTORY_CASES = 20_000
-DEMO_CITIZEN_ID = "440604199001011237"
+# The same fictitious (checksummed) resident ID the ledger demo attests for the demo citizen.
+DEMO_CITIZEN_ID = DEMO_ID_NUMBER
 DEMO_REVIEWER_DEPARTMENT = "shichang"
 
 
@@ -34,8 +36,22 @@ def _accounts(log) -> None:
         reviewer.save(update_fields=["department"])
         log(f"approvals: reviewer reviews {department.name}'s items")
     citizen = User.objects.filter(username="citizen").first()
-    if citizen and not Applicant.objects.filter(id_number=DEMO_CITIZEN_ID).exists():
-        Applicant.objects.create(id_number=DEMO_CITIZEN_ID, name="张三", phone="13800000000", user=citizen)
+    if citizen and not Applicant.objects.filter(id_number=DEMO_CITIZEN_ID, user=citizen).exists():
+        _bind_demo_citizen(citizen, clerk, log)
+
+
+def _bind_demo_citizen(citizen, clerk, log) -> None:
+    """The demo citizen's identity is bound the way a real one is: through the ledger's attestation
+    (made by the ledger demo step) or, without one, by the demo clerk's check at the counter."""
+    from gridops.ledger.services import identity_matches
+
+    person = {"id_number": DEMO_CITIZEN_ID, "name": "张三", "phone": "13800000000"}
+    if identity_matches(user=citizen, id_number=DEMO_CITIZEN_ID):
+        identity.applicant_for_account(user=citizen, **person)
+        log("approvals: the demo citizen's identity is bound through the ledger attestation")
+    elif clerk and ClerkAssignment.objects.filter(user=clerk, is_active=True).exists():
+        identity.identity_verify_at_counter(clerk=clerk, account=citizen, **person)
+        log("approvals: the demo citizen's identity is verified by the demo clerk")
 
 
 def _live_queue(log) -> None:

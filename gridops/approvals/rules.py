@@ -1,9 +1,10 @@
 """Business rules of approvals as plain functions: no database, each tested on its own."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time, timedelta
 
-from gridops.core.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMedia
+from gridops.core.errors import Conflict, InvalidInput
 
 from . import conf
 
@@ -100,39 +101,6 @@ SATISFACTION_RATE_SQL = (
 )
 
 
-# --- Uploads --------------------------------------------------------------------------------
-
-# Magic numbers of the accepted formats: the declared type and the file name are not trusted.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    for magic, content_type in _SIGNATURES:
-        if head.startswith(magic):
-            # A real PNG's first chunk is IHDR; the 8-byte magic glued onto anything is not a PNG.
-            if content_type == "image/png" and head[12:16] != b"IHDR":
-                return None
-            return content_type
-    return None
-
-
-def check_upload(*, head: bytes, size: int, field: str = "file") -> str:
-    """The sniffed content type of an upload, or the error that refuses it (400/413/415)."""
-    if size <= 0:
-        raise InvalidInput("the file is empty", field=field)
-    limit = conf.max_upload_bytes()
-    if size > limit:
-        raise PayloadTooLarge(f"the file is {size} bytes; the limit is {limit}", field=field)
-    content_type = sniff_content_type(head)
-    if content_type is None or content_type not in conf.allowed_content_types():
-        raise UnsupportedMedia("only PDF, JPEG and PNG documents are accepted", field=field)
-    return content_type
-
-
 # --- Personal data --------------------------------------------------------------------------
 
 
@@ -225,6 +193,14 @@ def normalise_id_number(kind: str, number: str) -> str:
     if not valid:
         raise InvalidInput("the identity number is not valid", field="id_number")
     return text
+
+
+def same_name(recorded: str, given: str) -> bool:
+    """Whether a typed name is the recorded one: width (NFKC), case and spaces do not count."""
+    def canonical(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+
+    return bool(canonical(given)) and canonical(recorded) == canonical(given)
 
 
 def resident_id_with_check(first17: str) -> str:

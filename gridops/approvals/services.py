@@ -5,7 +5,6 @@ realtime app pushes it after commit), so a rolled-back call never reaches a scre
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -15,12 +14,13 @@ from django.utils import timezone
 
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
+from gridops.core import uploads
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridops.core.services import audit_record
 
 from . import conf, rules, selectors
 from .models import (
-    Applicant, ApplicantDocument, ApplicantKind, Case, CaseChannel, CaseDocument, CaseEvent, CaseState,
+    Applicant, ApplicantDocument, Case, CaseChannel, CaseDocument, CaseEvent, CaseState,
     Counter, DeliveryMethod, DocumentType, Hall, Item, Rating, Ticket, TicketChannel, TicketStatus,
 )
 
@@ -54,57 +54,21 @@ def _publish_case(case: Case) -> None:
     publish_event(kind="approvals.case", payload=payload, audiences=audiences)
 
 
-# --- Applicants and documents ---------------------------------------------------------------
-
-
-def applicant_get_or_create(*, kind: str = ApplicantKind.PERSON, id_number: str, name: str, phone: str = "",
-                            user=None) -> Applicant:
-    """The applicant with this identity number; the name and phone are refreshed when given."""
-    if kind not in ApplicantKind.values:
-        raise InvalidInput(f"applicant kind is one of {', '.join(ApplicantKind.values)}", field="kind")
-    number = rules.normalise_id_number(kind, id_number)
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("the applicant's name is required", field="name")
-    applicant, created = Applicant.objects.get_or_create(
-        id_number=number, defaults={"kind": kind, "name": name, "phone": phone, "user": user}
-    )
-    if not created:
-        changed = []
-        if user is not None and applicant.user_id is None:
-            applicant.user = user
-            changed.append("user")
-        if user is not None and applicant.user_id not in (None, user.id):
-            raise Forbidden("this identity belongs to another account", field="id_number")
-        if phone and phone != applicant.phone:
-            applicant.phone = phone
-            changed.append("phone")
-        if changed:
-            applicant.save(update_fields=changed)
-    return applicant
+# --- Documents (who an applicant is: identity.py) -------------------------------------------
 
 
 def document_store(*, applicant: Applicant, document_type: DocumentType, upload, field: str = "file") -> ApplicantDocument:
-    """Check an upload by its content (not its name or declared type), and keep it once.
-
-    The same bytes handed in again for the same type return the stored document.
-    """
-    size = upload.size
-    upload.seek(0)
-    head = upload.read(16)
-    content_type = rules.check_upload(head=head, size=size, field=field)
-    upload.seek(0)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    sha = digest.hexdigest()
+    """Check an upload by decoding it (`core.uploads`: images re-encoded, PDFs checked), and keep
+    it once: the same file handed in again for the same type returns the stored document."""
+    checked = uploads.check_upload(upload, limit=conf.max_upload_bytes(), allowed=conf.allowed_content_types(),
+                                   field=field)
+    sha = checked.sha256
     existing = ApplicantDocument.objects.filter(applicant=applicant, document_type=document_type, sha256=sha).first()
     if existing is not None:
         return existing
-    doc = ApplicantDocument(applicant=applicant, document_type=document_type, content_type=content_type, size=size,
-                            sha256=sha, original_name=(getattr(upload, "name", "") or "")[-128:])
-    upload.seek(0)
-    doc.file.save("x", ContentFile(upload.read()), save=False)
+    doc = ApplicantDocument(applicant=applicant, document_type=document_type, content_type=checked.content_type,
+                            size=checked.size, sha256=sha, original_name=(getattr(upload, "name", "") or "")[-128:])
+    doc.file.save("x", ContentFile(checked.data), save=False)
     doc.save()
     return doc
 

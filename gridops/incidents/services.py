@@ -17,7 +17,6 @@ Anything else waits at the town command centre with the reason in its first hist
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -31,7 +30,8 @@ from geodata.coords import InputCRS, to_wgs84
 from geodata.selectors import locate_point
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
-from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from gridops.core import uploads
+from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridops.core.services import audit_record
 
 from . import conf, rules, selectors
@@ -420,32 +420,15 @@ def escalation_tick() -> None:
 
 # --- photos ----------------------------------------------------------------------------------
 
-def sniff_image(head: bytes, size: int) -> str | None:
-    """The image type from its first bytes (JPEG, PNG, WebP), or None: names and headers lie."""
-    if head[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP" and head[12:15] == b"VP8":
-        declared = int.from_bytes(head[4:8], "little") + 8
-        return "image/webp" if declared <= size + 1 else None
-    return None
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 def incident_photo_add(*, user, incident_id, upload) -> tuple[IncidentPhoto, bool]:
-    """Attach a photo (sniffed by content, at most the configured size); the same bytes twice
-    return the photo already stored, so a tablet may retry an upload safely."""
+    """Attach a photo (decoded, bounded and re-encoded by `core.uploads`, at most the configured
+    size); the same photo twice returns the one already stored, so a tablet may retry safely."""
     incident = selectors.incident_for(user, incident_id, related=False)
-    if upload is None:
-        raise InvalidInput("a photo file is required", field="photo")
-    limit = conf.photo_max_bytes()
-    if upload.size > limit:
-        raise PayloadTooLarge(f"a photo may be at most {limit // (1024 * 1024)} MB", field="photo")
-    data = upload.read()
-    content_type = sniff_image(data[:32], len(data))
-    if content_type is None:
-        raise UnsupportedMedia("the photo must be a JPEG, PNG or WebP image", field="photo")
-    digest = hashlib.sha256(data).hexdigest()
+    checked = uploads.check_upload(upload, limit=conf.photo_max_bytes(), allowed=PHOTO_TYPES, field="photo")
+    data, content_type, digest = checked.data, checked.content_type, checked.sha256
     with transaction.atomic():
         Incident.objects.select_for_update().filter(pk=incident.pk).first()
         existing = incident.photos.filter(sha256=digest).first()

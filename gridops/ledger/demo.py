@@ -29,7 +29,7 @@ VENDORS = [
     ("何姐水果", "JY14406041010006", "南庄市场", "D-09", "水果", "nanzhuang", 1),
 ]
 # A syntactically valid (checksummed) but fictitious resident ID for the demo citizen.
-DEMO_ID_NUMBER = "440604199001011230"
+DEMO_ID_NUMBER = "44060419900101123X"
 
 
 def _grid_point(town_code: str, nth: int = 0):

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RealtimeConfig(AppConfig):
     name = "gridops.realtime"
     label = "realtime"
+
+    def ready(self):
+        from .revocation import connect_receivers
+
+        connect_receivers()

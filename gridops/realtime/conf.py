@@ -1,4 +1,6 @@
 """Settings of the realtime app, read once (tests override them with `settings` fixtures)."""
+import os
+
 from django.conf import settings
 
 
@@ -27,18 +29,41 @@ def retention_days() -> int:
 
 
 def send_timeout_seconds() -> float:
-    """Upper bound on one after-commit push; a stuck Redis must not hold the request."""
+    """Upper bound on one Redis call of the live path; a stuck Redis must not hold anything."""
     return float(_get("GRIDOPS_REALTIME_SEND_TIMEOUT", 2.0))
 
 
-def resync_seconds() -> float:
-    """Every open socket re-reads the event table this often (0: never) and sends what the live
-    channel did not bring: a push that timed out or expired in Redis under load is then late,
-    not lost, even though the socket never dropped and so never asked to catch up."""
-    return float(_get("GRIDOPS_REALTIME_RESYNC_SECONDS", 5.0))
+def fallback_poll_seconds() -> float:
+    """Each process (not each socket) re-reads the last seconds of the event table this often
+    and delivers what the stream did not bring (0: never). A safety net under the live path,
+    switched off in measurements (`GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS=0`) so that the live
+    path is what is counted."""
+    return float(_get("GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS", os.environ.get("GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS", 15.0)))
+
+
+def reorder_wait_seconds() -> float:
+    """How long a process's hub holds events behind a missing id (a slower transaction that has
+    not committed yet) before looking the id up in the table and moving on."""
+    return float(_get("GRIDOPS_REALTIME_REORDER_WAIT", 0.2))
+
+
+def stream_block_seconds() -> float:
+    """The hub's blocking XREAD; its Redis read timeout is this plus a margin (redis-py 8 cuts
+    any read at 5 s by default)."""
+    return float(_get("GRIDOPS_REALTIME_STREAM_BLOCK", 5.0))
+
+
+def stream_maxlen() -> int:
+    """Entries kept in the Redis stream (approximately); the table holds the history."""
+    return int(_get("GRIDOPS_REALTIME_STREAM_MAXLEN", 100_000))
+
+
+def socket_queue_size() -> int:
+    """Events queued for one socket before it is closed as too slow (it reconnects, catches up)."""
+    return int(_get("GRIDOPS_REALTIME_SOCKET_QUEUE", 5000))
 
 
 def push_inline() -> bool:
-    """Push in the committing thread (waiting on Redis) instead of the background push loop;
-    for tests that assert on a push synchronously."""
+    """Append to the stream in the committing thread (waiting on Redis) instead of the
+    background appender; for tests that assert on a push synchronously."""
     return bool(_get("GRIDOPS_REALTIME_PUSH_INLINE", False))

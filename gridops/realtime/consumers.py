@@ -3,14 +3,16 @@
 Who the user is (session cookie or API token, Origin rules, close codes) is settled before the
 consumer runs, by `ws_auth.WebsocketAuthGate`; the consumer only sees `scope["user"]`.
 
-connect() decides who may listen and to what (audiences from the profile), joins those groups
-first and only then replays what the client missed, so nothing falls between the two; live
-messages already replayed are dropped by id.
+connect() decides who may listen and to what (audiences from the profile), registers the socket
+with the process's hub (`hub.py`: one stream subscription per process, local delivery by
+audience) and only then replays what the client missed from the event table, so nothing falls
+between the two; live events already replayed are dropped by id. After that the socket never
+reads the database: the hub hands it events, or closes it when its session is revoked.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import hashlib
 import logging
 from collections import deque
 from urllib.parse import parse_qs
@@ -20,8 +22,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from . import audiences as aud
 from . import conf
+from .hub import get_hub
 from .selectors import audiences_of, events_since, latest_event_id
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TRY_AGAIN = 1013
 SEEN_MEMORY = 20000
+_CLOSE = object()  # queue marker: close after what is queued before it
 
 
 @database_sync_to_async
@@ -54,20 +57,22 @@ def _last_id(query: dict) -> int | None:
         return None
 
 
-class EventsConsumer(AsyncJsonWebsocketConsumer):
-    async def __call__(self, scope, receive, send):
-        """A lost Redis ends the live channel: close with 1013 (try again) instead of crashing.
+def credential_of(scope) -> str:
+    """What the socket was opened with, for revocation: a hash of its session key (a logout
+    closes that browser's sockets only), or "token" (a user holds one API token)."""
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    return session_credential(key) if key else "token"
 
-        Redis holds the group memberships, so a socket that outlived a Redis restart would stay
-        open and hear nothing; closing it makes the client reconnect with `last_id`, rejoin its
-        groups and replay what it missed from the event table.
-        """
-        try:
-            await super().__call__(scope, receive, send)
-        except RedisError as exc:
-            logger.warning("realtime: live channel lost (%s); closing so the client reconnects", exc)
-            with contextlib.suppress(RuntimeError, OSError):  # the socket may already be gone
-                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+
+def session_credential(session_key: str) -> str:
+    return "session:" + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    # No Channels layer: the hub (one stream reader per process) feeds the socket, so no
+    # per-socket blocking read on Redis exists to time out.
+    channel_layer_alias = "gridops.realtime.hub"
 
     async def connect(self):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -75,64 +80,75 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user = user
+        self.user_id = user.pk
+        self.credential = credential_of(self.scope)
         self.audiences = await _audiences(user)
-        self.joined: list[str] = []
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=conf.socket_queue_size())
+        self._hub = get_hub()
         try:
-            for name in self.audiences:
-                group = aud.group_name(name)
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.joined.append(group)
-        except (RedisError, OSError) as exc:
-            logger.warning("realtime: cannot join groups (%s); client retries later", exc)
+            await self._hub.attach(self)
+        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            logger.warning("realtime: event stream unavailable (%s); client retries later", exc)
+            self._hub.detach(self)
             await self.close(code=CLOSE_TRY_AGAIN)
             return
         await self.accept()
-        events, truncated, latest = await _catch_up(self.audiences, _last_id(query))
+        try:
+            events, truncated, latest = await _catch_up(self.audiences, _last_id(query))
+        except DatabaseError as exc:
+            logger.warning("realtime: catch-up failed (%s); client retries later", exc)
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         await self.send_json({"kind": "realtime.hello", "audiences": self.audiences, "latest_id": latest,
                               "replayed": len(events), "reset": truncated})
         for event in events:
             await self._forward(event)
-        self._cursor = latest
-        if conf.resync_seconds() > 0:
-            self._resync_task = asyncio.create_task(self._resync())
+        self._sender = asyncio.create_task(self._send_queued())
 
-    async def _resync(self) -> None:
-        """The safety net under the live channel: forward events the table has and we did not
-        send (de-duplicated by id); the grace window of `events_since` covers late commits."""
+    # --- called by the hub (never blocks) -------------------------------------------------------
+    def offer(self, event: dict) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A client that cannot keep up reconnects and catches up by id instead of holding
+            # an ever-growing backlog in the server.
+            self.revoke(CLOSE_TRY_AGAIN, "too slow")
+
+    def revoke(self, code: int, reason: str) -> None:
+        self._closing = (code, reason)
+        self._hub.detach(self)
+        with_room = self._queue.qsize() < self._queue.maxsize
+        if with_room:
+            self._queue.put_nowait(_CLOSE)
+        else:
+            asyncio.get_running_loop().create_task(self.close(code=code, reason=reason))
+
+    async def _send_queued(self) -> None:
         while True:
-            await asyncio.sleep(conf.resync_seconds())
+            item = await self._queue.get()
+            if item is _CLOSE:
+                code, reason = self._closing
+                await self.close(code=code, reason=reason)
+                return
             try:
-                events, truncated, latest = await _catch_up(self.audiences, self._cursor)
-            except DatabaseError as exc:
-                logger.warning("realtime: resync skipped (%s)", exc)
-                continue
-            try:
-                for event in events:
-                    await self._forward(event)
+                await self._forward(item)
             except OSError:
                 return  # the client left; disconnect() cleans up
-            self._cursor = events[-1]["id"] if truncated else latest
 
+    # --- socket life ---------------------------------------------------------------------------
     async def disconnect(self, code):
-        task = getattr(self, "_resync_task", None)
-        if task is not None:
-            task.cancel()
-        for group in getattr(self, "joined", []):
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except (RedisError, OSError):
-                break  # Redis is gone; group membership expires with it.
+        hub = getattr(self, "_hub", None)
+        if hub is not None:
+            hub.detach(self)
+        sender = getattr(self, "_sender", None)
+        if sender is not None:
+            sender.cancel()
 
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"kind": "realtime.pong", "t": content.get("t")})
-
-    async def event_message(self, message):
-        """Handler for group messages of type `event.message`."""
-        await self._forward(message)
 
     async def _forward(self, event) -> None:
         event_id = event["id"]

@@ -14,11 +14,11 @@ from gridops.approvals import rules
 from gridops.approvals.models import (
     ClerkAssignment, Counter, DocumentType, Hall, HallKind, Item, ItemDocument,
 )
+from tests import images
 
 HOURS = {day: [["09:00", "12:00"], ["13:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+PNG, JPEG = images.PNG, images.JPEG  # real images: uploads are decoded (gridops.core.uploads)
 
 
 def square(x0, y0, size):
@@ -95,3 +95,10 @@ def off_loop(func, **kwargs):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(call).result(timeout=30)
+
+
+def attest(user, id_number: str, *, by) -> None:
+    """The ledger's identity attestation that `user` holds `id_number` (made by clerk `by`)."""
+    from gridops.ledger.services import identity_attest
+
+    identity_attest(actor=by, subject=user, id_number=id_number)

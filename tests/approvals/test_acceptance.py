@@ -83,6 +83,7 @@ def test_any_counter_of_a_town_centre_serves_any_department(client, world):
 
 @pytest.mark.django_db
 def test_the_same_item_online_is_reviewed_and_delivered(client, world):
+    f.attest(world["citizen"], f.person_id(3), by=world["clerk"])  # 智信 attestation: binds on first use
     as_user(client, world["citizen"])
     submitted = client.post(reverse("approvals-cases"), {
         "item": "shichang001", "id_number": f.person_id(3), "name": "陈六", "phone": "13700000003",
@@ -118,6 +119,7 @@ def test_the_same_item_online_is_reviewed_and_delivered(client, world):
 
 @pytest.mark.django_db
 def test_a_second_application_offers_the_first_ones_documents(client, world):
+    f.attest(world["citizen"], f.person_id(4), by=world["clerk"])
     as_user(client, world["citizen"])
     first = client.post(reverse("approvals-cases"), {
         "item": "shichang001", "id_number": f.person_id(4), "name": "赵七", "delivery_method": "courier",

@@ -3,7 +3,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from gridops.approvals import services
+from gridops.approvals import identity, services
 from gridops.approvals.models import Counter
 
 from . import factories as f
@@ -15,8 +15,8 @@ def case(world):
     ticket = services.ticket_issue(hall=world["town"], item=world["food"])
     counter = Counter.objects.get(hall=world["town"], number=1)
     ticket = services.ticket_call_next(counter=counter, clerk=world["clerk"])
-    applicant = services.applicant_get_or_create(id_number=f.person_id(20), name="周八", phone="13612345678",
-                                                 user=world["citizen"])
+    applicant = identity.identity_verify_at_counter(clerk=world["clerk"], account=world["citizen"],
+                                                    id_number=f.person_id(20), name="周八", phone="13612345678")
     pdf = lambda: SimpleUploadedFile("a.pdf", f.PDF, content_type="application/pdf")  # noqa: E731
     accepted = services.case_accept_at_counter(clerk=world["clerk"], ticket=ticket, applicant=applicant,
                                                uploads={"application_form": pdf(), "id_card": pdf(), "lease": pdf()})
@@ -84,6 +84,7 @@ def test_bad_ticket_input_names_the_field(client, world, path, body, status, fie
     ({"documents.id_card": ("x.pdf", f.PDF)}, 400, "documents.application_form"),  # incomplete
 ])
 def test_bad_uploads_are_refused(client, world, files, status, field):
+    f.attest(world["citizen"], f.person_id(30), by=world["clerk"])
     client.force_login(world["citizen"])
     body = {"item": "shichang001", "id_number": f.person_id(30), "name": "吴九", "delivery_method": "pickup"}
     body.update({key: SimpleUploadedFile(name, data) for key, (name, data) in files.items()})
@@ -95,6 +96,7 @@ def test_bad_uploads_are_refused(client, world, files, status, field):
 @pytest.mark.django_db
 def test_too_large_upload_is_413(client, world, settings):
     settings.GRIDOPS_APPROVALS_MAX_UPLOAD_BYTES = 1000
+    f.attest(world["citizen"], f.person_id(31), by=world["clerk"])
     client.force_login(world["citizen"])
     response = client.post(reverse("approvals-cases"), {
         "item": "shichang001", "id_number": f.person_id(31), "name": "郑十", "delivery_method": "pickup",
@@ -106,10 +108,12 @@ def test_too_large_upload_is_413(client, world, settings):
 def test_online_only_for_online_items_and_own_identity(client, world):
     world["food"].online = False
     world["food"].save()
+    f.attest(world["citizen"], f.person_id(32), by=world["clerk"])
     client.force_login(world["citizen"])
     body = {"item": "shichang001", "id_number": f.person_id(32), "name": "钱一", "delivery_method": "pickup"}
     assert client.post(reverse("approvals-cases"), body).status_code == 409
-    services.applicant_get_or_create(id_number=f.person_id(33), name="孙二", user=world["stranger"])
+    identity.identity_verify_at_counter(clerk=world["clerk"], account=world["stranger"], id_number=f.person_id(33),
+                                        name="孙二")
     body.update(item="gongan001", id_number=f.person_id(33), name="孙二")
     response = client.post(reverse("approvals-cases"), body)
     assert response.status_code == 403 and response.json()["error"]["field"] == "id_number"

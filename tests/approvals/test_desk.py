@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from gridops.accounts.models import Role
-from gridops.approvals import services
+from gridops.approvals import identity, services
 from gridops.approvals.models import Case, CaseState, Counter, Ticket, TicketStatus
 from tests.browser_support import screenshot
 
@@ -133,8 +133,8 @@ def _case_in_review(world):
     off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
     ticket = off_loop(services.ticket_call_next, counter=Counter.objects.get(hall=world["town"], number=1),
                       clerk=world["clerk"])
-    applicant = services.applicant_get_or_create(id_number=f.person_id(21), name="周八", phone="13612345678",
-                                                 user=world["citizen"])
+    applicant = off_loop(identity.identity_verify_at_counter, clerk=world["clerk"], account=world["citizen"],
+                         id_number=f.person_id(21), name="周八", phone="13612345678")
     uploads = {code: SimpleUploadedFile("a.pdf", f.PDF, content_type="application/pdf")
                for code in ("application_form", "id_card", "lease")}
     case = off_loop(services.case_accept_at_counter, clerk=world["clerk"], ticket=ticket, applicant=applicant,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection, connections
 
-from gridops.approvals import selectors, services
+from gridops.approvals import identity, selectors, services
 from gridops.approvals.models import Counter, Ticket, TicketStatus
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridops.realtime.models import Event
@@ -66,7 +66,7 @@ def test_empty_queue_and_no_show(world):
 
 @pytest.mark.django_db
 def test_a_booking_whose_slot_has_come_goes_before_walk_ins(world):
-    applicant = services.applicant_get_or_create(id_number=f.person_id(7), name="预约人")
+    applicant = identity.applicant_record(id_number=f.person_id(7), name="预约人")
     walk_in = services.ticket_issue(hall=world["town"], item=world["food"], now=at(0))
     booked = services.booking_create(hall=world["town"], item=world["food"], applicant=applicant,
                                      slot_start=at(30), now=at(-60 * 24))
@@ -85,7 +85,7 @@ def test_a_booking_whose_slot_has_come_goes_before_walk_ins(world):
 @pytest.mark.django_db
 def test_booking_rules(world, settings):
     settings.GRIDOPS_APPROVALS_BOOKINGS_PER_COUNTER_SLOT = 1
-    people = [services.applicant_get_or_create(id_number=f.person_id(n), name=f"人{n}") for n in range(10, 15)]
+    people = [identity.applicant_record(id_number=f.person_id(n), name=f"人{n}") for n in range(10, 15)]
     book = lambda person, slot: services.booking_create(  # noqa: E731
         hall=world["town"], item=world["food"], applicant=person, slot_start=slot, now=at(-60))
     with pytest.raises(InvalidInput, match="every 30 minutes"):
@@ -139,7 +139,7 @@ def test_two_counters_calling_at_once_never_get_the_same_ticket():
 
 @pytest.mark.django_db
 def test_the_screen_payload_carries_no_personal_data(world):
-    applicant = services.applicant_get_or_create(id_number=f.person_id(8), name="隐私人", phone="13912345678")
+    applicant = identity.applicant_record(id_number=f.person_id(8), name="隐私人", phone="13912345678")
     services.ticket_issue(hall=world["town"], item=world["food"], applicant=applicant, now=at(0))
     event = Event.objects.filter(kind="hall.queue").last()
     assert set(event.audiences) >= {"hall.H440604101", "public", "town.440604101", "district"}

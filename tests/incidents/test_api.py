@@ -8,15 +8,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from gridops.incidents.models import Incident, IncidentPhoto, Status, WorkerPosition
+from tests.images import JPEG, PNG, WEBP  # real images: uploads are decoded
 
 from .factories import NZ_GRID1, NZ_POINT, OUTSIDE, ZM_POINT
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" + b"\x00" * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 64 + b"\xff\xd9"
-WEBP_BODY = b"WEBPVP8 " + b"\x00" * 30
-WEBP = b"RIFF" + len(WEBP_BODY).to_bytes(4, "little") + WEBP_BODY
 
 
 def client_for(user) -> APIClient:

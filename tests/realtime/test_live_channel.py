@@ -14,7 +14,7 @@ IDLE_SECONDS = 60
 
 
 async def test_idle_operator_socket_stays_open_and_hears_live(people, settings):  # noqa: F811
-    settings.GRIDOPS_REALTIME_RESYNC_SECONDS = 0
+    settings.GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS = 0
     communicator, _ = await open_as(people["users"]["district"])
     # receive_nothing() is False as soon as anything (a close included) reaches the client.
     assert await communicator.receive_nothing(timeout=IDLE_SECONDS, interval=0.5)

@@ -40,6 +40,7 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     'approvals-halls': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'approvals-item': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'approvals-items': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'approvals-identity-verifications': {'POST': (401, 403, 403, 403, 403, 403, 403, 400, 403, 403)},
     'approvals-kpis': {'GET': (401, 403, 403, 403, 400, 400, 403, 400, 400, 403)},
     'approvals-map': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'approvals-offered-documents': {'GET': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},

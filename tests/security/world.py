@@ -41,6 +41,7 @@ def token_for(user) -> str:
 
 
 def build_world() -> dict:
+    from gridops.approvals import identity
     from gridops.approvals import rules as approval_rules
     from gridops.approvals import services as approvals
     from gridops.approvals.models import ClerkAssignment, Counter, DocumentType, Hall, HallKind, Item, ItemDocument
@@ -80,8 +81,9 @@ def build_world() -> dict:
     item = Item.objects.create(code="shichang001", name="食品经营许可证核发", department=sc, category="licence",
                                applicant_kind="person", legal_limit_days=20, promised_limit_days=5, online=True)
     ItemDocument.objects.create(item=item, document_type=DocumentType.objects.create(code="id_card", name="身份证"))
-    applicant = approvals.applicant_get_or_create(id_number=approval_rules.resident_id_with_check("44060419900101001"),
-                                                  name="张三" + SCRIPT, phone=PHONE, user=users["citizen"])
+    applicant = identity.identity_verify_at_counter(
+        clerk=users["counter_clerk"], account=users["citizen"],
+        id_number=approval_rules.resident_id_with_check("44060419900101001"), name="张三" + SCRIPT, phone=PHONE)
     ticket = approvals.ticket_issue(hall=hall, item=item, applicant=applicant)
     case = approvals.case_submit_online(user=users["citizen"], applicant=applicant, item=item,
                                         uploads={"id_card": SimpleUploadedFile("id.pdf", PDF, "application/pdf")},

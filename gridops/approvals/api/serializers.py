@@ -71,6 +71,12 @@ class ApplicantInput(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
+class IdentityVerificationInput(ApplicantInput):
+    """A clerk's check of an account holder's ID document at the counter."""
+
+    username = serializers.CharField(max_length=150)
+
+
 class TicketInput(serializers.Serializer):
     item = serializers.CharField(max_length=32)
     id_number = serializers.CharField(max_length=32, required=False, allow_blank=True)

@@ -20,5 +20,7 @@ urlpatterns = [
     path("approvals/cases/<str:number>/transition/", views.CaseTransition.as_view(), name="approvals-case-transition"),
     path("approvals/cases/<str:number>/rating/", views.CaseRating.as_view(), name="approvals-case-rating"),
     path("approvals/offered-documents/", views.OfferedDocuments.as_view(), name="approvals-offered-documents"),
+    path("approvals/identity-verifications/", views.IdentityVerifications.as_view(),
+         name="approvals-identity-verifications"),
     path("approvals/kpis/", views.Kpis.as_view(), name="approvals-kpis"),
 ]

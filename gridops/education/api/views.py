@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 
 from geodata.api.params import parse_crs, parse_lon_lat
 from geodata.coords import to_wgs84
-from gridops.core.errors import InvalidInput, PayloadTooLarge
+from gridops.core import uploads
+from gridops.core.errors import InvalidInput
 from gridops.core.parsers import JSONParser
 
 from .. import conf, exports, loaders, rules, selectors, services
@@ -267,8 +268,7 @@ class ImportView(PlannerView):
         suffix = os.path.splitext(upload.name)[1].lower()
         if suffix not in self.SUFFIXES:
             raise InvalidInput(f"the file must be one of {', '.join(sorted(self.SUFFIXES))}", field="file")
-        if upload.size > conf.max_upload_bytes():
-            raise PayloadTooLarge("the file is too large", field="file")
+        uploads.require_size(upload, limit=conf.max_upload_bytes(), field="file")  # content: the loaders judge it
         commit = data.validated_data["commit"]
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "upload" + suffix)

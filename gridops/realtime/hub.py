@@ -1,0 +1,263 @@
+"""Per-process fan-out: one reader of the event stream per ASGI process, local delivery by audience.
+
+Every socket of the process registers here with its audiences; the hub's single `XREAD` loop
+hands each event to the sockets that hold one of the event's audiences (a dict lookup per
+audience), and applies control messages (close a revoked session's sockets). Nothing per socket
+lives in Redis and no socket reads the database after its connect-time catch-up.
+
+Order and completeness: appends come from many processes after their commits, so the stream
+carries events in commit order, which is not always id order (ids are taken at insert). The
+sequencer releases events in id order; a missing id is awaited for `reorder_wait` seconds, then
+looked up in the event table once for the whole process (a late commit, an append lost to a
+Redis hiccup) or given up as rolled back. An event that turns up after its id was passed is still
+delivered (late, never lost); sockets drop ids they already sent, so each arrives once.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import os
+import time
+import weakref
+from collections import defaultdict, deque
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import DatabaseError
+from redis.exceptions import RedisError
+
+from . import conf
+from .stream import CONTROL_FIELD, EVENT_FIELD, decode, stream_key
+
+logger = logging.getLogger(__name__)
+
+
+class Listener(Protocol):
+    audiences: list[str]
+    user_id: int
+    credential: str
+
+    def offer(self, event: dict) -> None: ...
+
+    def revoke(self, code: int, reason: str) -> None: ...
+
+
+@database_sync_to_async
+def _events_by_id(ids: list[int]) -> list[dict]:
+    from .models import Event
+
+    return list(Event.objects.filter(pk__in=ids).order_by("id").values("id", "kind", "payload", "audiences"))
+
+
+@database_sync_to_async
+def _recent_events(seconds: float) -> list[dict]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import Event
+
+    since = timezone.now() - timedelta(seconds=seconds)
+    return list(Event.objects.filter(created_at__gte=since).order_by("id")
+                .values("id", "kind", "payload", "audiences")[:10_000])
+
+
+class Sequencer:
+    """Releases events in id order, waiting briefly for a missing id (see the module docstring)."""
+
+    def __init__(self, release, *, fetch=_events_by_id):
+        self._release = release
+        self._fetch = fetch
+        self._next: int | None = None
+        self._pending: list[tuple[int, dict]] = []
+        self._gap_task: asyncio.Task | None = None
+        self.late = 0
+        self.gaps_filled = 0
+
+    @property
+    def next_id(self) -> int | None:
+        return self._next
+
+    def push(self, event: dict) -> None:
+        event_id = event["id"]
+        if self._next is None:
+            self._next = event_id
+        if event_id < self._next:
+            self.late += 1
+            self._release(event)
+            return
+        heapq.heappush(self._pending, (event_id, event))
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._pending and self._pending[0][0] <= self._next:
+            event_id, event = heapq.heappop(self._pending)
+            if event_id == self._next:
+                self._next += 1
+                self._release(event)
+        if self._pending and self._gap_task is None:
+            self._gap_task = asyncio.get_running_loop().create_task(self._close_gap())
+
+    async def _close_gap(self) -> None:
+        try:
+            await asyncio.sleep(conf.reorder_wait_seconds())
+            if not self._pending:
+                return
+            missing = list(range(self._next, self._pending[0][0]))[:1000]
+            try:
+                found = await self._fetch(missing)
+            except DatabaseError as exc:
+                logger.warning("realtime: gap %s.. not looked up (%s)", missing[0], exc)
+                found = []
+            self.gaps_filled += len(found)
+            for event in found:
+                heapq.heappush(self._pending, (event["id"], event))
+            self._next = self._pending[0][0]
+        finally:
+            self._gap_task = None
+        self._flush()
+
+
+class Hub:
+    """The process's one subscription; `attach` a socket after connect, `detach` on disconnect."""
+
+    def __init__(self, key: str | None = None):
+        self.key = key or stream_key()
+        self._by_audience: dict[str, set[Listener]] = defaultdict(set)
+        self._task: asyncio.Task | None = None
+        self._ready: asyncio.Event | None = None
+        self._sequencer = Sequencer(self._deliver)
+        self._recent: deque[int] = deque(maxlen=20_000)
+        self._recent_set: set[int] = set()
+        self.delivered = 0
+
+    # --- registry ---------------------------------------------------------------------------
+    async def attach(self, listener: Listener) -> None:
+        """Register, then wait until the reader's position is fixed, so an event committed after
+        this returns reaches the listener live (the caller's catch-up covers the time before)."""
+        for name in listener.audiences:
+            self._by_audience[name].add(listener)
+        self._start()
+        await asyncio.wait_for(self._ready.wait(), timeout=conf.send_timeout_seconds() * 3)
+
+    def detach(self, listener: Listener) -> None:
+        for name in listener.audiences:
+            members = self._by_audience.get(name)
+            if members is not None:
+                members.discard(listener)
+                if not members:
+                    del self._by_audience[name]
+
+    def listeners(self) -> set[Listener]:
+        return set().union(*self._by_audience.values()) if self._by_audience else set()
+
+    # --- reading ----------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._task is None or self._task.done():
+            self._ready = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._read_forever())
+
+    async def _read_forever(self) -> None:
+        block_ms = int(conf.stream_block_seconds() * 1000)
+        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=conf.stream_block_seconds() + 10,
+                                         socket_connect_timeout=conf.send_timeout_seconds(),
+                                         client_name=f"{self.key}:hub:{os.getpid()}")
+        last = None
+        fallback = conf.fallback_poll_seconds()
+        polled = time.monotonic()
+        failed = False
+        try:
+            while True:
+                try:
+                    if last is None:
+                        newest = await client.xrevrange(self.key, count=1)
+                        last = newest[0][0] if newest else b"0-0"
+                        self._ready.set()
+                    if failed:  # the stream may have lost appends while we could not read
+                        failed = False
+                        await self._recover(conf.catchup_grace_seconds() + 60)
+                    response = await client.xread({self.key: last}, block=block_ms, count=1000)
+                except (RedisError, OSError) as exc:
+                    logger.warning("realtime: event stream unreadable (%s); retrying", exc)
+                    failed = True
+                    await asyncio.sleep(1.0)
+                    continue
+                for _stream, entries in response or ():
+                    for entry_id, fields in entries:
+                        last = entry_id
+                        self._handle(fields)
+                if fallback > 0 and time.monotonic() - polled >= fallback:
+                    polled = time.monotonic()
+                    await self._recover(fallback + conf.catchup_grace_seconds())
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def _handle(self, fields: dict) -> None:
+        try:
+            decoded = decode(fields)
+        except ValueError:
+            logger.warning("realtime: unreadable stream entry skipped")
+            return
+        if decoded is None:
+            return
+        kind, body = decoded
+        if kind == EVENT_FIELD:
+            self._sequencer.push(body)
+        elif kind == CONTROL_FIELD:
+            self._control(body)
+
+    async def _recover(self, seconds: float) -> None:
+        """Safety net (after a stream outage, and the optional periodic fallback): one table read
+        for the whole process, delivering what the stream did not bring."""
+        try:
+            events = await _recent_events(seconds)
+        except DatabaseError as exc:
+            logger.warning("realtime: recovery read failed (%s)", exc)
+            return
+        for event in events:
+            if event["id"] not in self._recent_set:
+                self._sequencer.push(event)
+
+    # --- delivery ---------------------------------------------------------------------------
+    def _deliver(self, event: dict) -> None:
+        if event["id"] in self._recent_set:
+            return
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(event["id"])
+        self._recent_set.add(event["id"])
+        targets: set[Listener] = set()
+        for name in event.get("audiences") or ():
+            members = self._by_audience.get(name)
+            if members:
+                targets |= members
+        for listener in targets:
+            listener.offer(event)
+        self.delivered += 1
+
+    def _control(self, body: dict) -> None:
+        """`{"op": "revoke", "user": id, "credential": hash|None, "code": int, "reason": str}`:
+        close that user's sockets (only those opened with that credential, when one is named)."""
+        if body.get("op") != "revoke":
+            return
+        members = self._by_audience.get(f"user.{body.get('user')}", set())
+        for listener in list(members):
+            if body.get("credential") in (None, listener.credential):
+                listener.revoke(int(body.get("code") or 4401), str(body.get("reason") or "revoked"))
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per ASGI process; each test loop has its own)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None or hub.key != stream_key():
+        hub = _hubs[loop] = Hub()
+    return hub
