@@ -11,7 +11,7 @@ def zone_map(request):
         "count": _("{n} {level} in {towns} towns"),
         "countTowns": _("{n} towns"),
         "levels": {"town": _("towns"), "area": _("areas"), "village": _("villages"), "grid": _("micro-grids")},
-        "levelNames": {str(level.value): level.label for level in Level},
+        "levelNames": {level.name.lower(): level.label for level in Level},  # keyed as the API writes levels
         "code": _("Code"), "level": _("Level"), "residents": _("Residents"), "households": _("Households"),
         "area": _("Surface area"), "children": _("Child zones"), "chain": _("Parent chain"),
         "legendTitle": _("Residents per km²"), "townBoundary": _("Town boundary"),

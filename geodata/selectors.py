@@ -186,16 +186,24 @@ json_build_object(
     'id', z.code,
     'geometry', {geometry}::json,
     'properties', json_build_object(
-        'code', z.code, 'name', z.name, 'level', z.level, 'parent', p.code,
+        'code', z.code, 'name', z.name, 'level', {level}, 'parent', p.code,
         'area_m2', round(z.area_m2::numeric, 1), 'residents', z.residents, 'households', z.households
     )
 )
 """
 
 
+def level_name_sql(column: str) -> str:
+    """SQL for a zone level's name (`town`, `grid`, …): the API writes the level as the `level`
+    query parameter spells it."""
+    names = ", ".join(f"'{name}'" for name in _LEVEL_NAMES)
+    return f"(ARRAY[{names}])[{column} + 1]"
+
+
 def _geom_expression(tolerance: float) -> str:
     if tolerance > 0:
-        return "ST_SimplifyPreserveTopology(z.geom, %s)"
+        # ST_Multi: GEOS returns a one-part MultiPolygon simplified as a Polygon.
+        return "ST_Multi(ST_SimplifyPreserveTopology(z.geom, %s))"
     return "z.geom"
 
 
@@ -214,7 +222,7 @@ def zones_feature_collection(*, level: int | None = None, parent_code: str | Non
     if code is not None:
         where.append("z.code = %s")
         params.append(code)
-    feature = _FEATURE_SQL.format(geometry=as_geojson_sql(_geom_expression(tolerance)))
+    feature = _FEATURE_SQL.format(geometry=as_geojson_sql(_geom_expression(tolerance)), level=level_name_sql("z.level"))
     sql = f"""
         SELECT json_build_object('type', 'FeatureCollection', 'features',
                                  coalesce(json_agg({feature} ORDER BY z.code), '[]'::json))::text
@@ -280,7 +288,8 @@ def command_centres_feature_collection() -> str:
                 'type', 'Feature', 'id', c.code,
                 'geometry', {as_geojson_sql("c.location")}::json,
                 'properties', json_build_object('code', c.code, 'name', c.name,
-                                                'zone_code', z.code, 'zone_name', z.name, 'level', z.level)
+                                                'zone_code', z.code, 'zone_name', z.name,
+                                                'level', {level_name_sql("z.level")})
             ) ORDER BY c.code), '[]'::json))::text
             FROM geodata_commandcentre c JOIN geodata_zone z ON z.id = c.zone_id
             """

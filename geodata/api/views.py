@@ -16,6 +16,13 @@ from geodata.coords import many_to_wgs84, to_wgs84
 from geodata.models import Level
 
 from .params import looks_swapped, parse_crs, parse_float, parse_lon_lat
+from .schema import (
+    CommandCentreCollection, LocateBatchResult, LocateResult, ZoneDetailFeature, ZoneFeatureCollection,
+)
+
+GEOJSON = "application/geo+json"
+LEVEL_PARAM_HELP = ("district, town, area, village or grid — the names `properties.level` carries; the numbers "
+                    "0-4 are accepted too, for old clients")
 
 
 class _LocateBatchRequest(serializers.Serializer):
@@ -35,7 +42,7 @@ class LocateView(APIView):
             OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True),
             OpenApiParameter("crs", OpenApiTypes.STR, enum=["wgs84", "gcj02", "bd09"]),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+        responses={200: LocateResult, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         params = request.query_params
@@ -52,7 +59,8 @@ class LocateView(APIView):
         body.update(result)
         return Response(body)
 
-    @extend_schema(request=_LocateBatchRequest, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    @extend_schema(request=_LocateBatchRequest,
+                   responses={200: LocateBatchResult, 400: OpenApiTypes.OBJECT, 413: OpenApiTypes.OBJECT})
     def post(self, request):
         data = request.data
         if not isinstance(data, dict):
@@ -88,7 +96,7 @@ def _geojson_response(request, body_fn, *etag_parts) -> HttpResponse:
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(body_fn(), content_type="application/geo+json")
+        response = HttpResponse(body_fn(), content_type=GEOJSON)
     response["ETag"] = etag
     response["Cache-Control"] = "public, max-age=60, must-revalidate"
     return response
@@ -104,21 +112,30 @@ def _level_param(value) -> int | None:
 
 
 class ZoneListView(APIView):
-    """Zones of one level as a GeoJSON FeatureCollection (simplified for small zooms)."""
+    """Zones of one level as a GeoJSON FeatureCollection (simplified for small zooms).
+
+    `level` is required: the whole hierarchy with full geometry (1,077 zones, megabytes) is never
+    one response; a client walks it level by level or by `/zones/{code}/children`.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("level", OpenApiTypes.STR, enum=[lv.name.lower() for lv in Level]),
-            OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees (0 = full detail)"),
+            OpenApiParameter("level", OpenApiTypes.STR, required=True, enum=[lv.name.lower() for lv in Level],
+                             description=LEVEL_PARAM_HELP),
+            OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees (0 = full detail, "
+                             "at most 0.1); geometries stay MultiPolygons"),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, GEOJSON): ZoneFeatureCollection, 400: OpenApiTypes.OBJECT},
         operation_id="zones_list",
     )
     def get(self, request):
         level = _level_param(request.query_params.get("level"))
+        if level is None:
+            raise InvalidInput("level is required (district, town, area, village or grid): all 1,077 zones with "
+                               "geometry are too many for one response", field="level", code="required")
         tolerance = parse_float(request.query_params.get("simplify") or 0, "simplify", 0.0, 0.1)
         return _geojson_response(
             request, lambda: selectors.zones_feature_collection(level=level, tolerance=tolerance),
@@ -132,7 +149,7 @@ class ZoneDetailView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, GEOJSON): ZoneDetailFeature, 404: OpenApiTypes.OBJECT})
     def get(self, request, code: str):
         zone = selectors.zone_by_code(code)
         if zone is None:
@@ -159,7 +176,10 @@ class ZoneChildrenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees")],
+        responses={(200, GEOJSON): ZoneFeatureCollection, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+    )
     def get(self, request, code: str):
         if selectors.zone_by_code(code) is None:
             raise NotFound(f"no zone with code {code}", field="code")
@@ -174,6 +194,6 @@ class CommandCentreListView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, GEOJSON): CommandCentreCollection})
     def get(self, request):
-        return HttpResponse(selectors.command_centres_feature_collection(), content_type="application/geo+json")
+        return HttpResponse(selectors.command_centres_feature_collection(), content_type=GEOJSON)

@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grid management and dispatch for Chancheng District",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The error body and GeoJSON examples (lon, lat), once for every operation (gridops/core/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "gridops.core.schema.postprocess"],
     # One schema name per choice set, whichever field uses it.
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "gridops.incidents.models.Status",
@@ -224,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "gridops.education.models.PlanStatus",
         "LedgerKindEnum": "gridops.ledger.models.Kind",
         "RoleEnum": "gridops.accounts.models.Role",
+        "ZoneLevelEnum": "geodata.api.schema.LEVEL_NAMES",
     },
 }
 

@@ -137,7 +137,7 @@
         },
         onEachFeature: function (f, layer) {
           // Town sub-centres sit at the town seats: their permanent label names the town.
-          var town = f.properties.level === 1;
+          var town = f.properties.level === "town";
           layer.bindTooltip(el("span", {}, town ? f.properties.zone_name : f.properties.name),
                             { permanent: town, direction: "top", className: town ? "town-label" : "" });
         }
