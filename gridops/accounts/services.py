@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from gridops.core import authz
 from gridops.core.services import audit_record
 
 from .models import Profile
@@ -51,6 +52,7 @@ def profile_update(*, actor, profile: Profile, request=None, **fields) -> Profil
     unknown = set(fields) - set(ACCESS_FIELDS) - set(PERSONAL_FIELDS)
     if unknown:
         raise TypeError(f"profile_update() got unknown fields: {', '.join(sorted(unknown))}")
+    authz.require_may_act(actor, profile)  # an administrator's, before anything changes
     with transaction.atomic():
         profile = Profile.objects.select_for_update().get(pk=profile.pk)
         before = profile_access(profile)
@@ -68,6 +70,7 @@ def profile_update(*, actor, profile: Profile, request=None, **fields) -> Profil
 
 def profile_delete(*, actor, profile: Profile, request=None) -> None:
     """Removing a profile takes its access away: audited with what it allowed."""
+    authz.require_may_act(actor, profile)
     with transaction.atomic():
         before = profile_access(profile)
         audit_record(actor=actor, action="accounts.profile_delete", target=profile, request=request,

@@ -91,6 +91,25 @@ def cases_visible_to(user) -> QuerySet:
     return base.filter(own)
 
 
+def tickets_in_reach_of(user) -> QuerySet:
+    """Tickets a user may act on (`gridops.core.authz` scope): their own, as the applicant, and a
+    counter clerk's at their hall. What each may do with one (check in, call, finish) is the
+    service's rule."""
+    if user is None or not user.is_authenticated:
+        return Ticket.objects.none()
+    reach = Q(applicant__user=user)
+    hall = clerk_hall(user)
+    if hall is not None:
+        reach |= Q(hall=hall)
+    return Ticket.objects.filter(reach)
+
+
+def counters_in_reach_of(user) -> QuerySet:
+    """Counters a user may work (`gridops.core.authz` scope): a clerk's at their own hall."""
+    hall = clerk_hall(user)
+    return Counter.objects.filter(hall=hall) if hall is not None else Counter.objects.none()
+
+
 def can_see_personal_data(user, case: Case) -> bool:
     """Only the applicant and the staff handling the case see names, numbers and phones."""
     if user is None or not user.is_authenticated:

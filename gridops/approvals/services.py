@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
-from gridops.core import uploads
+from gridops.core import authz, uploads
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridops.core.services import audit_record
 
@@ -168,10 +168,14 @@ def booking_create(*, hall: Hall, item: Item, applicant: Applicant, slot_start: 
 
 
 @transaction.atomic
-def booking_check_in(*, ticket: Ticket, now: datetime | None = None) -> Ticket:
-    """The booked applicant arrives: the ticket joins the queue (ahead of walk-ins once its slot starts)."""
+def booking_check_in(*, actor, ticket: Ticket, now: datetime | None = None) -> Ticket:
+    """The booked applicant arrives: the ticket joins the queue (ahead of walk-ins once its slot starts).
+
+    Checked in by the applicant themselves or by a clerk at the ticket's hall (`core.authz`)."""
     now = now or timezone.now()
+    selectors.require_authenticated(actor)
     ticket = Ticket.objects.select_for_update().select_related("hall__zone").get(pk=ticket.pk)
+    authz.require_may_act(actor, ticket)
     if ticket.status != TicketStatus.BOOKED:
         raise Conflict(f"ticket {ticket.number} is {ticket.status}, not booked", field="ticket")
     if ticket.day != timezone.localdate(now):
@@ -193,6 +197,7 @@ def ticket_call_next(*, counter: Counter, clerk, now: datetime | None = None) ->
     now = now or timezone.now()
     counter = Counter.objects.select_for_update().select_related("hall__zone").get(pk=counter.pk)
     selectors.require_clerk_at(clerk, counter.hall)
+    authz.require_may_act(clerk, counter)
     if not counter.is_open:
         raise Conflict(f"counter {counter.number} is closed", field="counter")
     if Ticket.objects.filter(counter=counter, status=TicketStatus.CALLED).exists():
@@ -224,6 +229,7 @@ def ticket_call_next(*, counter: Counter, clerk, now: datetime | None = None) ->
 def _ticket_for_clerk(ticket: Ticket, clerk) -> Ticket:
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("hall__zone", "counter").get(pk=ticket.pk)
     selectors.require_clerk_at(clerk, ticket.hall)
+    authz.require_may_act(clerk, ticket)
     if ticket.status != TicketStatus.CALLED:
         raise Conflict(f"ticket {ticket.number} is {ticket.status}, not at a counter", field="ticket")
     return ticket
@@ -374,6 +380,7 @@ def case_transition(*, actor, case: Case, action: str, note: str = "", missing: 
     case = Case.objects.select_for_update(of=("self",)).select_related(
         "item", "department", "applicant", "ticket"
     ).get(pk=case.pk)
+    authz.require_may_act(actor, case)  # the case as stored is theirs to act on; then the action's rule
     target = rules.next_state(case.state, action)
     hall = _may_act(actor, case, action)
     previous = case.state
@@ -438,6 +445,7 @@ def case_rate(*, user, case: Case, rating: str, comment: str = "", now: datetime
     """好差评: the applicant rates a decided case once; 不满意 needs a comment to act on."""
     now = now or timezone.now()
     case = Case.objects.select_for_update(of=("self",)).select_related("applicant").get(pk=case.pk)
+    authz.require_may_act(user, case)
     if not selectors.is_applicant_of(user, case):
         raise Forbidden("only the applicant rates a case")
     if rating not in Rating.values:

@@ -256,6 +256,14 @@ def published_plan() -> CatchmentPlan | None:
     return CatchmentPlan.objects.filter(status=PlanStatus.PUBLISHED).first()
 
 
+def plans_in_reach_of(user):
+    """Plans `user` may change (`gridops.core.authz` scope): a planner's remit is the district's
+    catchments, so every plan; anyone else none (publishing needs its permission on top)."""
+    from . import rules
+
+    return CatchmentPlan.objects.all() if rules.is_planner(user) else CatchmentPlan.objects.none()
+
+
 def plan_or_published(plan_id) -> CatchmentPlan:
     """The plan asked for, or the one in force; NotFound names the `plan` field."""
     if plan_id in (None, ""):

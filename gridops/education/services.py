@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gridops.core import authz
 from gridops.core.errors import Conflict, InvalidInput
 from gridops.core.services import audit_record
 
@@ -17,7 +18,9 @@ from .models import CatchmentMember, CatchmentPlan, PlanStatus, School
 from .whatif import build_scenario, grids_of
 
 
-def _editable(plan: CatchmentPlan) -> None:
+def _editable(user, plan: CatchmentPlan) -> None:
+    """The plan as stored is the user's to act on (`core.authz`), and still a draft."""
+    authz.require_may_act(user, plan)
     if plan.status != PlanStatus.DRAFT:
         raise Conflict(f"plan {plan.pk} is {plan.status}; copy it into a draft to change it", field="plan")
 
@@ -44,7 +47,7 @@ def plan_create(*, user, name: str, school_year: int, based_on: CatchmentPlan | 
 def plan_assign(*, user, plan: CatchmentPlan, school: School, zone_codes: list[str], weight: float = 1.0) -> int:
     """Put micro-grids or villages into a school's catchment (kept beside other schools' claims)."""
     rules.require_planner(user)
-    _editable(plan)
+    _editable(user, plan)
     if not (isinstance(weight, (int, float)) and 0 < weight <= 100):
         raise InvalidInput("weight must be a number in (0, 100]", field="weight")
     from geodata.models import Zone
@@ -62,7 +65,7 @@ def plan_assign(*, user, plan: CatchmentPlan, school: School, zone_codes: list[s
 
 def plan_unassign(*, user, plan: CatchmentPlan, school: School, zone_codes: list[str]) -> int:
     rules.require_planner(user)
-    _editable(plan)
+    _editable(user, plan)
     if not isinstance(zone_codes, list) or not zone_codes:
         raise InvalidInput("give a non-empty list of zone codes", field="zones")
     deleted, _ = CatchmentMember.objects.filter(plan=plan, school=school, zone__code__in=zone_codes).delete()
@@ -76,7 +79,7 @@ def plan_apply_whatif(*, user, plan: CatchmentPlan, data: dict) -> int:
     grids, so no other grid changes hands.
     """
     rules.require_planner(user)
-    _editable(plan)
+    _editable(user, plan)
     if data.get("new_schools"):
         raise InvalidInput("proposed schools cannot be saved into a plan; add the school first", field="new_schools")
     scenario = build_scenario(plan, data)
@@ -104,7 +107,7 @@ def plan_apply_whatif(*, user, plan: CatchmentPlan, data: dict) -> int:
 def plan_publish(*, user, plan: CatchmentPlan) -> CatchmentPlan:
     """Put a draft in force: the previous plan is archived; who and when are recorded."""
     rules.require_publisher(user)
-    _editable(plan)
+    _editable(user, plan)
     if not plan.members.exists():
         raise InvalidInput("an empty plan cannot be published", field="plan")
     try:
@@ -123,7 +126,7 @@ def plan_publish(*, user, plan: CatchmentPlan) -> CatchmentPlan:
 
 def plan_delete(*, user, plan: CatchmentPlan) -> None:
     rules.require_planner(user)
-    _editable(plan)
+    _editable(user, plan)
     plan.delete()
 
 

@@ -166,7 +166,12 @@ class Incident(models.Model):
     auto_dispatched = models.BooleanField(default=False)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged")
 
+    # The server's clock when the report arrived: SLA deadlines, escalation, duplicates and KPIs
+    # run from it. A device's own claim of when it saw the problem is `captured_at` (bounded on
+    # intake, shown to people, never used for deadlines).
     reported_at = models.DateTimeField(db_index=True)
+    captured_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When the reporting device says it saw the problem (its clock).")
     registered_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)

@@ -23,6 +23,10 @@ VERIFIERS = OPERATORS | {Role.GRID_WORKER}
 # (visibility limits them to those) as well as the department it was dispatched to.
 DISPOSERS = HANDLERS | {Role.GRID_WORKER}
 
+# People on the spot report wherever they are; staff recording a call or a sensor alarm record it
+# only inside their jurisdiction (`core.authz.require_in_jurisdiction`).
+REPORT_ANYWHERE = frozenset({Role.CITIZEN, Role.GRID_WORKER})
+
 # The capacity of whoever filed a report: they may withdraw it before it is registered. It is not
 # a role: a citizen acts on an incident only in this capacity, and only on their own report.
 REPORTER = "reporter"

@@ -68,11 +68,12 @@ def _grids(user, profile) -> Q | None:
         return None
     # Literal ids (a worker has a handful) let PostgreSQL OR the grid and reporter indexes;
     # a subquery inside the OR made it scan the whole table.
-    return Q(grid_id__in=_grid_ids(profile)) | _own(user, profile)
+    return Q(grid_id__in=list(profile.grids.values_list("pk", flat=True))) | _own(user, profile)
 
 
 def _grid_ids(profile) -> frozenset[int]:
-    """A grid worker's micro-grid ids, read once per profile object (lists ask per row)."""
+    """A grid worker's micro-grid ids, read once per profile object: list rows ask per row, and a
+    request loads its user afresh (visibility itself re-reads them: a socket outlives requests)."""
     cached = getattr(profile, "_grid_ids_cache", None)
     if cached is None:
         cached = profile._grid_ids_cache = frozenset(profile.grids.values_list("pk", flat=True))

@@ -30,7 +30,7 @@ from geodata.coords import InputCRS, to_wgs84
 from geodata.selectors import locate_point
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
-from gridops.core import uploads
+from gridops.core import authz, clock, uploads
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridops.core.services import audit_record
 
@@ -141,8 +141,15 @@ def _history(incident: Incident, *, action: str, actor, from_status: str, to_sta
 def incident_report(*, reporter, lon, lat, event_type, source: str, description: str = "",
                     crs: str | None = "wgs84", accuracy_m=None, client_key: str = "",
                     reporter_name: str = "", reporter_phone: str = "", reporter_email: str = "",
-                    address: str = "", reported_at: datetime | None = None) -> tuple[Incident, bool]:
+                    address: str = "", captured_at: datetime | None = None,
+                    reported_at: datetime | None = None) -> tuple[Incident, bool]:
     """Create an incident (or return the one this client key already made): (incident, created).
+
+    Time: `reported_at` is the server's clock on arrival, and deadlines, escalation, duplicate
+    detection and KPIs run from it. A device's claim of when it saw the problem is `captured_at`,
+    kept beside it within bounds (`core.clock`). Only server-side sources replaying another
+    system's clock (the hotline importer, history generators, tests) pass `reported_at`; no API
+    hands a client's time to it.
 
     A grid worker's report whose routing is unambiguous is registered and dispatched at once;
     anything else waits at the town command centre for an operator. The returned incident
@@ -161,7 +168,7 @@ def incident_report(*, reporter, lon, lat, event_type, source: str, description:
             reporter=reporter, lon=lon, lat=lat, event_type=event_type, source=source,
             description=description, crs=crs, accuracy_m=accuracy_m, client_key=client_key,
             reporter_name=reporter_name, reporter_phone=reporter_phone, reporter_email=reporter_email,
-            address=address, reported_at=reported_at)
+            address=address, captured_at=captured_at, reported_at=reported_at)
     except InvalidInput:
         # A retry whose first attempt succeeded is answered with that incident even if, say,
         # the type was retired in between.
@@ -175,7 +182,8 @@ def incident_report(*, reporter, lon, lat, event_type, source: str, description:
 
 
 def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, accuracy_m, client_key,
-                  reporter_name, reporter_phone, reporter_email, address, reported_at) -> Incident | None:
+                  reporter_name, reporter_phone, reporter_email, address, captured_at,
+                  reported_at) -> Incident | None:
     """Validate, locate, route and insert; None when the client key already exists."""
     if source not in Source.values:
         raise InvalidInput(f"unknown source {source!r}", field="source")
@@ -185,8 +193,11 @@ def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, a
     located = locate_point(point.x, point.y)
     if located is None:
         raise InvalidInput("the point (lon, lat) is outside the district", field="location", code="outside_district")
+    if reporter is not None and reporter.is_authenticated and role_of(reporter) not in rules.REPORT_ANYWHERE:
+        authz.require_in_jurisdiction(reporter, point, field="location")  # staff record in their remit
     decision = route(et, located.grid, accuracy_m=accuracy, town_centre=located.command_centre)
     now = timezone.now()
+    captured_at = clock.device_time(captured_at, now=now, field="captured_at")
     reported_at = reported_at or now
     response_deadline, resolution_deadline = rules.deadlines(
         reported_at=reported_at, priority=et.priority,
@@ -205,7 +216,8 @@ def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, a
         department=decision.department, command_centre=decision.command_centres[0] if decision.command_centres else None,
         district_notified=len(decision.command_centres) > 1,
         routing_rule=decision.rule, routing_reason=decision.reason[:255],
-        reported_at=reported_at, response_deadline=response_deadline, resolution_deadline=resolution_deadline,
+        reported_at=reported_at, captured_at=captured_at,
+        response_deadline=response_deadline, resolution_deadline=resolution_deadline,
         status=Status.DISPATCHED if auto else Status.REPORTED, auto_dispatched=auto,
         registered_at=now if auto else None, dispatched_at=now if auto else None,
     )
@@ -256,8 +268,12 @@ def incident_state(incident: Incident) -> dict:
     }
 
 
-def _locked(user, incident_id) -> Incident:
-    qs = selectors.with_related(selectors.incidents_visible_to(user)).select_for_update(of=("self",))
+def _locked(user, incident_id, *, lock: bool = True) -> Incident:
+    """The incident, if `user` may act on it (`core.authz`: the stored row, in one lookup), locked
+    for the write that follows; absent and out-of-reach answer the same 404."""
+    qs = selectors.with_related(authz.in_reach(user, Incident))
+    if lock:
+        qs = qs.select_for_update(of=("self",))
     try:
         return qs.get(pk=int(incident_id))
     except (Incident.DoesNotExist, ValueError, TypeError):
@@ -426,7 +442,7 @@ PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 def incident_photo_add(*, user, incident_id, upload) -> tuple[IncidentPhoto, bool]:
     """Attach a photo (decoded, bounded and re-encoded by `core.uploads`, at most the configured
     size); the same photo twice returns the one already stored, so a tablet may retry safely."""
-    incident = selectors.incident_for(user, incident_id, related=False)
+    incident = _locked(user, incident_id, lock=False)
     checked = uploads.check_upload(upload, limit=conf.photo_max_bytes(), allowed=PHOTO_TYPES, field="photo")
     data, content_type, digest = checked.data, checked.content_type, checked.sha256
     with transaction.atomic():
@@ -466,7 +482,7 @@ def worker_positions_record(*, user, pings: Iterable[dict]) -> list[WorkerPositi
             raise InvalidInput(exc.message, field=f"pings[{index}].{exc.field}") from None
         recorded_at = ping.get("recorded_at") or now
         if isinstance(recorded_at, str):
-            recorded_at = _parse_time(recorded_at, f"pings[{index}].recorded_at")
+            recorded_at = clock.parse_time(recorded_at, f"pings[{index}].recorded_at")
         if recorded_at > now + timedelta(minutes=5):
             raise InvalidInput("recorded_at is in the future", field=f"pings[{index}].recorded_at")
         located = locate_point(point.x, point.y)
@@ -493,16 +509,3 @@ def _publish_position(user, position: WorkerPosition) -> None:
         "recorded_at": position.recorded_at.isoformat(),
     })
 
-
-def _parse_time(text: str, field: str) -> datetime:
-    from django.utils.dateparse import parse_datetime
-
-    try:
-        value = parse_datetime(text)
-    except ValueError:  # well formed but impossible (30 February)
-        value = None
-    if value is None:
-        raise InvalidInput("not an ISO 8601 date-time", field=field)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value

@@ -13,13 +13,14 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from gridops.accounts.models import Role
-from gridops.accounts.selectors import role_of
+from gridops.accounts.selectors import role_of, within_jurisdiction
 from gridops.core.errors import Forbidden, InvalidInput, NotFound
 
 from . import conf, merkle, verify
 from .models import RESTRICTED_KINDS, CheckIn, Entry, SupervisedPerson, TreeHead, Vendor
 
 JUSTICE_ROLES = frozenset({Role.JUSTICE_OFFICER})
+VENDOR_REGISTRARS = frozenset({Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.DEPARTMENT_HANDLER})
 AUDITOR_ROLES = frozenset({Role.DISTRICT_OPERATOR, Role.JUSTICE_OFFICER})
 
 
@@ -198,6 +199,23 @@ def checkins_visible_to(user) -> QuerySet[CheckIn]:
 def persons_visible_to(user) -> QuerySet[SupervisedPerson]:
     require_justice(user)
     return SupervisedPerson.objects.prefetch_related("allowed_zones")
+
+
+def vendors_in_remit_of(user) -> QuerySet[Vendor]:
+    """Vendors `user` may register or change (`gridops.core.authz` scope): registrars' only, and a
+    town operator's only where the stall's micro-grid lies in their town. Anyone may *read* one."""
+    if role_of(user) not in VENDOR_REGISTRARS:
+        return Vendor.objects.none()
+    return Vendor.objects.filter(within_jurisdiction(user, "grid__code"))
+
+
+def persons_in_reach_of(user) -> QuerySet[SupervisedPerson]:
+    """Supervised persons `user` may check in for: justice officers any, a person only themselves."""
+    if user is None or not user.is_authenticated:
+        return SupervisedPerson.objects.none()
+    if role_of(user) in JUSTICE_ROLES:
+        return SupervisedPerson.objects.all()
+    return SupervisedPerson.objects.filter(user=user)
 
 
 def vendor_by_code(code: str) -> Vendor:

@@ -71,7 +71,7 @@ def test_a_booking_whose_slot_has_come_goes_before_walk_ins(world):
     booked = services.booking_create(hall=world["town"], item=world["food"], applicant=applicant,
                                      slot_start=at(30), now=at(-60 * 24))
     assert booked.number == "Y001" and booked.status == TicketStatus.BOOKED
-    services.booking_check_in(ticket=booked, now=at(20))
+    services.booking_check_in(actor=world["clerk"], ticket=booked, now=at(20))
     order = list(selectors.waiting_tickets(world["town"], now=at(25)).values_list("number", flat=True))
     assert order == ["A001", "Y001"]  # checked in early: the slot has not started
     order = list(selectors.waiting_tickets(world["town"], now=at(31)).values_list("number", flat=True))

@@ -145,6 +145,23 @@ def test_offline_tablet_sends_two_queued_reports_once_each(people, new_context):
     tablet.wait_for_function("document.getElementById('queue-count').textContent === '0'", timeout=WAIT_MS)
     assert sorted(Incident.objects.values_list("client_key", flat=True)) == sorted(keys)
     assert sorted(Incident.objects.values_list("description", flat=True)) == ["离线一", "离线二"]
+    # The device's time is kept beside the server's, which alone started the deadlines.
+    assert all(i.captured_at and i.captured_at <= i.reported_at for i in Incident.objects.all())
+
+
+def test_outbox_keeps_a_report_whose_device_time_is_refused(people, new_context):
+    """A tablet clock the server finds implausible costs the capture time, never the report."""
+    context, tablet = open_tablet(new_context, "worker_zm")
+    tablet.wait_for_function("window.idbKeyval.get('gridops.catalogue').then(c => !!(c && c.length))", timeout=WAIT_MS)
+    context.set_offline(True)
+    fill_report(tablet, "设备时间有误")
+    tablet.evaluate("""window.idbKeyval.update('gridops.outbox', (items) => items.map((i) =>
+        Object.assign(i, { body: Object.assign(i.body, { captured_at: '2000-01-01T00:00:00Z' }) })))""")
+    context.set_offline(False)
+    tablet.evaluate("window.gridopsTablet.flush()")
+    tablet.wait_for_function("document.getElementById('queue-count').textContent === '0'", timeout=WAIT_MS)
+    incident = Incident.objects.get(description="设备时间有误")
+    assert incident.captured_at is None
 
 
 def test_operator_socket_cut_and_restored_catches_up(people, new_context):
@@ -200,7 +217,7 @@ def test_approval_hall_layer_follows_hall_queue_events(people, new_context):
     console = open_console(new_context, people["users"]["zumiao"])
     wait_tiles(console)
     console.check("#toggles input[data-layer=halls]")
-    console.wait_for_selector("#map path.opt-halls", timeout=WAIT_MS)
+    console.wait_for_selector("#map .leaflet-marker-icon.opt-halls", timeout=WAIT_MS)
     assert "政务服务大厅" in console.inner_text(".legend")
     off_loop(publish_hall_queue, hall)  # the approvals app's own event (nobody waiting yet)
     console.wait_for_function("window.gridopsConsole.halls['ZM-H1'] === 0", timeout=WAIT_MS)
@@ -215,7 +232,7 @@ def test_approval_hall_layer_follows_hall_queue_events(people, new_context):
 
     off_loop(seven_waiting)
     console.wait_for_function("window.gridopsConsole.halls['ZM-H1'] === 7", timeout=WAIT_MS)
-    console.click("#map path.opt-halls")
+    console.click("#map .leaflet-marker-icon.opt-halls")
     popup = console.wait_for_selector(".leaflet-popup-content", timeout=WAIT_MS)
     text = popup.inner_text()
     assert "祖庙行政服务中心" in text and "7" in text and "等候人数" in text

@@ -15,7 +15,6 @@ from .factories import NZ_GRID1, NZ_POINT, OUTSIDE, ZM_POINT
 pytestmark = pytest.mark.django_db
 
 
-
 def client_for(user) -> APIClient:
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=user)
@@ -60,8 +59,9 @@ def test_anonymous_gets_401(world):
     ({"accuracy_m": -1}, "accuracy_m", 400),
     ({"client_key": "x" * 65}, "client_key", 400),
     ({"source": "hotline_12345"}, "source", 403),
-    ({"reported_at": "2000-01-01T00:00:00Z"}, "reported_at", 400),
-    ({"reported_at": "2999-01-01T00:00:00Z"}, "reported_at", 400),
+    ({"captured_at": "2000-01-01T00:00:00Z"}, "captured_at", 400),
+    ({"captured_at": "2999-01-01T00:00:00Z"}, "captured_at", 400),
+    ({"captured_at": "yesterday"}, "captured_at", 400),
 ])
 def test_bad_reports_name_the_field(world, overrides, field, code):
     response = tablet_report(client_for(world["users"]["nz_worker"]), **overrides)
@@ -77,18 +77,20 @@ def test_a_worker_keeps_seeing_a_report_made_outside_their_grids(world):
     assert client_for(world["users"]["zm_worker"]).get(reverse("incident-detail", args=[made["id"]])).status_code == 200
 
 
-def test_offline_report_keeps_the_time_it_was_seen(world):
+def test_offline_report_keeps_the_time_it_was_seen_beside_the_servers(world):
     from datetime import timedelta
 
     from django.utils import timezone
 
     when = (timezone.now() - timedelta(hours=5)).replace(microsecond=0)
-    body = tablet_report(client_for(world["users"]["nz_worker"]), reported_at=when.isoformat()).json()
+    before = timezone.now()
+    body = tablet_report(client_for(world["users"]["nz_worker"]), captured_at=when.isoformat()).json()
     incident = Incident.objects.get(pk=body["id"])
-    assert incident.reported_at == when and incident.dispatched_at > when
-    assert incident.resolution_deadline == when + timedelta(hours=24)
-    # Seen 5 h ago and not yet accepted by the department within its 2 h: already overdue.
-    assert body["properties"]["overdue"] is True
+    # The device's time is kept; the server's clock starts the deadlines (issue 11, finding 5).
+    assert incident.captured_at == when and body["properties"]["captured_at"] is not None
+    assert incident.reported_at >= before
+    assert incident.resolution_deadline == incident.reported_at + timedelta(hours=24)
+    assert body["properties"]["overdue"] is False
 
 
 def test_roles_without_intake_are_refused(world):

@@ -89,19 +89,28 @@ def supervision():
     return officer, person_user, person
 
 
-def test_checkin_inside_the_geofence_is_logged_and_not_flagged(supervision):
+def server_clock(monkeypatch, at: datetime) -> None:
+    """The server's clock reads `at`: a person's own check-in is judged on it, not on their phone."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: at)
+
+
+def test_checkin_inside_the_geofence_is_logged_and_not_flagged(supervision, monkeypatch):
     _, person_user, person = supervision
     at = datetime(2026, 5, 1, 10, 0, tzinfo=SHANGHAI)
+    server_clock(monkeypatch, at)
     checkin = services.checkin_submit(actor=person_user, person=person, lon=113.102, lat=23.002, at=at)
     assert checkin.inside_geofence and not checkin.flagged
     assert json.loads(bytes(checkin.entry.leaf))["case_no"] == "SQJZ-2026-001"
 
 
-def test_checkin_outside_the_geofence_is_logged_flagged_and_pushed(supervision):
+def test_checkin_outside_the_geofence_is_logged_flagged_and_pushed(supervision, monkeypatch):
     from gridops.realtime.models import Event
 
     _, person_user, person = supervision
     at = datetime(2026, 5, 1, 10, 0, tzinfo=SHANGHAI)
+    server_clock(monkeypatch, at)
     checkin = services.checkin_submit(actor=person_user, person=person, lon=113.30, lat=23.05, at=at)
     assert not checkin.inside_geofence and checkin.flagged and checkin.reasons == ["outside_geofence"]
     assert CheckIn.objects.filter(flagged=True).count() == 1
@@ -109,13 +118,32 @@ def test_checkin_outside_the_geofence_is_logged_flagged_and_pushed(supervision):
     assert event.audiences == ["justice"] and event.payload["flagged"] is True  # not the district centre
 
 
-def test_checkin_at_night_away_from_home_breaches_curfew(supervision):
+def test_checkin_at_night_away_from_home_breaches_curfew(supervision, monkeypatch):
     _, person_user, person = supervision
     night = datetime(2026, 5, 1, 23, 30, tzinfo=SHANGHAI)
+    server_clock(monkeypatch, night)
     near_home = services.checkin_submit(actor=person_user, person=person, lon=113.1051, lat=23.0051, at=night)
     assert not near_home.flagged
     away = services.checkin_submit(actor=person_user, person=person, lon=113.108, lat=23.008, at=night)
     assert away.inside_geofence and away.curfew_breach and away.reasons == ["curfew_away_from_home"]
+
+
+def test_a_phone_set_back_does_not_escape_the_curfew(supervision, monkeypatch):
+    """Issue 11, finding 5: the person's own time is a claim; the server's clock judges the curfew."""
+    officer, person_user, person = supervision
+    night = datetime(2026, 5, 1, 23, 30, tzinfo=SHANGHAI)
+    server_clock(monkeypatch, night)
+    evening = datetime(2026, 5, 1, 20, 0, tzinfo=SHANGHAI)  # outside the 22:00-06:00 curfew
+    away = services.checkin_submit(actor=person_user, person=person, lon=113.108, lat=23.008, at=evening)
+    assert away.curfew_breach and away.reasons == ["curfew_away_from_home"]
+    assert away.at == evening and away.received_at == night  # the claim is kept beside the server's time
+    for claimed in (datetime(2026, 4, 27, 20, 0, tzinfo=SHANGHAI), datetime(2026, 5, 2, 9, 0, tzinfo=SHANGHAI)):
+        with pytest.raises(InvalidInput) as err:  # older than the capture window / ahead of the server
+            services.checkin_submit(actor=person_user, person=person, lon=113.108, lat=23.008, at=claimed)
+        assert err.value.field == "at"
+    # An officer recording a visit afterwards gives its time, and it is judged at that time.
+    visit = services.checkin_submit(actor=officer, person=person, lon=113.108, lat=23.008, at=evening)
+    assert not visit.curfew_breach
 
 
 def test_checkin_from_gcj02_is_converted(supervision):

@@ -16,7 +16,8 @@ PASSWORD = "pw-planner"  # tests/security/world.py
 
 @pytest.fixture
 def world(shared_world, db, settings):
-    settings.GRIDOPS_RATE_LIMITS = {"login": "3/m", "approvals.ticket": "3/m"}
+    # A day's window: a fixed one-minute window could roll over in the middle of a slow test.
+    settings.GRIDOPS_RATE_LIMITS = {"login": "3/d", "approvals.ticket": "3/d"}
     cache.clear()
     yield shared_world
     cache.clear()

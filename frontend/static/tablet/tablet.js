@@ -159,7 +159,7 @@
     if (!place) { $("report-error").textContent = T.pickPlace; return; }
     $("report-error").textContent = "";
     const body = Object.assign({ event_type: chosenType.code, description: e.target.description.value,
-      client_key: uuid(), reported_at: new Date().toISOString() }, place);
+      client_key: uuid(), captured_at: new Date().toISOString() }, place);  // the server's clock starts the deadlines
     if (!body.accuracy_m) delete body.accuracy_m;
     const photos = Array.from($("photos").files || []);
     await enqueue({ kind: "report", body, photos, label: chosenType.name });
@@ -205,6 +205,10 @@
     if (r.status >= 500 || r.status === 408 || r.status === 429) throw new Error("retry " + r.status);
     let data = {}; try { data = await r.json(); } catch (e) { /* empty body */ }
     if (r.status === 409 && item.kind === "transition") { toast(T.conflict); loadTasks(); return { done: true }; }
+    // A device clock the server finds implausible costs the capture time, never the report.
+    if (r.status === 400 && item.body.captured_at && data.error && data.error.field === "captured_at") {
+      delete item.body.captured_at; return sendOne(item);
+    }
     if (!r.ok) return { done: false, error: (data.error && data.error.message) || String(r.status) };
     const id = data.id || (data.properties && data.properties.id);
     for (const photo of item.photos || []) {

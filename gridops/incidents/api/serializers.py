@@ -1,9 +1,6 @@
 """Serializers: GeoJSON features out, plain validated fields in (services do the rest)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -53,7 +50,7 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
         fields = [
             "id", "status", "status_label", "version", "event_type", "category", "priority", "emergency",
             "description", "address", "source", "accuracy_m", "town", "grid", "department", "command_centre",
-            "district_notified", "routing_reason", "auto_dispatched", "merged_into", "reported_at",
+            "district_notified", "routing_reason", "auto_dispatched", "merged_into", "reported_at", "captured_at",
             "registered_at", "dispatched_at", "accepted_at", "resolved_at", "verified_at", "closed_at",
             "response_deadline", "resolution_deadline", "escalation_level", "overdue", "reporter",
             "allowed_transitions",
@@ -155,9 +152,6 @@ class IncidentDetailSerializer(IncidentFeatureSerializer):
         return obj.co_reporters.count()
 
 
-MAX_OFFLINE_DAYS = 30  # a tablet's offline queue older than this is not a live report
-
-
 class IncidentCreateSerializer(serializers.Serializer):
     """The tablet's report. Coordinates may be WGS84, GCJ-02 or BD-09 (converted on intake)."""
 
@@ -174,15 +168,12 @@ class IncidentCreateSerializer(serializers.Serializer):
                                      help_text="Defaults from the reporter's role; staff may record hotline/sensor reports")
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
-    reported_at = serializers.DateTimeField(required=False, help_text="When the worker saw it (offline queue)")
-
-    def validate_reported_at(self, value):
-        now = timezone.now()
-        if value > now + timedelta(minutes=5):
-            raise serializers.ValidationError("reported_at is in the future")
-        if value < now - timedelta(days=MAX_OFFLINE_DAYS):
-            raise serializers.ValidationError(f"reported_at is more than {MAX_OFFLINE_DAYS} days ago")
-        return value
+    captured_at = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="When the device saw it, by its own clock (an offline outbox sends reports later). Kept beside "
+                  "the server's reported_at, which alone starts the deadlines; at most "
+                  "GRIDOPS_CAPTURE_MAX_AGE_HOURS (72 h) old and not ahead of the server's clock, else 400. "
+                  "A client's reported_at is ignored.")
 
 
 class TransitionRequestSerializer(serializers.Serializer):

@@ -112,7 +112,7 @@ class IncidentListView(AuthenticatedView):
             accuracy_m=data.get("accuracy_m"), event_type=data["event_type"], source=source,
             description=data["description"], address=data["address"], client_key=data["client_key"],
             reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
-            reported_at=data.get("reported_at"),
+            captured_at=data.get("captured_at"),  # the device's clock; reported_at is the server's
         )
         feature = IncidentFeatureSerializer(incident, context=_context(request)).data
         # Intake already looked for duplicates; only a report that has some needs the visible subset.
