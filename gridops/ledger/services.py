@@ -170,10 +170,16 @@ def valid_resident_id(number: str) -> bool:
     return _ID_CHECK[total % 11] == number[17]
 
 
-def identity_attest(*, actor, subject, id_number: str, method: str = "counter") -> IdentityAttestation:
-    """Attest that `subject`'s account belongs to the holder of `id_number` (checked in person)."""
+def require_attester(actor) -> None:
+    """403 unless the actor attests identities; asked before any account is looked up, so the
+    answer to anyone else says nothing about which accounts exist."""
     if role_of(actor) not in IDENTITY_ATTESTERS:
         raise Forbidden("only counter clerks and district operators attest identities")
+
+
+def identity_attest(*, actor, subject, id_number: str, method: str = "counter") -> IdentityAttestation:
+    """Attest that `subject`'s account belongs to the holder of `id_number` (checked in person)."""
+    require_attester(actor)
     if not valid_resident_id(id_number):
         raise InvalidInput("not a valid 18-character resident ID number", field="id_number")
     if method not in {"counter", "app", "face"}:

@@ -157,6 +157,7 @@ class IdentityAttestationView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
+        services.require_attester(request.user)  # before the account lookup: no oracle of user ids
         user_id = _int(_body(request).get("user_id"), "user_id")
         subject = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
         if subject is None:
@@ -283,7 +284,9 @@ class CheckInView(APIView):
     def post(self, request):
         _require_login(request)
         case_no = _body(request).get("case_no")
-        person = SupervisedPerson.objects.filter(
+        # Looked up only among the persons this user may check in for: a case number that exists
+        # but is someone else's answers exactly like one that does not (no existence oracle).
+        person = selectors.persons_in_reach_of(request.user).filter(
             Q(case_no=case_no) if case_no else Q(user=request.user)
         ).first()
         if person is None:
