@@ -1,6 +1,7 @@
 """Shared fixtures: the real PostGIS test database (pytest-django) and inline geometries."""
 import pytest
 
+from tests import fuzzing  # noqa: F401  (loads the Hypothesis profile before any test module)
 from tests.builders import build_tiny_district
 
 pytest_plugins = ["tests.browser_support"]

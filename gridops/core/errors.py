@@ -128,3 +128,44 @@ def api_exception_handler(exc, context):
         body = error_body(code, str(getattr(exc, "detail", exc)))
     response.data = body
     return response
+
+
+# --- errors answered by Django or a plain view, in the caller's shape -------------------------
+
+# Paths read by programs: every error there is JSON in the error shape (Open311's in its own).
+API_PREFIXES = ("/api/", "/tiles/")
+OPEN311_PREFIX = "/open311/"
+_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "throttled"}
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
+
+
+class MachineErrorShapeMiddleware:
+    """Errors that Django or a plain view answered in HTML on a machine-read path (a 404 for a
+    path no route matches, a 405 from `require_GET`, a CSRF 403, a 500) are answered in the error
+    shape instead, so an API client never has to parse an HTML page. Pages keep Django's HTML."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code < 400 or getattr(response, "streaming", False):
+            return response
+        content_type = response.get("Content-Type", "")
+        if "json" in content_type or (request.path.startswith(OPEN311_PREFIX) and "xml" in content_type):
+            return response
+        status = response.status_code
+        message = f"{request.method} {request.path}: {response.reason_phrase or 'error'}"
+        if request.path.startswith(OPEN311_PREFIX):
+            shaped = JsonResponse([{"code": status, "description": message}], status=status, safe=False,
+                                  json_dumps_params={"ensure_ascii": False})
+        elif request.path.startswith(API_PREFIXES):
+            shaped = JsonResponse(error_body(_CODES.get(status, "error"), message), status=status,
+                                  json_dumps_params={"ensure_ascii": False})
+        else:
+            return response
+        for header in _KEPT_HEADERS:
+            if header in response:
+                shaped[header] = response[header]
+        return shaped

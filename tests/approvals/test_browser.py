@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from gridops.approvals import services
 from gridops.approvals.models import Counter
@@ -22,8 +23,7 @@ def test_the_map_layer_shows_each_halls_queue_changing_live(new_context, live_wo
     page = new_context(user=world["operator"]).new_page()
     page.goto(reverse("approvals-map"))
     town = marker(page, "H440604101")
-    town.wait_for()
-    assert town.inner_text() == "0"
+    expect(town).to_have_text("0")
     page.locator("#am-status[data-status=live]").wait_for()
 
     first = off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
@@ -40,8 +40,8 @@ def test_the_map_layer_shows_each_halls_queue_changing_live(new_context, live_wo
     called = off_loop(services.ticket_call_next, counter=counter, clerk=world["clerk"])
     assert called.pk == first.pk
     off_loop(services.ticket_finish, ticket=called, clerk=world["clerk"])
-    page.wait_for_function("document.querySelector('.hall-marker[data-hall=\"H440604101\"]').textContent === '1'")
-    assert page.locator("#am-served").inner_text() == "1"
+    expect(town).to_have_text("1")
+    expect(page.locator("#am-served")).to_have_text("1")
     town.click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
@@ -55,13 +55,12 @@ def test_the_hall_screen_calls_numbers_live(new_context, live_world):
     page.locator("#hs-status[data-status=live]").wait_for()
     off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
     off_loop(services.ticket_issue, hall=world["town"], item=world["residence"])
-    page.wait_for_function("document.getElementById('hs-next').children.length === 2")
-    assert page.locator("#hs-next").inner_text().split() == ["A001", "A002"]
+    expect(page.locator("#hs-next > li")).to_have_text(["A001", "A002"])
     off_loop(services.ticket_call_next, counter=Counter.objects.get(hall=world["town"], number=3), clerk=world["clerk"])
     row = page.locator("#hs-serving-rows tr")
-    row.wait_for()
-    assert row.inner_text().split("\t")[:2] == ["A001", "3"]
-    assert page.locator("#hs-waiting").inner_text() == "1"
+    expect(row.locator("td").nth(0)).to_have_text("A001")
+    expect(row.locator("td").nth(1)).to_have_text("3")
+    expect(page.locator("#hs-waiting")).to_have_text("1")
     screenshot(page, "approvals-hall-screen")
 
 

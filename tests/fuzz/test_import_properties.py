@@ -23,10 +23,11 @@ from rest_framework.test import APIClient
 
 from geodata.loaders.zones import ImportReport, run
 from geodata.models import CommandCentre, Zone
+from tests.fuzzing import examples
 from tests.security.world import token_for
 
 pytestmark = pytest.mark.django_db
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=examples(40), deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # A square inside 南庄镇 of the tiny district (113.00-113.04 x 23.00-23.02) in three CRSs.

@@ -17,13 +17,15 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth
 
+
 from gridops.wsgi import application
+from tests.fuzzing import examples
 from tests.security.world import token_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FIGURES: Counter = Counter()
 CONFORMANCE: Counter = Counter()
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = examples(15)
 
 # Loaded at collection (no database needed): one pytest item per operation.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
@@ -38,7 +40,7 @@ def figures():
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error(case, shared_world, db):
     token = token_for(shared_world["users"]["district_operator"])
     headers = {"Authorization": f"Token {token}"}
@@ -64,7 +66,7 @@ WRITER_ROLES = ["grid_worker", "justice_officer", "counter_clerk", "planner", "c
 
 @writes.parametrize()
 @pytest.mark.parametrize("role", WRITER_ROLES)
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=examples(6), deadline=None, suppress_health_check=list(HealthCheck))
 def test_writes_by_every_role_never_fail(case, role, shared_world, db):
     headers = {"Authorization": f"Token {token_for(shared_world['users'][role])}"}
     FIGURES["cases"] += 1

@@ -4,6 +4,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzzing import examples
+
+
 pytestmark = pytest.mark.django_db
 
 anything = st.one_of(
@@ -16,7 +19,7 @@ anything = st.one_of(
 crs_values = st.one_of(st.none(), st.sampled_from(["wgs84", "gcj02", "bd09", "GCJ-02", "utm", ""]), st.text(max_size=8))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lon=anything, lat=anything, crs=crs_values)
 def test_get_never_fails(client, tiny_district, lon, lat, crs):
     params = {k: v for k, v in {"lon": lon, "lat": lat, "crs": crs}.items() if v is not None}
@@ -33,7 +36,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.one_of(json_values, st.fixed_dictionaries({"points": json_values}),
                       st.fixed_dictionaries({"points": st.lists(st.lists(json_values, max_size=3), max_size=5)})))
 def test_batch_never_fails(client, tiny_district, body):

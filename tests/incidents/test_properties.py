@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from gridops.core.errors import GridOpsError
 from gridops.core.uploads import check_bytes
 from gridops.incidents.services import PHOTO_TYPES
+from tests.fuzzing import examples
 
 from .test_api import client_for
 
@@ -28,7 +29,7 @@ bodies = st.fixed_dictionaries(
         "source": scalars,
     },
 )
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridops.ledger import merkle
+from tests.fuzzing import examples
 
 # The eight reference leaves of google/certificate-transparency and transparency-dev/merkle.
 LEAVES = [bytes.fromhex(h) for h in (
@@ -181,7 +182,7 @@ def test_range_helpers_reject_bad_arguments():
 leaf_lists = st.lists(st.binary(max_size=12), min_size=1, max_size=70)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(leaves=leaf_lists, data=st.data())
 def test_any_generated_inclusion_proof_verifies_and_any_byte_change_fails(leaves, data):
     index = data.draw(st.integers(0, len(leaves) - 1))
@@ -200,7 +201,7 @@ def test_any_generated_inclusion_proof_verifies_and_any_byte_change_fails(leaves
     assert not merkle.verify_inclusion(pieces[0], index, len(leaves), pieces[1:-1], pieces[-1])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(leaves=leaf_lists, data=st.data())
 def test_any_generated_consistency_proof_verifies_and_any_byte_change_fails(leaves, data):
     old = data.draw(st.integers(1, len(leaves)))
@@ -216,7 +217,7 @@ def test_any_generated_consistency_proof_verifies_and_any_byte_change_fails(leav
     assert not merkle.verify_consistency(old, len(leaves), pieces[0], pieces[-1], pieces[1:-1])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(leaves=leaf_lists)
 def test_root_matches_the_recursive_definition(leaves):
     def mth(d):

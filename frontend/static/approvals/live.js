@@ -9,11 +9,12 @@
       if (stopped) return;
       const proto = location.protocol === "https:" ? "wss:" : "ws:";
       const socket = new WebSocket(proto + "//" + location.host + "/ws/events/" + (lastId ? "?last_id=" + lastId : ""));
-      socket.onopen = () => { backoff = 500; if (opts.onStatus) opts.onStatus("live"); };
+      socket.onopen = () => { backoff = 500; };
       socket.onmessage = (e) => {
         const msg = JSON.parse(e.data);
         if (msg.id) lastId = msg.id;
-        if (msg.kind === "realtime.hello" && !lastId) lastId = msg.latest_id;
+        // "live" once the server says hello: its subscriptions are in place, so no later event is missed
+        if (msg.kind === "realtime.hello") { if (!lastId) lastId = msg.latest_id; if (opts.onStatus) opts.onStatus("live"); }
         if (msg.kind === "hall.queue") onQueue(msg.payload);
       };
       socket.onclose = (e) => {
