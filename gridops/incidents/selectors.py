@@ -1,7 +1,7 @@
 """Reads of the incidents app. Who sees what is answered here, once: `incidents_visible_to`.
 
 Every list, detail, action, count and push audience of incidents starts from that queryset, so a
-jurisdiction rule lives in one table (`_VISIBILITY`) and an out-of-jurisdiction id is simply
+jurisdiction rule lives in one place (`jurisdiction.py`, shared with the push audiences) and an out-of-jurisdiction id is simply
 not found (404), never a different error that would confirm it exists.
 """
 from __future__ import annotations
@@ -13,62 +13,22 @@ from django.contrib.gis.measure import D
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from geodata.models import Level, Zone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
 from gridops.core.errors import NotFound
 
-from . import conf, rules
+from . import conf, jurisdiction, rules
 from .models import AWAITING_RESPONSE, OPEN_STATUSES, EventType, Incident, WorkerPosition
 
 # --- who sees what ---------------------------------------------------------------------------
 
 
-def _all(user, profile) -> Q:
-    return Q()
+def visibility_filter(user) -> Q | None:
+    """The Q selecting what `user` may see, or None for nothing (anonymous, unrelated roles).
 
-
-def _nothing(user, profile) -> Q | None:
-    return None
-
-
-def _jurisdiction(user, profile) -> Q | None:
-    """A town operator sees their town; a profile pinned to the district sees everything."""
-    if profile is None or profile.zone_id is None:
-        return None
-    level = _zone_level(profile)
-    if level == Level.DISTRICT:
-        return Q()
-    if level == Level.TOWN:
-        return Q(town_id=profile.zone_id)
-    return Q(**{f"{_LEVEL_FIELD[level]}_id": profile.zone_id})
-
-
-def _zone_level(profile) -> int | None:
-    """The jurisdiction's level without loading its (large) boundary."""
-    if "zone" in profile._state.fields_cache:
-        return profile.zone.level
-    return Zone.objects.filter(pk=profile.zone_id).values_list("level", flat=True).first()
-
-
-_LEVEL_FIELD = {Level.AREA: "area", Level.VILLAGE: "village", Level.GRID: "grid"}
-
-
-def _department(user, profile) -> Q | None:
-    """Assigned means dispatched: the routing proposal of a waiting report is not yet theirs."""
-    if profile is None or profile.department_id is None:
-        return None
-    return Q(department_id=profile.department_id, dispatched_at__isnull=False)
-
-
-def _grids(user, profile) -> Q | None:
-    """Their micro-grids, and whatever they reported themselves (a worker who reports outside
-    their grids still follows the report on the tablet)."""
-    if profile is None:
-        return None
-    # Literal ids (a worker has a handful) let PostgreSQL OR the grid and reporter indexes;
-    # a subquery inside the OR made it scan the whole table.
-    return Q(grid_id__in=list(profile.grids.values_list("pk", flat=True))) | _own(user, profile)
+    The rule is `jurisdiction.py`'s, which also names the audiences an incident is pushed to.
+    """
+    return jurisdiction.visibility_filter(user)
 
 
 def _grid_ids(profile) -> frozenset[int]:
@@ -78,34 +38,6 @@ def _grid_ids(profile) -> frozenset[int]:
     if cached is None:
         cached = profile._grid_ids_cache = frozenset(profile.grids.values_list("pk", flat=True))
     return cached
-
-
-def _own(user, profile) -> Q:
-    """What they reported, or were merged into as a co-reporter (ids materialised, see above)."""
-    co_reported = list(Incident.co_reporters.through.objects.filter(user_id=user.pk)
-                       .values_list("incident_id", flat=True)[:10_000])
-    mine = Q(reporter_id=user.pk)
-    return mine | Q(pk__in=co_reported) if co_reported else mine
-
-
-_VISIBILITY = {
-    Role.DISTRICT_OPERATOR: _all,
-    Role.TOWN_OPERATOR: _jurisdiction,
-    Role.DEPARTMENT_HANDLER: _department,
-    Role.GRID_WORKER: _grids,
-    Role.CITIZEN: _own,
-}
-
-
-def visibility_filter(user) -> Q | None:
-    """The Q selecting what `user` may see, or None for nothing (anonymous, unrelated roles)."""
-    role = role_of(user)
-    if role is None:
-        return None
-    profile = profile_of(user)
-    if getattr(user, "is_superuser", False):
-        return Q()
-    return _VISIBILITY.get(role, _nothing)(user, profile)
 
 
 # Roles whose visibility is their remit and nothing else: whatever they see, they act on with

@@ -34,7 +34,7 @@ from gridops.core import authz, clock, uploads
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridops.core.services import audit_record
 
-from . import conf, rules, selectors
+from . import conf, jurisdiction, rules, selectors
 from .models import (
     OPEN_STATUSES, EventType, Incident, IncidentPhoto, IncidentTransition, Source, Status, WorkerPosition,
 )
@@ -109,19 +109,10 @@ def incident_payload(incident: Incident, *, now: datetime | None = None) -> dict
 
 
 def incident_audiences(incident: Incident) -> list[str]:
-    """Who is told: the town centre, the department, the micro-grid and the reporter.
-
-    The same rules as `selectors.incidents_visible_to`: a department hears of an incident only
-    once it is dispatched to it (a waiting report's routing is a proposal, not an assignment).
-    """
-    audiences = [f"town.{incident.town.code}"]
-    if incident.department_id and incident.dispatched_at is not None:
-        audiences.append(f"dept.{incident.department.code}")
-    if incident.grid_id:
-        audiences.append(f"grid.{incident.grid.code}")
-    if incident.reporter_id:
-        audiences.append(f"user.{incident.reporter_id}")
-    return audiences
+    """Who is told: every zone the incident lies in (town, area, village, micro-grid), the
+    department once dispatched, the reporter and co-reporters — `jurisdiction.py`, the same
+    definition as `selectors.incidents_visible_to`."""
+    return jurisdiction.incident_audiences(incident)
 
 
 def _publish(incident: Incident, kind: str) -> None:

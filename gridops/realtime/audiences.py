@@ -1,6 +1,7 @@
 """Audience names and the Channels groups that carry them.
 
-An audience is a name such as ``district``, ``town.440604101``, ``dept.cg``, ``grid.<17 digits>``,
+An audience is a name such as ``district``, ``town.440604101``, ``area.<11 digits>``,
+``village.<14 digits>``, ``dept.cg``, ``grid.<17 digits>``,
 ``user.42``, ``hall.<code>``, ``justice`` or ``public``; its group is ``aud.<name>``. Keeping the
 mapping here means publishers and the consumer can never disagree on a group name.
 """
@@ -13,7 +14,7 @@ PUBLIC = "public"
 JUSTICE = "justice"
 
 # Channels accepts ASCII letters, digits, '-', '_' and '.', shorter than 100 characters.
-_AUDIENCE_RE = re.compile(r"^(district|public|justice|(town|dept|grid|user|hall)\.[A-Za-z0-9_-]{1,60})$")
+_AUDIENCE_RE = re.compile(r"^(district|public|justice|(town|area|village|dept|grid|user|hall)\.[A-Za-z0-9_-]{1,60})$")
 GROUP_PREFIX = "aud."
 
 

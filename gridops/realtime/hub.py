@@ -139,10 +139,13 @@ class Hub:
     async def attach(self, listener: Listener) -> None:
         """Register, then wait until the reader's position is fixed, so an event committed after
         this returns reaches the listener live (the caller's catch-up covers the time before)."""
-        for name in listener.audiences:
-            self._by_audience[name].add(listener)
+        self.register(listener)
         self._start()
         await asyncio.wait_for(self._ready.wait(), timeout=conf.send_timeout_seconds() * 3)
+
+    def register(self, listener: Listener) -> None:
+        for name in listener.audiences:
+            self._by_audience[name].add(listener)
 
     def detach(self, listener: Listener) -> None:
         for name in listener.audiences:
@@ -231,14 +234,18 @@ class Hub:
             self._recent_set.discard(self._recent[0])
         self._recent.append(event["id"])
         self._recent_set.add(event["id"])
+        for listener in self.route(event):
+            listener.offer(event)
+        self.delivered += 1
+
+    def route(self, event: dict) -> set[Listener]:
+        """The registered listeners holding one of the event's audiences."""
         targets: set[Listener] = set()
         for name in event.get("audiences") or ():
             members = self._by_audience.get(name)
             if members:
                 targets |= members
-        for listener in targets:
-            listener.offer(event)
-        self.delivered += 1
+        return targets
 
     def _control(self, body: dict) -> None:
         """`{"op": "revoke", "user": id, "credential": hash|None, "code": int, "reason": str}`:

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from gridops.accounts.models import Role
-from gridops.accounts.selectors import profile_of, role_of
+from gridops.accounts.selectors import role_of
 
 from . import audiences as aud
 from . import conf
@@ -24,26 +24,20 @@ def _extra_providers():
 
 
 def audiences_of(user) -> list[str]:
-    """The audiences a user may hear, from their profile (dispatch's jurisdiction rules).
+    """The audiences a user may hear.
 
-    district operator → district; town operator → town.<code>; department handler → dept.<code>;
-    grid worker → grid.<code> for each of their micro-grids; justice officer → justice; every
-    signed-in user → public and user.<id>. Anonymous users hear nothing.
+    Incidents: the user's grants (`gridops.incidents.jurisdiction`, the same definition as the
+    incident query filter, so what they may see is what they are pushed) and `user.<id>`;
+    justice officers → justice; every signed-in user → public; other apps add theirs through
+    GRIDOPS_REALTIME_AUDIENCE_PROVIDERS. Anonymous users hear nothing.
     """
+    from gridops.incidents.jurisdiction import role_grants
+
     if user is None or not user.is_authenticated:
         return []
     names = {aud.PUBLIC, aud.user(user.pk)}
-    role = role_of(user)
-    profile = profile_of(user)
-    if role == Role.DISTRICT_OPERATOR:
-        names.add(aud.DISTRICT)
-    elif profile is not None and role == Role.TOWN_OPERATOR and profile.zone_id:
-        names.add(aud.town(profile.zone.code))
-    elif profile is not None and role == Role.DEPARTMENT_HANDLER and profile.department_id:
-        names.add(aud.dept(profile.department.code))
-    elif profile is not None and role == Role.GRID_WORKER:
-        names.update(aud.grid(code) for code in profile.grids.values_list("code", flat=True))
-    elif role == Role.JUSTICE_OFFICER:
+    names.update(grant.audience for grant in role_grants(user))
+    if role_of(user) == Role.JUSTICE_OFFICER:
         names.add(aud.JUSTICE)
     for provider in _extra_providers():
         names.update(aud.validate(name) for name in provider(user))

@@ -1,0 +1,149 @@
+"""Who may see an incident, and who is pushed it: one definition (issue 13).
+
+A user holds *grants*; each grant is an audience name (what their sockets listen to) together
+with the incident condition it covers (what their lists and tiles show). An incident carries the
+audience names of everything it lies in or belongs to. Both come from the tables below, so
+"may see" and "receives the push" cannot disagree: the query filter is the OR of the user's grant
+conditions, and an incident's push reaches exactly the sockets holding one of its audiences.
+`tests/incidents/test_jurisdiction.py` walks every role and zone level to prove it.
+
+- district operators and superusers: `district` (everything; every incident event carries it);
+- town operators and wall screens: their zone, whatever its level — the district, a town, an
+  area, a village or a micro-grid (`town.<code>`, `area.<code>`, `village.<code>`, `grid.<code>`);
+- department handlers: `dept.<code>`, once the incident is dispatched to the department;
+- grid workers: `grid.<code>` for each of their micro-grids;
+- everyone signed in: `user.<id>`, the reports they filed or were merged into as co-reporters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from geodata.models import Level, Zone
+from gridops.accounts.models import Role
+from gridops.accounts.selectors import profile_of, role_of
+
+DISTRICT = "district"
+
+# Zone level -> (audience prefix, incident field holding the zone of that level).
+ZONE_SCOPES = {
+    Level.TOWN: ("town", "town_id"),
+    Level.AREA: ("area", "area_id"),
+    Level.VILLAGE: ("village", "village_id"),
+    Level.GRID: ("grid", "grid_id"),
+}
+ZONE_ROLES = frozenset(filter(None, (Role.TOWN_OPERATOR, getattr(Role, "SCREEN", None))))
+
+
+@dataclass(frozen=True)
+class Grant:
+    audience: str
+    condition: Q
+
+
+# --- what a user holds ----------------------------------------------------------------------
+
+def _zone_grant(zone_id: int, level: int, code: str) -> Grant:
+    if level == Level.DISTRICT:
+        return Grant(DISTRICT, Q())
+    prefix, field = ZONE_SCOPES[level]
+    return Grant(f"{prefix}.{code}", Q(**{field: zone_id}))
+
+
+def _profile_zone(profile) -> tuple[int, str] | None:
+    """(level, code) of the profile's zone without loading its (large) boundary."""
+    if profile.zone_id is None:
+        return None
+    if "zone" in profile._state.fields_cache:
+        return profile.zone.level, profile.zone.code
+    return Zone.objects.filter(pk=profile.zone_id).values_list("level", "code").first()
+
+
+def _grid_rows(profile) -> list[tuple[int, str]]:
+    """A grid worker's micro-grids (id, code), read once per profile object."""
+    cached = getattr(profile, "_grid_rows_cache", None)
+    if cached is None:
+        cached = profile._grid_rows_cache = list(profile.grids.values_list("pk", "code"))
+    return cached
+
+
+def own_grant(user) -> Grant:
+    """What they reported, or were merged into as a co-reporter (ids materialised: a subquery
+    inside the OR made PostgreSQL scan the whole table)."""
+    from .models import Incident
+
+    co_reported = list(Incident.co_reporters.through.objects.filter(user_id=user.pk)
+                       .values_list("incident_id", flat=True)[:10_000])
+    mine = Q(reporter_id=user.pk)
+    return Grant(f"user.{user.pk}", mine | Q(pk__in=co_reported) if co_reported else mine)
+
+
+def role_grants(user) -> list[Grant]:
+    """The grants of the user's role and jurisdiction (without their own reports)."""
+    if user is None or not user.is_authenticated:
+        return []
+    role, profile = role_of(user), profile_of(user)
+    if getattr(user, "is_superuser", False) or role == Role.DISTRICT_OPERATOR:
+        return [Grant(DISTRICT, Q())]
+    if profile is None:
+        return []
+    if role in ZONE_ROLES:
+        zone = _profile_zone(profile)
+        return [_zone_grant(profile.zone_id, *zone)] if zone else []
+    if role == Role.DEPARTMENT_HANDLER and profile.department_id:
+        return [Grant(f"dept.{profile.department.code}",
+                      Q(department_id=profile.department_id, dispatched_at__isnull=False))]
+    if role == Role.GRID_WORKER:
+        return [Grant(f"grid.{code}", Q(grid_id=pk)) for pk, code in _grid_rows(profile)]
+    return []
+
+
+def grants_of(user) -> list[Grant]:
+    if user is None or not user.is_authenticated:
+        return []
+    grants = role_grants(user)
+    if any(grant.audience == DISTRICT for grant in grants):
+        return grants  # everything already: no query for their own reports
+    return grants + [own_grant(user)]
+
+
+def visibility_filter(user) -> Q | None:
+    """The Q selecting the incidents `user` may see, or None for nothing."""
+    grants = grants_of(user)
+    if not grants:
+        return None
+    condition = Q()
+    for index, grant in enumerate(grants):
+        if not grant.condition:
+            return Q()  # an empty Q covers everything
+        condition = grant.condition if index == 0 else condition | grant.condition
+    return condition
+
+
+# --- what an incident carries ---------------------------------------------------------------
+
+_zone_codes: dict[int, str] = {}
+
+
+def _codes(zone_ids) -> dict[int, str]:
+    """Zone codes by id, kept per process (a zone's code never changes under its id)."""
+    missing = [pk for pk in zone_ids if pk is not None and pk not in _zone_codes]
+    if missing:
+        _zone_codes.update(Zone.objects.filter(pk__in=missing).values_list("pk", "code"))
+    return _zone_codes
+
+
+def incident_audiences(incident) -> list[str]:
+    """The audiences an incident's events go to (the district is added by `publish_event`)."""
+    ids = {level: getattr(incident, field) for level, (_prefix, field) in ZONE_SCOPES.items()}
+    codes = _codes(ids.values())
+    names = [f"{ZONE_SCOPES[level][0]}.{codes[pk]}" for level, pk in ids.items() if pk is not None and pk in codes]
+    if incident.department_id and incident.dispatched_at is not None:
+        names.append(f"dept.{incident.department.code}")
+    if incident.reporter_id:
+        names.append(f"user.{incident.reporter_id}")
+    if incident.pk:
+        names += [f"user.{pk}" for pk in
+                  incident.co_reporters.through.objects.filter(incident_id=incident.pk).values_list("user_id", flat=True)]
+    return names
