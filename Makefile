@@ -21,12 +21,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev \
 	binutils gettext python3-venv redis-server chromium fonts-noto-cjk
 
-.PHONY: run test setup system services venv assets messages db migrate demo serve worker bench loadtest clean
+.PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest clean
 
 run: setup demo serve
 
 test: setup
 	$(PY) -m pytest --create-db -q $(PYTEST_ARGS)
+
+## A long randomised run of the property tests and fuzzers (`make test` draws the same examples every
+## time): fresh random examples, GRIDOPS_FUZZ_FACTOR (default 10) times as many per test, failures
+## replayed first from .hypothesis/. Fix what it finds and pin the input with @example(...).
+FUZZ_TESTS ?= tests/fuzz tests/geodata/test_locate_properties.py tests/incidents/test_properties.py tests/ledger/test_merkle.py
+fuzz-long: setup
+	GRIDOPS_HYPOTHESIS_PROFILE=long $(PY) -m pytest --create-db -q $(FUZZ_TESTS) $(PYTEST_ARGS)
 
 setup: system services venv assets messages db migrate
 
