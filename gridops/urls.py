@@ -21,6 +21,7 @@ api_v1 = [
 urlpatterns = [
     # The admin's sign-in counts against the same login limit as the login page and the token API.
     path("admin/login/", login_limited(admin.site.login), name="admin-login"),
+    path("", include("gridops.core.urls")),  # /healthz, /readyz
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

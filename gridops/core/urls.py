@@ -1,0 +1,9 @@
+"""Routes of the core app: the health probes."""
+from django.urls import path
+
+from . import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
