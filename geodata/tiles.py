@@ -261,15 +261,19 @@ def visibility_key(request) -> str:
 
 
 def data_version(*, zones: bool = False) -> str:
-    """Newest incident and event ids (and the zone table's size and newest id): one round trip.
+    """Newest incident id and newest incident event id (and the zone table's size and newest id):
+    one round trip.
 
-    Every change of an incident publishes an event, so the newest event id moves with updates;
-    the incident id covers rows written in bulk without events (history imports).
+    Every change of an incident publishes an `incident.*` event, so that event id moves with
+    updates; the incident id covers rows written in bulk without events (history imports). Other
+    events (a grid worker's position ping every few seconds, hall queues) leave the tiles' ETags
+    alone, or the tile cache would never hit under live load. The newest incident event is found
+    by walking the event ids backwards past the few non-incident events at the tail.
     """
     zone_part = ", (SELECT count(*) FROM geodata_zone), (SELECT max(id) FROM geodata_zone)" if zones else ""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT (SELECT max(id) FROM incidents_incident), (SELECT max(id) FROM realtime_event)"
-                       + zone_part)
+        cursor.execute("SELECT (SELECT max(id) FROM incidents_incident), (SELECT id FROM realtime_event "
+                       "WHERE kind LIKE 'incident.%%' ORDER BY id DESC LIMIT 1)" + zone_part)
         row = [value or 0 for value in cursor.fetchone()]
     version = f"{row[0]}.{row[1]}"
     return f"z{row[2]}.{row[3]}." + version if zones else version

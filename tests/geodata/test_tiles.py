@@ -100,6 +100,22 @@ def test_private_tiles_revalidate_with_etag(people):
     assert client.get(tile_url("incidents", 16), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
 
 
+def test_position_pings_leave_incident_tiles_cached_and_incident_updates_do_not(people):
+    """Issue 13: every ping published an event, and the newest event id was part of every tile's
+    ETag, so under live load the tile cache never hit. Only incident events count now."""
+    from gridops.incidents.services import worker_positions_record
+    from gridops.realtime.services import publish_event
+
+    client = client_for(people["users"]["district"])
+    incident = make_incident(people["zones"], ZUMIAO_GRID)
+    first = client.get(tile_url("incidents", 16))
+    worker_positions_record(user=people["users"]["worker_zm"], pings=[{"lon": 113.031, "lat": 23.005}])
+    publish_event(kind="hall.queue", payload={}, audiences=["public"])
+    assert client.get(tile_url("incidents", 16), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    publish_event(kind="incident.updated", payload={"id": incident.pk}, audiences=["district"])
+    assert client.get(tile_url("incidents", 16), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
 def test_users_with_other_visibility_get_other_etags(people):
     a = client_for(people["users"]["district"]).get(tile_url("incidents", 16))
     b = client_for(people["users"]["nanzhuang"]).get(tile_url("incidents", 16))
