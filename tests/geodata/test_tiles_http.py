@@ -54,8 +54,9 @@ def test_token_and_bearer_schemes_authenticate(people, scheme):
     assert all("open" in f["properties"] for f in decode(zones)["zones"]["features"])
 
 
-def test_invalid_token_on_a_public_layer_gets_the_public_tile(people):
-    response = Client().get(tile_url("zones", 14), HTTP_AUTHORIZATION="Bearer not-a-real-token")
+@pytest.mark.parametrize("header", ["Token not-a-real-token", "Bearer not-a-real-token"])
+def test_invalid_token_on_a_public_layer_gets_the_public_tile(people, header):
+    response = Client().get(tile_url("zones", 14), HTTP_AUTHORIZATION=header)
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("public")
     public = Client().get(tile_url("zones", 14))
