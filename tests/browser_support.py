@@ -89,9 +89,34 @@ def asgi_server(django_db_setup, django_db_blocker):
         server.stop()
 
 
+def _predicates_as_functions() -> None:
+    """Make `page.wait_for_function` work under the pages' strict CSP (no 'unsafe-eval').
+
+    Playwright re-evaluates an *expression* predicate with eval() on every poll, which the CSP
+    refuses; a *function* is evaluated once and then called (microsoft/playwright#36986). So every
+    predicate, expression or function, is wrapped in one function that evaluates it on each call
+    and calls it when it is itself a function (with the `arg`). Tests keep writing either form.
+    """
+    from playwright.sync_api import Page
+
+    original = Page.wait_for_function
+    if getattr(original, "csp_safe", False):
+        return
+
+    def wait_for_function(self, expression: str, **kwargs):
+        wrapped = (f"(arg) => {{ const value = ({expression}); "
+                   f"return typeof value === 'function' ? value(arg) : value; }}")
+        return original(self, wrapped, **kwargs)
+
+    wait_for_function.csp_safe = True
+    Page.wait_for_function = wait_for_function
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
+
+    _predicates_as_functions()
 
     # Playwright's sync API keeps an event loop running in this thread; the ORM calls of the test
     # itself are still synchronous, so Django's async-context guard would refuse them.
@@ -104,8 +129,16 @@ def browser():
 
 @pytest.fixture
 def new_context(browser, asgi_server):
-    """Factory of isolated browser contexts on the server (closed after the test)."""
+    """Factory of isolated browser contexts on the server (closed after the test).
+
+    Every page's console is watched: a Content-Security-Policy violation (an inline script without
+    the response's nonce, an inline handler, a foreign source) fails the test that caused it."""
     contexts = []
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
     def make(*, user=None, **options):
         options.setdefault("base_url", asgi_server.url)
@@ -114,12 +147,14 @@ def new_context(browser, asgi_server):
         if user is not None:
             context.add_cookies([{"name": "sessionid", "value": session_key_for(user),
                                   "url": asgi_server.url}])
+        context.on("console", watch)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, f"CSP violations in the browser console: {violations[:5]}"
 
 
 def session_key_for(user) -> str:

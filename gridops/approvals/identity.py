@@ -77,6 +77,7 @@ def _attested(user, kind: str, number: str) -> bool:
     return identity_matches(user=user, id_number=number)
 
 
+@transaction.atomic
 def applicant_for_account(*, user, kind: str = ApplicantKind.PERSON, id_number: str, name: str,
                           phone: str = "") -> Applicant:
     """The applicant a signed-in user acts as online (bookings, 零跑腿 applications).

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files (CSP: no CDN)
     "rest_framework_api_key",  # its AbstractAPIKey underlies Open311 keys (its own APIKey is unused)
     "django_filters",
     "leaflet",
@@ -184,6 +185,8 @@ STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Production: nginx serves media from an `internal` location with this prefix (core/media.py).
+GRIDOPS_MEDIA_ACCEL_REDIRECT = env("GRIDOPS_MEDIA_ACCEL_REDIRECT", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
@@ -212,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grid management and dispatch for Chancheng District",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # The error body and GeoJSON examples (lon, lat), once for every operation (gridops/core/schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "gridops.core.schema.postprocess"],
     # One schema name per choice set, whichever field uses it.

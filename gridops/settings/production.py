@@ -4,6 +4,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
+from .base import env_list
 
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]
@@ -11,6 +12,12 @@ if SECRET_KEY == "dev-only-insecure-key-change-me" or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be a random secret of at least 50 characters, not the development default")
 if "DATABASE_URL" not in os.environ:
     raise ImproperlyConfigured("DATABASE_URL must be set in production (no default database)")
+# The hosts this deployment answers for, named explicitly (no development defaults).
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the host(s) this deployment serves")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+GRIDOPS_DEMO = False  # the demo district's figures are never shown beside production data
 SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -177,3 +177,22 @@ def test_a_reviewer_returns_a_case_for_a_missing_document(new_context, live_worl
         other.select_option("#desk-state", "returned")
     other.wait_for_load_state("networkidle")
     assert other.locator(".desk-case").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clerk_verifies_an_applicant_at_the_desk(new_context, live_world):
+    """Issue 11 finding 1: the clerk's check at the counter binds an identity (and attests it)."""
+    from gridops.approvals.models import Applicant
+    from gridops.ledger.services import identity_matches
+
+    world = live_world
+    page = new_context(user=world["clerk"]).new_page()
+    page.goto(reverse("approvals-desk"))
+    page.fill("#desk-verify [name=username]", world["citizen"].username)
+    page.fill("#desk-verify [name=id_number]", f.person_id(60))
+    page.fill("#desk-verify [name=name]", "黄六")
+    page.click("#desk-verify button[type=submit]")
+    page.wait_for_function("document.getElementById('desk-verify-result').textContent.startsWith('身份已绑定账号')")
+    assert Applicant.objects.get(id_number=f.person_id(60)).user_id == world["citizen"].pk
+    assert identity_matches(user=world["citizen"], id_number=f.person_id(60))
+    assert f.person_id(60) not in page.locator("#desk-verify-result").inner_text()  # masked on screen

@@ -156,3 +156,19 @@ def test_only_clerks_verify_and_a_verification_moves_a_wrong_binding(client, wor
     unknown = client.post(reverse("approvals-identity-verifications"), {**body, "username": "nobody"},
                           content_type="application/json")
     assert unknown.status_code == 400 and unknown.json()["error"]["field"] == "username"
+
+
+def test_the_demo_citizen_is_bound_the_way_a_real_one_is(world):
+    """The demo's checksummed ID is attested by the ledger demo step and bound through it."""
+    from gridops.approvals import demo, rules
+
+    assert rules.resident_id_valid(demo.DEMO_CITIZEN_ID)
+    citizen = world["citizen"]
+    citizen.username = "citizen"
+    citizen.save(update_fields=["username"])
+    f.attest(citizen, demo.DEMO_CITIZEN_ID, by=world["clerk"])
+    lines: list[str] = []
+    demo._accounts(lines.append)
+    demo._accounts(lines.append)  # idempotent
+    assert Applicant.objects.get(id_number=demo.DEMO_CITIZEN_ID).user == citizen
+    assert sum("ledger attestation" in line for line in lines) == 1

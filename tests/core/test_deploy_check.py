@@ -19,7 +19,8 @@ def run_check(env_overrides: dict) -> subprocess.CompletedProcess:
 
 def test_production_settings_pass_the_deploy_check():
     result = run_check({"DJANGO_SETTINGS_MODULE": "gridops.settings.production", "SECRET_KEY": secrets.token_urlsafe(50),
-                        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gridops")})
+                        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gridops"),
+                        "ALLOWED_HOSTS": "gridops.example.cn"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -153,3 +153,76 @@ def test_a_true_file_at_the_limit_is_accepted(shared_world, db, limits, endpoint
     assert response.status_code == 201, response.content[:300]
     assert endpoint.stored()[0] == before[0] + 1
     assert len(_files(limits)) == 1
+
+
+# --- issue 11, finding 7: judged by decoding, not by the first bytes --------------------------
+
+IMAGE_ENDPOINTS = ["incident photo", "approvals document"]
+
+
+@pytest.fixture
+def roomy(settings, tmp_path):
+    """Byte limits well above the files below, so what refuses them is their content."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.GRIDOPS_PHOTO_MAX_BYTES = settings.GRIDOPS_APPROVALS_MAX_UPLOAD_BYTES = 1024 * 1024
+    return tmp_path
+
+
+def _post(world, endpoint_name, name, data, content_type):
+    endpoint = ENDPOINTS[endpoint_name]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(world['users'][endpoint.role])}")
+    return endpoint, endpoint.post(client, world, endpoint.field, SimpleUploadedFile(name, data, content_type))
+
+
+@pytest.mark.parametrize("endpoint_name", IMAGE_ENDPOINTS)
+@pytest.mark.parametrize("lie, data, status", [
+    ("a 48 KB PNG declaring 20000×20000 pixels", images.BOMB_PNG, 413),
+    ("a PNG header followed by HTML", images.PNG_HEADER_THEN_HTML, 415),
+])
+def test_bombs_and_headers_glued_onto_html_are_refused(shared_world, db, roomy, endpoint_name, lie, data, status):
+    assert len(data) < 64 * 1024
+    endpoint = ENDPOINTS[endpoint_name]
+    before = endpoint.stored()
+    _, response = _post(shared_world, endpoint_name, "photo.png", data, "image/png")
+    assert response.status_code == status, (lie, response.status_code, response.content[:300])
+    assert response.json()["error"]["field"] == endpoint.field
+    assert endpoint.stored() == before and _files(roomy) == []
+
+
+@pytest.mark.parametrize("endpoint_name", IMAGE_ENDPOINTS)
+def test_what_is_stored_is_a_re_encoding_without_the_tail(shared_world, db, roomy, endpoint_name):
+    """A valid image with HTML appended (a polyglot) is kept as its pixels only."""
+    from PIL import Image
+
+    _, response = _post(shared_world, endpoint_name, "photo.png", images.PNG_WITH_HTML_TAIL, "image/png")
+    assert response.status_code == 201, response.content[:300]
+    (stored,) = _files(roomy)
+    data = stored.read_bytes()
+    assert b"<script" not in data and b"<html" not in data.lower()
+    with Image.open(stored) as image:
+        assert image.format == "PNG" and image.size == (8, 6)
+
+
+def test_media_are_served_as_images_or_downloads_and_documents_not_at_all(shared_world, db, roomy, client):
+    _, response = _post(shared_world, "incident photo", "photo.jpg", images.JPEG, "image/jpeg")
+    url = response.json()["url"]
+    photo = client.get(url)
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert photo["X-Content-Type-Options"] == "nosniff"
+    assert photo["Content-Disposition"].startswith("inline;")
+    assert "sandbox" in photo["Content-Security-Policy"]
+    from gridops.approvals.models import ApplicantDocument
+
+    document = ApplicantDocument.objects.filter(applicant=shared_world["applicant"]).first()
+    assert client.get("/media/" + document.file.name).status_code == 404  # identity documents: never
+    assert client.get("/media/incidents/../approvals/x.pdf").status_code == 404
+
+
+def test_production_hands_media_to_the_web_server(shared_world, db, roomy, client, settings):
+    _, response = _post(shared_world, "incident photo", "photo.jpg", images.JPEG, "image/jpeg")
+    settings.GRIDOPS_MEDIA_ACCEL_REDIRECT = "/protected-media/"
+    served = client.get(response.json()["url"])
+    assert served.status_code == 200 and served.content == b""
+    assert served["X-Accel-Redirect"].startswith("/protected-media/incidents/")
+    assert served["X-Content-Type-Options"] == "nosniff"

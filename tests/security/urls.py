@@ -37,6 +37,7 @@ def url_args(world) -> dict[str, list]:
         "incident-detail": [world["incident"].pk], "incident-transition": [world["incident"].pk],
         "incident-merge": [world["incident"].pk], "incident-duplicates": [world["incident"].pk],
         "incident-photos": [world["incident"].pk],
+        "media": ["incidents/0/no-such-photo.jpg"],
         "approvals-item": [world["item"].code], "approvals-hall-queue": [world["hall"].code],
         "approvals-hall-tickets": [world["hall"].code], "approvals-hall-bookings": [world["hall"].code],
         "approvals-ticket-check-in": [world["ticket"].pk], "approvals-ticket-finish": [world["ticket"].pk],

@@ -47,6 +47,16 @@
     }
     function refresh() { return fetch(root.dataset.queueUrl).then((r) => r.json()).then(showQueue); }
 
+    const verify = $("desk-verify");  // 核验: the clerk binds an identity after checking the document
+    verify.addEventListener("submit", (e) => {
+      e.preventDefault();
+      post(verify.dataset.url, Object.fromEntries(new FormData(verify).entries())).then((res) => {
+        const out = $("desk-verify-result");
+        out.textContent = res.ok ? `${T.bound} ${res.data.username}: ${res.data.name} ${res.data.id_number}` : errorText(res);
+        out.className = res.ok ? "" : "error";
+        if (res.ok) verify.reset();
+      });
+    });
     picker.addEventListener("change", () => { localStorage.setItem(key, picker.value); say(""); showServing(); });
     $("desk-call").addEventListener("click", () => {
       const c = current();
