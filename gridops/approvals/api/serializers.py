@@ -124,6 +124,8 @@ class KpiQuery(serializers.Serializer):
     by = serializers.ChoiceField(choices=sorted(selectors.KPI_GROUPS), default="hall")
     start = serializers.DateField()
     end = serializers.DateField()
+    zone = serializers.RegexField(r"^\d{6}(\d{3})?$", required=False,
+                                  help_text="The district or a town code: cases accepted at its halls.")
 
 
 class OfferedQuery(serializers.Serializer):

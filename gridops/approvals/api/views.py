@@ -265,6 +265,7 @@ class Kpis(APIView):
         query = _valid(s.KpiQuery, request.query_params)
         if (query["end"] - query["start"]).days > 3660:
             raise InvalidInput("ask for at most ten years", field="start")
-        rows = selectors.kpis(by=query["by"], start=query["start"], end=query["end"])
+        zone = selectors.kpi_zone(request.user, query.get("zone"))
+        rows = selectors.kpis(by=query["by"], start=query["start"], end=query["end"], zone=zone)
         return Response({"by": query["by"], "start": query["start"], "end": query["end"], "rows": rows,
                          "satisfaction_formula": "(满意 + 基本满意) / 参评件数", "at": timezone.now()})
