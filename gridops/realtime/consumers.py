@@ -60,6 +60,8 @@ def _last_id(query: dict) -> int | None:
 def credential_of(scope) -> str:
     """What the socket was opened with, for revocation: a hash of its session key (a logout
     closes that browser's sockets only), or "token" (a user holds one API token)."""
+    if scope.get("token_auth"):  # set by ws_auth.WebsocketAuthGate: a token opened it, not the cookie
+        return "token"
     session = scope.get("session")
     key = getattr(session, "session_key", None)
     return session_credential(key) if key else "token"

@@ -141,22 +141,25 @@ class WebsocketAuthGate:
         if origin is not None and not origin_allowed(origin):
             return await socket.close(CLOSE_FORBIDDEN_ORIGIN, "origin not allowed")
         try:
-            user = await self._user(scope, socket)
+            user, by_token = await self._user(scope, socket)
         except TokenRejected:
             return await socket.close(CLOSE_UNAUTHENTICATED, "invalid token")
         if user is None:
             return await socket.close(CLOSE_UNAUTHENTICATED, "authentication required")
-        return await self.app(dict(scope, user=user), socket.receive, socket.send)
+        # `token_auth`: the socket stands on the API token, not the session cookie it may also
+        # carry (so deleting the token, not signing that browser out, revokes it).
+        return await self.app(dict(scope, user=user, token_auth=by_token), socket.receive, socket.send)
 
     async def _user(self, scope, socket: _Socket):
+        """(user or None, whether a token authenticated it)."""
         key = presented_key(scope)
         if key is not None:
-            return await aauthenticate_key(key)
+            return await aauthenticate_key(key), True
         session_user = scope.get("user")
         if session_user is not None and session_user.is_authenticated:
-            return session_user
+            return session_user, False
         await socket.accept()
         message = await socket.first_message(auth_timeout())
         if not isinstance(message, dict) or message.get("type") != "auth" or not isinstance(message.get("token"), str):
-            return None
-        return await aauthenticate_key(message["token"])
+            return None, False
+        return await aauthenticate_key(message["token"]), True
