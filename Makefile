@@ -19,7 +19,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev \
-	binutils gettext python3-venv redis-server chromium fonts-noto-cjk
+	binutils gettext python3-venv redis-server chromium fonts-noto-cjk apache2-utils
 
 .PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest clean
 
@@ -93,7 +93,7 @@ serve:
 	@echo "GridOps is serving at http://$(HOST):$(PORT)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py run_workers & \
-	$(PY) -m uvicorn gridops.asgi:application --host $(HOST) --port $(PORT) --workers 2 --no-access-log
+	$(PY) -m uvicorn gridops.asgi:application --host $(HOST) --port $(PORT) --workers 2 --no-access-log --ws-per-message-deflate false
 
 bench: setup
 	$(PY) -m bench $(BENCH)

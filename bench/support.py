@@ -13,6 +13,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# As `make serve` runs it: small JSON pushes gain nothing from per-message deflate, which costs
+# CPU (and a zlib context per socket) on every push.
+UVICORN_OPTIONS = ["--ws-per-message-deflate", "false"]
+
+
+def machine() -> dict:
+    """What the figures were taken on: cores and load average (other work on the machine)."""
+    load1, load5, load15 = os.getloadavg()
+    return {"cpus": os.cpu_count(), "loadavg_1_5_15": [round(load1, 2), round(load5, 2), round(load15, 2)]}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -24,9 +35,12 @@ def live_server(workers: int = 1):
     """uvicorn serving GridOps on a free loopback port, on the bench database; yields its base URL."""
     port = free_port()
     env = dict(os.environ, DEBUG="0", LOG_LEVEL="ERROR")
+    # Measurements count the live path only: the per-process table re-read stays off.
+    env.setdefault("GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS", "0")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gridops.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+         *UVICORN_OPTIONS],
         cwd=ROOT, env=env,
     )
     try:

@@ -21,7 +21,20 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit windows are shared in Redis across tests; each test starts with none used."""
+    """Rate-limit windows are shared in Redis across tests; each test starts with none used (and
+    with no cached token lookups)."""
     from gridops.core.ratelimit import reset_all
 
     reset_all()
+    _forget_cached_token_users()
+
+
+def _forget_cached_token_users():
+    """Cached token lookups (gridops.core.tokens) outlive a test's database rows; drop them."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    client = cache._cache.get_client()
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*token-user:*", count=1000))
+    if keys:
+        client.delete(*keys)

@@ -16,7 +16,12 @@ tile is served as to anyone, and a websocket is closed with 4401.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
+
 from asgiref.sync import sync_to_async
+from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from .errors import NotAuthenticated
 
@@ -46,17 +51,48 @@ def token_key_from_header(header: str | bytes | None) -> str | None:
     return parts[1]
 
 
+CACHE_SECONDS = 60
+
+
+def _cache_key(key: str) -> str:
+    return "token-user:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
 def user_for_token(key: str | None):
-    """The active user holding this token key (profile and zone loaded), or None."""
+    """The active user holding this token key (profile and zone loaded), or None.
+
+    The user is kept in the cache (under a hash of the key, never the key) for CACHE_SECONDS, so
+    a tablet's requests do not each query token, user, profile and zone (it showed in the
+    profile under load). `forget_user` drops it when the token is deleted or the user's account,
+    role, zone, department or grids change (gridops/realtime/revocation.py, after commit).
+    """
     from rest_framework.authtoken.models import Token
 
     if not key or len(key) > 64 or "\x00" in key:
         return None
+    cache_key = _cache_key(key)
+    try:
+        user = cache.get(cache_key)
+    except (RedisError, OSError):
+        user = None
+    if user is not None:
+        return user
     token = (Token.objects.select_related("user", "user__profile", "user__profile__zone")
              .defer("user__profile__zone__geom").filter(key=key).first())
     if token is None or not token.user.is_active:
         return None
+    with contextlib.suppress(RedisError, OSError):
+        cache.set(cache_key, token.user, CACHE_SECONDS)
     return token.user
+
+
+def forget_user(user_id: int, *, keys=()) -> None:
+    """Drop the cached users of these token keys, and of every token the user holds now."""
+    from rest_framework.authtoken.models import Token
+
+    keys = set(keys) | set(Token.objects.filter(user_id=user_id).values_list("key", flat=True))
+    with contextlib.suppress(RedisError, OSError):
+        cache.delete_many([_cache_key(key) for key in keys])
 
 
 def authenticate_key(key: str):

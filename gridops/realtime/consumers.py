@@ -160,4 +160,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self._seen_order.append(event_id)
         if len(self._seen_order) > SEEN_MEMORY:
             self._seen.discard(self._seen_order.popleft())
-        await self.send_json({"id": event_id, "kind": event["kind"], "payload": event["payload"]})
+        message = {"id": event_id, "kind": event["kind"], "payload": event["payload"]}
+        if "committed_at" in event:  # live pushes: when the change committed (epoch seconds)
+            message["committed_at"] = event["committed_at"]
+        await self.send_json(message)

@@ -54,16 +54,20 @@ def _events_by_id(ids: list[int]) -> list[dict]:
 
 
 @database_sync_to_async
-def _recent_events(seconds: float) -> list[dict]:
+def _recent_events(seconds: float, from_id: int | None) -> list[dict]:
+    """Events from `from_id` on (everything the hub has not released yet, however long the
+    stream was away), plus the last `seconds` (late commits below it)."""
     from datetime import timedelta
 
+    from django.db.models import Q
     from django.utils import timezone
 
     from .models import Event
 
-    since = timezone.now() - timedelta(seconds=seconds)
-    return list(Event.objects.filter(created_at__gte=since).order_by("id")
-                .values("id", "kind", "payload", "audiences")[:10_000])
+    since = Q(created_at__gte=timezone.now() - timedelta(seconds=seconds))
+    if from_id is not None:
+        since |= Q(id__gte=from_id)
+    return list(Event.objects.filter(since).order_by("id").values("id", "kind", "payload", "audiences")[:10_000])
 
 
 class Sequencer:
@@ -107,7 +111,7 @@ class Sequencer:
             await asyncio.sleep(conf.reorder_wait_seconds())
             if not self._pending:
                 return
-            missing = list(range(self._next, self._pending[0][0]))[:1000]
+            missing = list(range(self._next, self._pending[0][0])[:1000])
             try:
                 found = await self._fetch(missing)
             except DatabaseError as exc:
@@ -218,7 +222,7 @@ class Hub:
         """Safety net (after a stream outage, and the optional periodic fallback): one table read
         for the whole process, delivering what the stream did not bring."""
         try:
-            events = await _recent_events(seconds)
+            events = await _recent_events(seconds, self._sequencer.next_id)
         except DatabaseError as exc:
             logger.warning("realtime: recovery read failed (%s)", exc)
             return

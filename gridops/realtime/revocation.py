@@ -1,5 +1,7 @@
 """Sockets do not outlive what authorised them (issue 11, finding 6).
 
+The same changes drop the user's cached token lookup (`gridops.core.tokens`).
+
 A socket's audiences are fixed at connect, so whatever changes who a user is must reach the open
 sockets: a logout closes that browser session's sockets, a deleted token the sockets opened with
 it, and a change of role, jurisdiction, department, grids, activity or password closes all the
@@ -13,12 +15,22 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from gridops.accounts.models import Profile
+from gridops.core.tokens import forget_user
 
 from .consumers import session_credential
 from .services import revoke_sockets
+
+
+def _forget_cached(user_id: int, keys=()) -> None:
+    """Drop the user's cached token lookup now and after commit (a request that read the old
+    rows meanwhile must not leave them cached)."""
+    forget_user(user_id, keys=keys)
+    transaction.on_commit(lambda: forget_user(user_id, keys=keys))
+
 
 CLOSE_SIGNED_OUT = 4401          # sign in again
 CLOSE_AUDIENCES_CHANGED = 4409   # reconnect: what you may hear has changed
@@ -36,6 +48,7 @@ def _on_logout(sender, request, user, **kwargs):
 
 
 def _on_token_deleted(sender, instance, **kwargs):
+    _forget_cached(instance.user_id, keys=(instance.key,))
     revoke_sockets(user_id=instance.user_id, credential="token", code=CLOSE_SIGNED_OUT, reason="token revoked")
 
 
@@ -53,6 +66,7 @@ def _remember_old(fields):
 
 def _revoke_if_changed(fields, user_of, code):
     def receiver(sender, instance, created=False, **kwargs):
+        _forget_cached(user_of(instance))  # any change: the cached user carries these rows
         old = getattr(instance, "_realtime_old", None)
         if created or old is None:
             return
@@ -62,6 +76,7 @@ def _revoke_if_changed(fields, user_of, code):
 
 
 def _on_profile_deleted(sender, instance, **kwargs):
+    _forget_cached(instance.user_id)
     revoke_sockets(user_id=instance.user_id, code=CLOSE_AUDIENCES_CHANGED, reason="access changed")
 
 
@@ -71,6 +86,7 @@ def _on_user_deleted(sender, instance, **kwargs):
 
 def _on_grids_changed(sender, instance, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Profile):
+        _forget_cached(instance.user_id)
         revoke_sockets(user_id=instance.user_id, code=CLOSE_AUDIENCES_CHANGED, reason="access changed")
 
 

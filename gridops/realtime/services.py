@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -34,7 +35,7 @@ def _plain(payload: dict) -> dict:
 
 def schedule_push(event: Event) -> None:
     """After commit: hand the event to the stream (background append, or inline in tests)."""
-    stream.submit(stream.event_entry(event))
+    stream.submit(stream.event_entry(event, committed_at=time.time()))
 
 
 def revoke_sockets(*, user_id: int, credential: str | None = None, code: int = 4401,

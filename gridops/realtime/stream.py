@@ -41,9 +41,13 @@ def stream_key(namespace: str | None = None) -> str:
     return f"{namespace or settings.REDIS_NAMESPACE}:events"
 
 
-def event_entry(event) -> dict:
-    return {EVENT_FIELD: json.dumps({"id": event.id, "kind": event.kind, "payload": event.payload,
-                                     "audiences": list(event.audiences)}, cls=DjangoJSONEncoder)}
+def event_entry(event, committed_at: float | None = None) -> dict:
+    """The stream entry of an event; `committed_at` (epoch seconds, taken after commit) travels to
+    the client so push latency can be measured commit -> arrival."""
+    body = {"id": event.id, "kind": event.kind, "payload": event.payload, "audiences": list(event.audiences)}
+    if committed_at is not None:
+        body["committed_at"] = committed_at
+    return {EVENT_FIELD: json.dumps(body, cls=DjangoJSONEncoder)}
 
 
 def control_entry(**fields) -> dict:

@@ -1,5 +1,7 @@
 """publish_event: recorded in the caller's transaction, appended to the stream after commit,
 never lost to Redis (the real Redis stream of the test namespace is read back)."""
+import time
+
 import pytest
 from django.db import transaction
 
@@ -32,10 +34,13 @@ def test_event_is_recorded_with_district_added_and_appended_after_commit(django_
         event = publish_event(kind="incident.created", payload={"id": 7}, audiences=["town.440604101"])
     assert Event.objects.get(pk=event.pk).audiences == ["district", "town.440604101"]
     assert len(callbacks) == 1 and _appended_since(tail) == []  # nothing is pushed before commit
+    before = time.time()
     callbacks[0]()
-    assert _appended_since(tail) == [(stream.EVENT_FIELD, {
+    [(field, body)] = _appended_since(tail)
+    assert before <= body.pop("committed_at") <= time.time()  # for commit -> arrival latency
+    assert (field, body) == (stream.EVENT_FIELD, {
         "id": event.id, "kind": "incident.created", "payload": {"id": 7}, "audiences": ["district", "town.440604101"],
-    })]
+    })
 
 
 def test_ids_increase():
