@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("gridops.approvals.api.urls")),
     path("", include("gridops.education.api.urls")),
     path("", include("gridops.ledger.api.urls")),
+    path("", include("gridops.screen.api.urls")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("gridops.approvals.urls")),
     path("", include("gridops.education.urls")),
     path("", include("gridops.ledger.urls")),
+    path("", include("gridops.screen.urls")),
     path("", include("frontend.urls")),
     # Uploaded media through one view (core/media.py): incident photos only, nosniff, sandboxed;
     # in production nginx sends the bytes (X-Accel-Redirect).

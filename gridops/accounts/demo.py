@@ -45,6 +45,9 @@ ACCOUNTS = [
     DemoAccount("reviewer", Role.REVIEWER, "审批人员", DISTRICT),
     DemoAccount("justice_officer", Role.JUSTICE_OFFICER, "司法所矫正干部", DISTRICT),
     DemoAccount("citizen", Role.CITIZEN, "市民张三"),
+    # Wall displays (指挥大屏): view only, at /screen/.
+    DemoAccount("screen", Role.SCREEN, "区指挥中心大屏", DISTRICT),
+    DemoAccount("nanzhuang_screen", Role.SCREEN, "南庄镇分中心大屏", NANZHUANG),
 ]
 GRID_WORKER_GRIDS = 4
 

@@ -30,6 +30,8 @@ class Role(models.TextChoices):
     REVIEWER = "reviewer", "审批人员"
     JUSTICE_OFFICER = "justice_officer", "司法矫正干部"
     CITIZEN = "citizen", "市民"
+    # The command centre's wall display (指挥大屏): sees its jurisdiction's figures, may only view.
+    SCREEN = "screen", "指挥大屏"
 
 
 class Profile(models.Model):

@@ -22,8 +22,9 @@ def role_of(user) -> str | None:
 
 
 # Roles that work one part of the district (their profile's zone): the places they see on a map
-# (halls, schools, stalls, command centres) are cut to it, as their incidents are.
-ZONED_ROLES = frozenset({Role.TOWN_OPERATOR})
+# (halls, schools, stalls, command centres) are cut to it, as their incidents are. A wall screen
+# is pinned to its centre's zone: a town's, or the district (which holds every code).
+ZONED_ROLES = frozenset({Role.TOWN_OPERATOR, Role.SCREEN})
 NO_ZONE = "-"  # a zoned role without a zone: a code prefix no zone has, so it sees nothing
 
 
@@ -60,6 +61,15 @@ def jurisdiction_covers(user, point) -> bool:
 
     located = locate_point(point.x, point.y)
     return located is not None and located.grid.code.startswith(code)
+
+
+# Accounts that may only look: a wall display signed in all day in a public room must not be
+# able to change anything, whatever page or API it reaches (enforced by ReadOnlyRolesMiddleware).
+READ_ONLY_ROLES = frozenset({Role.SCREEN})
+
+
+def is_read_only(user) -> bool:
+    return role_of(user) in READ_ONLY_ROLES
 
 
 def profiles_managed_by(user):

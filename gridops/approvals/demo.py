@@ -4,10 +4,13 @@ Idempotent: each part is skipped when it is already there, so a second `make run
 """
 from __future__ import annotations
 
+import math
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from gridops.accounts.models import Department, Profile, Role
+from gridops.core.demo import SEED_HANDLING_MINUTES
 from gridops.ledger.demo import DEMO_ID_NUMBER
 
 from . import identity, services
@@ -17,6 +20,9 @@ from .models import Applicant, ClerkAssignment, Hall, HallKind, Item, Ticket
 from .network import load_service_network
 
 DEMO_HISTORY_CASES = 20_000
+# The seed's counter: 5–10 minutes a case (median at the range's geometric middle, ~90 % inside).
+DEMO_HANDLING_MINUTES = math.sqrt(SEED_HANDLING_MINUTES[0] * SEED_HANDLING_MINUTES[1])
+DEMO_HANDLING_SPREAD = 0.2
 # The same fictitious (checksummed) resident ID the ledger demo attests for the demo citizen.
 DEMO_CITIZEN_ID = DEMO_ID_NUMBER
 DEMO_REVIEWER_DEPARTMENT = "shichang"
@@ -67,6 +73,12 @@ def _live_queue(log) -> None:
     log(f"approvals: live queues at {centres.count()} centres")
 
 
+def demo_history_request(**overrides) -> HistoryRequest:
+    """The demo's year of cases: the seed's satisfaction (the generator's default) and handling."""
+    return HistoryRequest(**{"cases": DEMO_HISTORY_CASES, "years": 1.0, "median_handling_minutes": DEMO_HANDLING_MINUTES,
+                             "handling_spread": DEMO_HANDLING_SPREAD, **overrides})
+
+
 def load_demo_approvals(log) -> None:
     if not Item.objects.exists():
         report = import_catalogue(commit=True, log=lambda line: None)
@@ -79,5 +91,5 @@ def load_demo_approvals(log) -> None:
     _accounts(log)
     if Item.objects.exists() and Hall.objects.exists():
         if not history_loaded():
-            generate_history(HistoryRequest(cases=DEMO_HISTORY_CASES, years=1.0), log=log, only_if_empty=True)
+            generate_history(demo_history_request(), log=log, only_if_empty=True)
         _live_queue(log)

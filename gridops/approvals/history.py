@@ -19,6 +19,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gridops.core.demo import SEED_SATISFACTION_RATE
 from gridops.core.errors import Conflict, InvalidInput
 
 from . import rules
@@ -44,8 +45,9 @@ class HistoryRequest:
     end: date | None = None
     seed: int = 20240601
     median_handling_minutes: float = 8.0
+    handling_spread: float = 0.45  # sigma of the log-normal handling time (0.2: ~90 % within ±40 %)
     median_wait_minutes: float = 6.0
-    satisfaction_rate: float = 0.995
+    satisfaction_rate: float = SEED_SATISFACTION_RATE  # the seed's 95.69 %
     rated_share: float = 0.85
     online_share: float = 0.4
 
@@ -59,6 +61,8 @@ class HistoryRequest:
                 raise InvalidInput(f"{name} is a share in [0, 1]", field=name)
         if self.median_handling_minutes <= 0 or self.median_wait_minutes <= 0:
             raise InvalidInput("medians must be positive", field="median_handling_minutes")
+        if not 0 < self.handling_spread <= 2:
+            raise InvalidInput("handling_spread is a log-normal sigma in (0, 2]", field="handling_spread")
 
 
 def _working_days(start: date, end: date) -> np.ndarray:
@@ -197,7 +201,7 @@ def _chunk(rng, n, first, request, days, hall_ids, hall_p, item_p, col, persons,
     applicant = np.where(company, companies[rng.integers(0, len(companies), n)], persons[rng.integers(0, len(persons), n)])
     hall = hall_ids[rng.choice(len(hall_ids), size=n, p=hall_p)]
     wait = np.rint(rng.lognormal(mu_wait, 0.6, n)).astype(np.int64)
-    handling = np.rint(rng.lognormal(mu_handling, 0.45, n)).astype(np.int64)
+    handling = np.rint(rng.lognormal(mu_handling, request.handling_spread, n)).astype(np.int64)
     spot = counter & col["on_the_spot"][item_ix]
     accepted = np.where(counter, submitted + (wait + handling // 2).astype("timedelta64[s]"),
                         submitted + rng.integers(1800, 20 * 3600, n).astype("timedelta64[s]"))

@@ -8,6 +8,13 @@ import logging
 
 logger = logging.getLogger(__name__)
 
+# The seed's headline figures (Chancheng's published results), which the demo's generated
+# histories reproduce and the command centre's screen shows beside the live ones in the demo:
+# 办结率 98.56 %, approvals satisfaction 95.69 %, 5–10 minutes at the counter per case.
+SEED_CLOSURE_RATE = 0.9856
+SEED_SATISFACTION_RATE = 0.9569
+SEED_HANDLING_MINUTES = (5.0, 10.0)
+
 # Dotted paths of `step(logger) -> None` functions, in dependency order.
 DEMO_STEPS = [
     "geodata.loaders.demo.load_demo_zones",

@@ -234,6 +234,27 @@ def plan_balance(plan: CatchmentPlan, projection: Projection) -> Balance:
     return _attach_school_names(_run_balance(plan, projection, _empty_scenario()))
 
 
+def seat_gap_by_town(balance: Balance) -> list[dict]:
+    """Seats, demand and gap per town and school level (the command centre's screen, the balance API).
+
+    Sums of the balance's school rows (a school counts in the town it stands in), so a town's
+    figure is exactly what the planners' balance shows for its schools.
+    """
+    towns: dict[tuple[str, str], dict] = {}
+    for row in balance.schools:
+        if not row.get("town"):
+            continue
+        entry = towns.setdefault((row["town"], row["level"]), {"town": row["town"], "level": row["level"],
+                                                               "schools": 0, "seats": 0, "demand": 0.0})
+        entry["schools"] += 1
+        entry["seats"] += row["seats"]
+        entry["demand"] += row["demand"]
+    for entry in towns.values():
+        entry["demand"] = round(entry["demand"], 2)
+        entry["gap"] = round(entry["seats"] - entry["demand"], 2)
+    return [towns[key] for key in sorted(towns)]
+
+
 def invalid_moves(plan: CatchmentPlan, grid_ids: list[int], from_ids: list[int | None]) -> list[tuple[int, int]]:
     """Moves whose 'from' school does not serve the grid in the plan (to name them in an error)."""
     with connection.cursor() as cursor:

@@ -16,7 +16,9 @@ What makes it plausible (all tunable below, all deterministic for a seed):
 - durations by priority: lognormal delays to register, dispatch, accept and resolve scaled by the
   type's deadlines (so ~10% breach one), grid workers' reports mostly auto-dispatched, 3% returned
   by the department once, 1% voided, 0.5% stuck for months (illegal-building cases);
-- about 98.5% closed: what is not closed is recent, voided or stuck.
+- the seed's 办结率 (98.56 %, `core.demo.SEED_CLOSURE_RATE`): what is not resolved is recent or
+  stuck, and the stuck share is calibrated per batch so that resolved-or-later over all incidents
+  not voided lands on the requested closure rate (the KPI's definition), within sampling error.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from geodata.models import Level
+from gridops.core.demo import SEED_CLOSURE_RATE
 
 from .models import EventType, Incident, IncidentTransition, Priority, Source, Status
 
@@ -67,11 +70,18 @@ class HistoryReport:
     def closed_share(self) -> float:
         return self.status_counts.get(Status.CLOSED, 0) / self.incidents if self.incidents else 0.0
 
+    @property
+    def closure_rate(self) -> float:
+        """办结率 as the KPI defines it: resolved, verified or closed over all not void."""
+        done = sum(self.status_counts.get(s, 0) for s in (Status.RESOLVED, Status.VERIFIED, Status.CLOSED))
+        counted = self.incidents - self.status_counts.get(Status.VOID, 0)
+        return done / counted if counted else 0.0
+
     def summary(self) -> str:
         rate = self.incidents / self.seconds if self.seconds else 0
         return (f"history: {self.incidents} incidents, {self.transitions} transitions "
                 f"({self.first:%Y-%m-%d} – {self.last:%Y-%m-%d}) in {self.seconds:.1f}s "
-                f"({rate:,.0f} incidents/s); closed {self.closed_share:.1%}")
+                f"({rate:,.0f} incidents/s); closed {self.closed_share:.1%}, 办结率 {self.closure_rate:.2%}")
 
 
 # --- reference data ----------------------------------------------------------------------------
@@ -235,7 +245,27 @@ class Batch:
     status: np.ndarray
 
 
-def _draw_batch(rng, ids: np.ndarray, reported: np.ndarray, grids: Grids, types: Types, now_ts: float) -> Batch:
+def _calibrated_stuck(rng, resolved: np.ndarray, is_void: np.ndarray, voided: np.ndarray, now_ts: float,
+                      closure_rate: float | None) -> np.ndarray:
+    """Which incidents to hold unresolved past now so that the batch's 办结率 is `closure_rate`.
+
+    Recent incidents are open anyway; only the shortfall is drawn, evenly among the incidents
+    that would otherwise be resolved by now (none when the natural rate is already lower).
+    """
+    n = len(resolved)
+    if closure_rate is None:
+        return np.zeros(n, dtype=bool)
+    counted = ~(is_void & (voided <= now_ts))  # the KPI leaves out what is void by now
+    done = counted & ~is_void & (resolved <= now_ts)  # a void still to come stays "reported" until then
+    wanted_open = (1.0 - closure_rate) * counted.sum()
+    shortfall = wanted_open - (counted.sum() - done.sum())
+    if shortfall <= 0 or not done.any():
+        return np.zeros(n, dtype=bool)
+    return done & (rng.random(n) < shortfall / done.sum())
+
+
+def _draw_batch(rng, ids: np.ndarray, reported: np.ndarray, grids: Grids, types: Types, now_ts: float,
+                closure_rate: float | None = SEED_CLOSURE_RATE) -> Batch:
     n = len(ids)
     grid = rng.choice(len(grids.ids), size=n, p=grids.weight)
     months = (reported.astype("datetime64[s]").astype("datetime64[M]").astype(int) % 12) + 1
@@ -268,10 +298,12 @@ def _draw_batch(rng, ids: np.ndarray, reported: np.ndarray, grids: Grids, types:
     stuck = rng.random(n) < STUCK_SHARE
     resolve_h = np.where(stuck, resolve_h + rng.uniform(30, 400, n) * 24, resolve_h)
     resolved = accepted + resolve_h * hour
-    verified = resolved + _lognormal_hours(rng, 3.0, 1.0, n) * hour
-    closed = verified + _lognormal_hours(rng, 1.5, 0.8, n) * hour
     is_void = rng.random(n) < VOID_SHARE
     voided = np.where(is_void, reported + _lognormal_hours(rng, 1.0, 0.8, n) * hour, np.nan)
+    held = _calibrated_stuck(rng, resolved, is_void, voided, now_ts, closure_rate)
+    resolved = np.where(held, now_ts + rng.uniform(1, 120, n) * 86400, resolved)  # still being worked on
+    verified = resolved + _lognormal_hours(rng, 3.0, 1.0, n) * hour
+    closed = verified + _lognormal_hours(rng, 1.5, 0.8, n) * hour
 
     # Deadlines as rules.deadlines computes them: hours after the report.
     response_deadline = reported + response_h * hour
@@ -462,9 +494,12 @@ class _BulkLoad:
 
 
 def generate_history(*, incidents: int, years: float = 3.0, seed: int = 1, now: datetime | None = None,
-                     log=None, batch: int = BATCH, bulk: bool | None = None) -> HistoryReport:
+                     log=None, batch: int = BATCH, bulk: bool | None = None,
+                     closure_rate: float | None = SEED_CLOSURE_RATE) -> HistoryReport:
     """Write `incidents` plausible incidents over the last `years` (one transaction).
 
+    `closure_rate` is the 办结率 the history reproduces (the seed's by default; None leaves the
+    durations alone).
     New ids continue after the highest existing one (the table is locked against other writers
     meanwhile) and the id sequence is moved past them afterwards. `bulk` (default: from
     BULK_THRESHOLD incidents up) rebuilds indexes and foreign keys once instead of per row.
@@ -473,6 +508,8 @@ def generate_history(*, incidents: int, years: float = 3.0, seed: int = 1, now: 
         raise ValueError("incidents must be positive")
     if years <= 0:
         raise ValueError("years must be positive")
+    if closure_rate is not None and not 0 < closure_rate <= 1:
+        raise ValueError("closure_rate must be in (0, 1]")
     started = time.perf_counter()
     now = now or timezone.now()
     rng = np.random.default_rng(seed)
@@ -488,7 +525,7 @@ def generate_history(*, incidents: int, years: float = 3.0, seed: int = 1, now: 
         bulk = incidents >= BULK_THRESHOLD if bulk is None else bulk
         loader = _BulkLoad(cur, [incident_table, transition_table]) if bulk else contextlib.nullcontext()
         with loader:
-            _copy_batches(cur, rng, reported, first_id, grids, types, now, batch, report, log, started)
+            _copy_batches(cur, rng, reported, first_id, grids, types, now, batch, report, log, started, closure_rate)
         if log and bulk:
             log(f"history: indexes and constraints rebuilt, {time.perf_counter() - started:.1f}s")
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{incident_table}', 'id'), "
@@ -500,13 +537,13 @@ def generate_history(*, incidents: int, years: float = 3.0, seed: int = 1, now: 
 
 
 def _copy_batches(cur, rng, reported: np.ndarray, first_id: int, grids: Grids, types: Types, now: datetime,
-                  batch: int, report: HistoryReport, log, started: float) -> None:
+                  batch: int, report: HistoryReport, log, started: float, closure_rate: float | None) -> None:
     """Draw and COPY the incidents and their transitions, `batch` incidents at a time."""
     incident_table, transition_table = Incident._meta.db_table, IncidentTransition._meta.db_table
     for start in range(0, len(reported), batch):
         chunk = reported[start:start + batch]
         ids = np.arange(first_id + start, first_id + start + len(chunk))
-        b = _draw_batch(rng, ids, chunk, grids, types, now.timestamp())
+        b = _draw_batch(rng, ids, chunk, grids, types, now.timestamp(), closure_rate)
         _copy(cur, incident_table, INCIDENT_COLUMNS, _incident_text(b, grids, types, rng))
         text, count = _transition_text(b, types)
         _copy(cur, transition_table, TRANSITION_COLUMNS, text)

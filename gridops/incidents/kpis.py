@@ -9,7 +9,8 @@ Definitions (those of the district's monthly assessment):
 - 办结率 closure rate = incidents resolved or later (办结, 核查, 结案) / all incidents not voided;
 - on-time rate = incidents resolved by their resolution deadline / incidents resolved;
 - response on-time rate = incidents accepted by their response deadline / incidents accepted;
-- median time to dispatch = report → dispatch; median time to resolve = report → 办结.
+- median time to dispatch = report → dispatch; median time to resolve = report → 办结;
+- ever dispatched = incidents that have been dispatched (派遣), whatever happened to them since.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def _aggregates(now: datetime) -> dict:
     counts = {f"n_{status}": Count("id", filter=Q(status=status)) for status in Status.values}
     return counts | {
         "n_total": Count("id"),
+        "n_dispatched_any": Count("id", filter=Q(dispatched_at__isnull=False)),
         "n_resolved_on_time": Count("id", filter=Q(resolved_at__isnull=False,
                                                    resolved_at__lte=F("resolution_deadline")) & ~Q(status=Status.VOID)),
         "n_resolved_any": Count("id", filter=Q(resolved_at__isnull=False) & ~Q(status=Status.VOID)),
@@ -78,6 +80,7 @@ def _metrics(row: dict) -> dict:
         "total": row["n_total"],
         "by_status": by_status,
         "open": sum(by_status[s] for s in OPEN),
+        "ever_dispatched": row["n_dispatched_any"],
         "resolved_or_later": resolved,
         "void": by_status[Status.VOID],
         "overdue_open": row["n_overdue_open"],

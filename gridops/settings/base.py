@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "gridops.approvals",
     "gridops.education",
     "gridops.ledger",
+    "gridops.screen",
     "frontend",
 ]
 
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "gridops.core.inputs.InputHygieneMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gridops.accounts.middleware.ReadOnlyRolesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gridops.core.middleware.DatabaseUnavailableMiddleware",
@@ -253,6 +255,10 @@ GRIDOPS_RATE_LIMITS = {
     "ledger.identity": env("GRIDOPS_RATE_LEDGER_IDENTITY", "10/m"),
 }
 
+# The demo district (`make run`): the command centre's screen shows each figure beside the seed's
+# value (办结率 98.56 %, satisfaction 95.69 %) only when this is on; local settings switch it on.
+GRIDOPS_DEMO = env_bool("GRIDOPS_DEMO", False)
+
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")
 GRIDOPS_TILE_ATTRIBUTION = env("GRIDOPS_TILE_ATTRIBUTION", "")
@@ -266,6 +272,8 @@ LEAFLET_CONFIG = {
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
     "ATTRIBUTION_PREFIX": "GridOps",
+    # Leaflet's control texts in the page's language, on every page with a map (js/leaflet_i18n.js).
+    "PLUGINS": {"gridops-i18n": {"js": ["/jsi18n/", "js/leaflet_i18n.js"], "auto-include": True}},
 }
 
 LOGGING = {

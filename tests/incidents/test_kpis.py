@@ -55,6 +55,9 @@ def test_overall_metrics(world, cases):
     assert overall["median_dispatch_minutes"] == 25.0  # median of 10, 20, 30, 60
     assert overall["median_resolve_hours"] == 5.0  # median of 2, 5, 30
     assert overall["overdue_open"] == 1  # the in-progress one is past its deadline at T0+60d
+    # Dispatched at some point, whatever the status now (the screen's "dispatched today"); the
+    # status count of the same name is only those waiting at 派遣 now.
+    assert overall["ever_dispatched"] == 4 and overall["by_status"][Status.DISPATCHED] == 0
 
 
 @pytest.mark.parametrize("user, total", [

@@ -114,6 +114,9 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     'realtime-me': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'realtime-positions': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'schema': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'screen': {'GET': (302, 403, 403, 403, 200, 200, 403, 403, 403, 403)},  # the town operator: their town's
+    'screen-summary': {'GET': (401, 403, 403, 403, 200, 200, 403, 403, 403, 403)},
+    'screen-zone': {'GET': (302, 403, 403, 403, 200, 200, 403, 403, 403, 403)},
     'set_language': {'POST': (302, 302, 302, 302, 302, 302, 302, 302, 302, 302)},
     'tablet': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'tablet-manifest': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
@@ -125,6 +128,7 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     'zone-children': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'zone-detail': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'zone-list': {'GET': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400)},  # public; `level` is required
+    'javascript-catalog': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'zone-map': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
 }
 
@@ -186,3 +190,139 @@ def test_matrix(world, name):
         print(f"MATRIX {name!r}: {observed!r},")
         return
     assert not failures, failures
+
+
+# The screen account (指挥大屏, district-wide) for every route of the matrix: it sees what the
+# district operator sees on pages and read APIs, and every write is refused (403) except signing
+# in or out, the language and a token, whatever the route (ReadOnlyRolesMiddleware).
+SCREEN: dict[str, dict[str, int]] = {
+    'admin-login': {'GET': 200, 'POST': 200},
+    'api-docs': {'GET': 200},
+    'approvals-apply': {'GET': 200, 'POST': 403},
+    'approvals-case': {'GET': 404},
+    'approvals-case-rating': {'POST': 403},
+    'approvals-case-transition': {'POST': 403},
+    'approvals-cases': {'GET': 200, 'POST': 403},
+    'approvals-counter-call': {'POST': 403},
+    'approvals-desk': {'GET': 403, 'POST': 403},
+    'approvals-hall-bookings': {'POST': 403},
+    'approvals-hall-queue': {'GET': 200},
+    'approvals-hall-screen': {'GET': 200},
+    'approvals-hall-tickets': {'POST': 403},
+    'approvals-halls': {'GET': 200},
+    'approvals-identity-verifications': {'POST': 403},
+    'approvals-item': {'GET': 200},
+    'approvals-items': {'GET': 200},
+    'approvals-kpis': {'GET': 400},
+    'approvals-map': {'GET': 200},
+    'approvals-offered-documents': {'GET': 400},
+    'approvals-terminals': {'GET': 200},
+    'approvals-ticket-check-in': {'POST': 403},
+    'approvals-ticket-finish': {'POST': 403},
+    'approvals-ticket-no-show': {'POST': 403},
+    'auth-token': {'POST': 400},
+    'catalogue-categories': {'GET': 200},
+    'catalogue-departments': {'GET': 200},
+    'catalogue-event-types': {'GET': 200},
+    'command-centre-list': {'GET': 200},
+    'console': {'GET': 403},
+    'education-apply': {'POST': 403},
+    'education-assign': {'POST': 403},
+    'education-balance': {'GET': 403},
+    'education-catchments': {'GET': 403},
+    'education-export': {'GET': 403},
+    'education-grids': {'GET': 403},
+    'education-import-catchments': {'POST': 403},
+    'education-import-schools': {'POST': 403},
+    'education-layer': {'GET': 403},
+    'education-plan': {'DELETE': 403, 'GET': 403},
+    'education-planner': {'GET': 403},
+    'education-plans': {'GET': 403, 'POST': 403},
+    'education-publish': {'POST': 403},
+    'education-school': {'GET': 403},
+    'education-schools': {'GET': 403},
+    'education-serve': {'GET': 403},
+    'education-unassign': {'POST': 403},
+    'education-whatif': {'POST': 403},
+    'incident-detail': {'GET': 200},
+    'incident-duplicates': {'GET': 200},
+    'incident-kpis': {'GET': 200},
+    'incident-list': {'GET': 200, 'POST': 403},
+    'incident-merge': {'POST': 403},
+    'incident-meta': {'GET': 200},
+    'incident-overdue': {'GET': 403},
+    'incident-photos': {'POST': 403},
+    'incident-transition': {'POST': 403},
+    'ledger-api:checkins': {'GET': 403, 'POST': 403},
+    'ledger-api:consistency': {'GET': 400},
+    'ledger-api:entry': {'GET': 404},
+    'ledger-api:export': {'GET': 200},
+    'ledger-api:head-latest': {'GET': 200},
+    'ledger-api:heads': {'GET': 200},
+    'ledger-api:identity-attest': {'POST': 403},
+    'ledger-api:identity-me': {'GET': 200, 'POST': 403},
+    'ledger-api:notarisations': {'GET': 400, 'POST': 403},
+    'ledger-api:persons': {'GET': 403, 'POST': 403},
+    'ledger-api:public-key': {'GET': 200},
+    'ledger-api:vendor': {'GET': 200, 'PATCH': 403},
+    'ledger-api:vendor-qr': {'GET': 200},
+    'ledger-api:vendors': {'GET': 200, 'POST': 403},
+    'ledger:corrections': {'GET': 403},
+    'ledger:home': {'GET': 200, 'POST': 403},
+    'ledger:vendor-page': {'GET': 200},
+    'locate': {'GET': 400, 'POST': 403},
+    'login': {'GET': 302, 'POST': 302, 'PUT': 302},
+    'logout': {'GET': 200, 'POST': 302},
+    'media': {'GET': 404, 'POST': 405},
+    'me': {'GET': 200},
+    'open311-discovery': {'GET': 200},
+    'open311-request': {'GET': 200},
+    'open311-requests': {'GET': 200, 'POST': 403},
+    'open311-service': {'GET': 200},
+    'open311-services': {'GET': 200},
+    'realtime-centres': {'GET': 200},
+    'realtime-kpis': {'GET': 200},
+    'realtime-me': {'GET': 200},
+    'realtime-positions': {'GET': 200},
+    'schema': {'GET': 200},
+    'screen': {'GET': 200},
+    'screen-summary': {'GET': 200},
+    'screen-zone': {'GET': 200},
+    'set_language': {'POST': 302},
+    'tablet': {'GET': 200},
+    'tablet-manifest': {'GET': 200},
+    'tablet-sw': {'GET': 200},
+    'tile': {'GET': 200},
+    'worker-positions': {'POST': 403},
+    'worker-positions-latest': {'GET': 200},
+    'ws-events-path': {'GET': 302},
+    'zone-children': {'GET': 200},
+    'zone-detail': {'GET': 200},
+    'zone-list': {'GET': 400},
+    'javascript-catalog': {'GET': 200},
+    'zone-map': {'GET': 200},
+}
+READS = ("GET", "HEAD", "OPTIONS")
+OPEN_WRITES = {"login", "admin-login", "logout", "set_language", "auth-token"}
+
+
+def test_screen_has_a_row_for_every_route():
+    assert set(SCREEN) == set(MATRIX) and all(set(SCREEN[n]) == set(MATRIX[n]) for n in MATRIX)
+
+
+def test_screen_writes_nothing():
+    for name, methods in SCREEN.items():
+        for method, status in methods.items():
+            if method not in READS and name not in OPEN_WRITES:
+                assert status in (403, 405), (name, method, status)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_screen_column(world, name):
+    url = reverse(name, args=url_args(world).get(name, []))
+    with override_settings(GRIDOPS_RATE_LIMITS=Unlimited()):
+        observed = {method: _call(_client(world, "screen"), method, url).status_code for method in MATRIX[name]}
+    if os.environ.get("MATRIX_OBSERVE"):
+        print(f"SCREEN {name!r}: {observed!r},")
+        return
+    assert observed == SCREEN.get(name), (name, observed)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from .world import NANZHUANG
+
 ADMIN = "admin"
 
 
@@ -54,5 +56,5 @@ def url_args(world) -> dict[str, list]:
         "ledger-api:vendor-qr": [world["vendor"].code, "svg"], "ledger:vendor-page": [world["vendor"].code],
         "open311-discovery": ["json"], "open311-services": ["json"], "open311-service": ["0101001", "json"],
         "open311-requests": ["json"], "open311-request": [world["incident"].pk, "json"],
-        "tile": ["incidents", 14, 13336, 7112],
+        "tile": ["incidents", 14, 13336, 7112], "screen-zone": [NANZHUANG],
     }

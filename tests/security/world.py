@@ -64,6 +64,8 @@ def build_world() -> dict:
         "counter_clerk": _user("counter_clerk", Role.COUNTER_CLERK),
         "reviewer": _user("reviewer", Role.REVIEWER, department=sc),
         "justice_officer": _user("justice_officer", Role.JUSTICE_OFFICER),
+        # The command centre's wall display: not a column of ROLES (the matrix's SCREEN table).
+        "screen": _user("screen", Role.SCREEN, zone=zones["440604"]),
     }
 
     category = Category.objects.create(code="01", name="市容环境", kind=CategoryKind.COMPONENT)

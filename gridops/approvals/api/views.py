@@ -253,7 +253,7 @@ class IdentityVerifications(APIView):
                          "id_number": rules.mask_id_number(applicant.id_number), "bound": True}, status=201)
 
 
-KPI_ROLES = {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.REVIEWER, Role.COUNTER_CLERK}
+KPI_ROLES = {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.REVIEWER, Role.COUNTER_CLERK, Role.SCREEN}
 
 
 class Kpis(APIView):

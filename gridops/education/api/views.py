@@ -44,6 +44,7 @@ def _balance_body(plan: CatchmentPlan, balance: selectors.Balance) -> dict:
     body["projection"] = balance.projection.as_dict()
     body["plan"] = PlanSerializer(plan).data
     body["totals"] = _totals(balance)
+    body["towns"] = selectors.seat_gap_by_town(balance)
     return body
 
 

@@ -18,7 +18,7 @@ class KpiQuerySerializer(serializers.Serializer):
 
 _METRICS = {
     "total": serializers.IntegerField(), "by_status": serializers.DictField(child=serializers.IntegerField()),
-    "open": serializers.IntegerField(), "resolved_or_later": serializers.IntegerField(),
+    "open": serializers.IntegerField(), "ever_dispatched": serializers.IntegerField(), "resolved_or_later": serializers.IntegerField(),
     "void": serializers.IntegerField(), "overdue_open": serializers.IntegerField(),
     "closure_rate": serializers.FloatField(allow_null=True), "on_time_rate": serializers.FloatField(allow_null=True),
     "response_on_time_rate": serializers.FloatField(allow_null=True),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScreenConfig(AppConfig):
+    name = "gridops.screen"
+    label = "screen"
