@@ -6,6 +6,7 @@ not found (404), never a different error that would confirm it exists.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
@@ -189,13 +190,17 @@ def event_types_search(q: str = "", *, category: str | None = None, limit: int =
         ids = catalogue_index().search(text, limit if not category else 2000)
         found = qs.in_bulk(ids)
         return [found[pk] for pk in ids if pk in found][:limit]
+    # Then, the words in order with others between (垃圾满溢 → 厨余垃圾桶满溢): the same ranks as the
+    # tablet's offline search (static/tablet/type_search.js).
+    in_order = ".*".join(re.escape(ch) for ch in text if not ch.isspace())
     rank = Case(
         When(name=text, then=Value(0)),
         When(name__startswith=text, then=Value(1)),
         When(name__contains=text, then=Value(2)),
-        default=Value(3), output_field=IntegerField(),
+        When(keywords__contains=text, then=Value(3)),
+        default=Value(4), output_field=IntegerField(),
     )
-    return list(qs.filter(Q(name__contains=text) | Q(keywords__contains=text))
+    return list(qs.filter(Q(name__contains=text) | Q(keywords__contains=text) | Q(name__regex=in_order))
                 .annotate(rank=rank).order_by("rank", "code")[:limit])
 
 

@@ -214,12 +214,30 @@ class EventTypeSerializer(serializers.ModelSerializer):
     department = serializers.CharField(source="department.code", read_only=True)
     department_name = serializers.CharField(source="department.name", read_only=True)
     priority_label = serializers.CharField(source="get_priority_display", read_only=True)
+    pinyin = serializers.SerializerMethodField()
+    english = serializers.SerializerMethodField()
 
     class Meta:
         model = EventType
         fields = ["code", "name", "category", "category_name", "major_class", "minor_class", "department",
                   "department_name", "priority", "priority_label", "response_hours", "resolution_hours",
-                  "emergency", "keywords", "pinyin_full", "pinyin_initials"]
+                  "emergency", "keywords", "pinyin_full", "pinyin_initials", "pinyin", "english"]
+
+    def _entry(self, obj):
+        from ..search import build_entry, catalogue_index
+
+        if "catalogue_index" not in self.context:  # one fingerprint query per response, not per row
+            self.context["catalogue_index"] = catalogue_index()
+        return self.context["catalogue_index"].entry(obj.code) or build_entry(obj.pk, obj.code, obj.name)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_pinyin(self, obj):
+        """One syllable per character ("" for others): the tablet ranks its offline copy with it."""
+        return list(self._entry(obj).syllables)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_english(self, obj):
+        return list(self._entry(obj).english)
 
 
 class PingSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from xml.etree import ElementTree as ET
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -203,7 +204,8 @@ def render(value, fmt: str, *, root: str, status: int = 200) -> HttpResponse:
     if fmt == "xml":
         body = to_xml(root, value)
     else:
-        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # DjangoJSONEncoder: status labels are lazy translations (rendered in the request's language)
+        body = json.dumps(value, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode("utf-8")
     return HttpResponse(body, status=status, content_type=FORMATS.get(fmt, FORMATS["json"]))
 
 
