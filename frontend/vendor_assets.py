@@ -11,6 +11,8 @@ VENDOR = HERE / "static" / "vendor"
 FILES = {
     "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js": "leaflet.vectorgrid.min.js",
     "idb-keyval/dist/umd.js": "idb-keyval.umd.js",
+    # Accessibility rules, injected into pages by the browser tests only (no page loads it).
+    "axe-core/axe.min.js": "axe.min.js",
     # The command centre's big screen: line and bar charts (the "common" build has both).
     "echarts/dist/echarts.common.min.js": "echarts.common.min.js",
 }

@@ -8,12 +8,13 @@ linked to cases, so an applicant's earlier documents can be offered again (数�
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class HallKind(models.TextChoices):
-    DISTRICT_CENTRE = "district_centre", "区行政服务中心"
-    TOWN_CENTRE = "town_centre", "镇街行政服务中心"
-    VILLAGE_STATION = "village_station", "村居服务站"
+    DISTRICT_CENTRE = "district_centre", _("区行政服务中心")
+    TOWN_CENTRE = "town_centre", _("镇街行政服务中心")
+    VILLAGE_STATION = "village_station", _("村居服务站")
 
 
 class Hall(models.Model):
@@ -99,16 +100,16 @@ class DocumentType(models.Model):
 
 
 class ItemCategory(models.TextChoices):
-    LICENCE = "licence", "行政许可"
-    REGISTRATION = "registration", "行政确认"
-    SERVICE = "service", "公共服务"
-    FILING = "filing", "备案"
-    BENEFIT = "benefit", "行政给付"
+    LICENCE = "licence", _("行政许可")
+    REGISTRATION = "registration", _("行政确认")
+    SERVICE = "service", _("公共服务")
+    FILING = "filing", _("备案")
+    BENEFIT = "benefit", _("行政给付")
 
 
 class ApplicantKind(models.TextChoices):
-    PERSON = "person", "自然人"
-    COMPANY = "company", "法人"
+    PERSON = "person", _("自然人")
+    COMPANY = "company", _("法人")
 
 
 class Item(models.Model):
@@ -189,17 +190,17 @@ class ApplicantDocument(models.Model):
 
 
 class TicketChannel(models.TextChoices):
-    WALK_IN = "walk_in", "现场取号"
-    BOOKED = "booked", "预约"
+    WALK_IN = "walk_in", _("现场取号")
+    BOOKED = "booked", _("预约")
 
 
 class TicketStatus(models.TextChoices):
-    BOOKED = "booked", "已预约"
-    WAITING = "waiting", "等候中"
-    CALLED = "called", "办理中"
-    DONE = "done", "已办结"
-    NO_SHOW = "no_show", "过号"
-    CANCELLED = "cancelled", "已取消"
+    BOOKED = "booked", _("已预约")
+    WAITING = "waiting", _("等候中")
+    CALLED = "called", _("办理中")
+    DONE = "done", _("已办结")
+    NO_SHOW = "no_show", _("过号")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class Ticket(models.Model):
@@ -235,30 +236,30 @@ class Ticket(models.Model):
 
 
 class CaseState(models.TextChoices):
-    SUBMITTED = "submitted", "待受理"
-    ACCEPTED = "accepted", "受理"
-    REVIEW = "review", "审查"
-    APPROVED = "approved", "办结"
-    REFUSED = "refused", "不予受理"
-    RETURNED = "returned", "退回补正"
-    DELIVERED = "delivered", "送达"
+    SUBMITTED = "submitted", _("待受理")
+    ACCEPTED = "accepted", _("受理")
+    REVIEW = "review", _("审查")
+    APPROVED = "approved", pgettext_lazy("approval case", "办结")
+    REFUSED = "refused", _("不予受理")
+    RETURNED = "returned", _("退回补正")
+    DELIVERED = "delivered", _("送达")
 
 
 class CaseChannel(models.TextChoices):
-    COUNTER = "counter", "窗口"
-    ONLINE = "online", "网上办理"
-    SELF_SERVICE = "self_service", "自助终端"
+    COUNTER = "counter", _("窗口")
+    ONLINE = "online", _("网上办理")
+    SELF_SERVICE = "self_service", _("自助终端")
 
 
 class DeliveryMethod(models.TextChoices):
-    PICKUP = "pickup", "窗口领取"
-    COURIER = "courier", "邮寄送达"
+    PICKUP = "pickup", _("窗口领取")
+    COURIER = "courier", _("邮寄送达")
 
 
 class Rating(models.TextChoices):
-    SATISFIED = "satisfied", "满意"
-    BASIC = "basic", "基本满意"
-    UNSATISFIED = "unsatisfied", "不满意"
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
 
 
 class Case(models.Model):

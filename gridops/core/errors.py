@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_default_handler
+
+from .i18n import localized_message
 
 
 class GridOpsError(Exception):
@@ -27,7 +28,8 @@ class GridOpsError(Exception):
         self.extra = extra or {}
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message, "field": self.field}
+        body = {"code": self.code, "message": localized_message(self.code, self.message, self.field),
+                "field": self.field}
         body.update(self.extra)
         return {"error": body}
 
@@ -73,7 +75,8 @@ class ServiceUnavailable(GridOpsError):
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "field": field}}
+    """The error shape, its message in the request's language (see `core.i18n`)."""
+    return {"error": {"code": code, "message": localized_message(code, message, field), "field": field}}
 
 
 def error_response(exc: GridOpsError) -> JsonResponse:
@@ -110,6 +113,9 @@ def _first_validation_error(detail, prefix: str = "") -> tuple[str | None, str]:
 
 def api_exception_handler(exc, context):
     """DRF exception handler: domain errors, DRF errors and Django's 404/403 in one shape."""
+    # Imported here: rest_framework.views loads the authentication classes, which import this module.
+    from rest_framework.views import exception_handler as drf_default_handler
+
     if isinstance(exc, GridOpsError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, Http404):

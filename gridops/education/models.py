@@ -6,11 +6,12 @@ every planner question is a single set-based SQL query (see `selectors.py`).
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class SchoolLevel(models.TextChoices):
-    PRIMARY = "primary", "小学"
-    JUNIOR = "junior", "初中"
+    PRIMARY = "primary", _("小学")
+    JUNIOR = "junior", _("初中")
 
 
 # Grades each level teaches and the age of a pupil in each grade (entry at six, China's rule).
@@ -20,8 +21,8 @@ MAX_CHILD_AGE = 14
 
 
 class Ownership(models.TextChoices):
-    PUBLIC = "public", "公办"
-    PRIVATE = "private", "民办"
+    PUBLIC = "public", _("公办")
+    PRIVATE = "private", _("民办")
 
 
 class School(models.Model):
@@ -89,9 +90,9 @@ class GridChildren(models.Model):
 
 
 class PlanStatus(models.TextChoices):
-    DRAFT = "draft", "草案"
-    PUBLISHED = "published", "已发布"
-    ARCHIVED = "archived", "已归档"
+    DRAFT = "draft", _("草案")
+    PUBLISHED = "published", _("已发布")
+    ARCHIVED = "archived", _("已归档")
 
 
 class CatchmentPlan(models.Model):

@@ -8,19 +8,20 @@ so every incident carries a category, a type and a default department. The lifec
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
 
 
 class Priority(models.TextChoices):
-    URGENT = "urgent", "紧急"
-    IMPORTANT = "important", "重要"
-    NORMAL = "normal", "一般"
+    URGENT = "urgent", _("紧急")
+    IMPORTANT = "important", _("重要")
+    NORMAL = "normal", _("一般")
 
 
 class CategoryKind(models.TextChoices):
-    COMPONENT = "component", "部件"
-    EVENT = "event", "事件"
-    SOCIAL = "social", "社会治理"
+    COMPONENT = "component", _("部件")
+    EVENT = "event", _("事件")
+    SOCIAL = "social", _("社会治理")
 
 
 class Category(models.Model):
@@ -94,15 +95,15 @@ class RoutingRule(models.Model):
 
 
 class Status(models.TextChoices):
-    REPORTED = "reported", "上报"
-    REGISTERED = "registered", "立案"
-    DISPATCHED = "dispatched", "派遣"
-    IN_PROGRESS = "in_progress", "处置"
-    RESOLVED = "resolved", "办结"
-    VERIFIED = "verified", "核查"
-    CLOSED = "closed", "结案"
-    RETURNED = "returned", "退回"
-    VOID = "void", "作废"
+    REPORTED = "reported", _("上报")
+    REGISTERED = "registered", _("立案")
+    DISPATCHED = "dispatched", _("派遣")
+    IN_PROGRESS = "in_progress", _("处置")
+    RESOLVED = "resolved", _("办结")
+    VERIFIED = "verified", _("核查")
+    CLOSED = "closed", _("结案")
+    RETURNED = "returned", _("退回")
+    VOID = "void", _("作废")
 
 
 # Statuses in which an incident is still someone's work (duplicates, overdue, open counts).
@@ -112,10 +113,10 @@ AWAITING_RESPONSE = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Stat
 
 
 class Source(models.TextChoices):
-    GRID_WORKER = "grid_worker", "网格员"
-    CITIZEN = "citizen", "市民"
-    HOTLINE = "hotline_12345", "12345热线"
-    SENSOR = "sensor", "物联感知"
+    GRID_WORKER = "grid_worker", _("网格员")
+    CITIZEN = "citizen", _("市民")
+    HOTLINE = "hotline_12345", _("12345热线")
+    SENSOR = "sensor", _("物联感知")
     OPEN311 = "open311", "Open311"
 
 
@@ -230,11 +231,11 @@ class IncidentTransition(models.Model):
     """One line of an incident's history: who moved it from where to where, and why."""
 
     class Action(models.TextChoices):
-        REPORT = "report", "上报"
-        TRANSITION = "transition", "流转"
-        AUTO_DISPATCH = "auto_dispatch", "自动派遣"
-        ESCALATE = "escalate", "升级"
-        MERGE = "merge", "合并"
+        REPORT = "report", _("上报")
+        TRANSITION = "transition", _("流转")
+        AUTO_DISPATCH = "auto_dispatch", _("自动派遣")
+        ESCALATE = "escalate", _("升级")
+        MERGE = "merge", _("合并")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions")
     action = models.CharField(max_length=16, choices=Action.choices, default=Action.TRANSITION)

@@ -9,8 +9,13 @@ fingerprint query detects that).
 """
 from __future__ import annotations
 
+import csv
+import functools
 import threading
 from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
 
 from django.db import connection
 from pypinyin import Style, lazy_pinyin
@@ -26,6 +31,8 @@ class Entry:
     full: str              # syllables concatenated
     full_pos: tuple        # character index of each letter of `full`
     full_starts: frozenset  # offsets in `full` where a syllable starts
+    syllables: tuple = ()   # per character, "" for a non-Chinese one (tablets rank offline with these)
+    english: tuple = ()     # English words for the name's terms (fixtures/catalogue/glossary_en.csv)
 
 
 def _tokens(name: str) -> tuple[list[str], list[str]]:
@@ -48,7 +55,35 @@ def build_entry(pk: int, code: str, name: str) -> Entry:
             starts.add(len(full))
             full.extend(syl)
             full_pos.extend([index] * len(syl))
-    return Entry(pk, code, name, "".join(ini), tuple(ini_pos), "".join(full), tuple(full_pos), frozenset(starts))
+    return Entry(pk, code, name, "".join(ini), tuple(ini_pos), "".join(full), tuple(full_pos), frozenset(starts),
+                 tuple(syllables), english_words(name))
+
+
+@functools.cache
+def english_glossary() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(Chinese term, its English words) from the catalogue's glossary, longest term first."""
+    path = Path(settings.BASE_DIR) / "fixtures" / "catalogue" / "glossary_en.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [(row["term"], tuple(w.strip().lower() for w in row["english"].split(";") if w.strip()))
+                for row in csv.DictReader(handle)]
+    return tuple(sorted(rows, key=lambda row: -len(row[0])))
+
+
+def english_words(name: str) -> tuple[str, ...]:
+    """English words of the glossary terms in a Chinese name (井盖缺失 → manhole cover, missing, ...)."""
+    words: list[str] = []
+    for term, english in english_glossary():
+        if term in name:
+            words.extend(w for w in english if w not in words)
+    return tuple(words)
+
+
+def english_position(entry: Entry, q: str) -> int | None:
+    """Index of the first English word of `entry` that has a word starting with `q`, or None."""
+    for index, phrase in enumerate(entry.english):
+        if phrase.startswith(q) or any(word.startswith(q) for word in phrase.split()):
+            return index
+    return None
 
 
 class CatalogueIndex:
@@ -56,6 +91,11 @@ class CatalogueIndex:
         self.entries = [build_entry(*row) for row in rows]
         self._names = [e.name for e in self.entries]
         self._frequency: dict[str, int] = {}
+
+    def entry(self, code: str) -> Entry | None:
+        if not hasattr(self, "_by_code"):
+            self._by_code = {e.code: e for e in self.entries}
+        return self._by_code.get(code)
 
     def frequency(self, term: str) -> int:
         """How many names contain `term` (memoised: queries repeat the same few terms)."""
@@ -80,14 +120,21 @@ class CatalogueIndex:
         return None if best is None else (best[1], best[2])
 
     def search(self, q: str, limit: int) -> list[int]:
-        """Ids of types matching the Latin query `q`, best first."""
+        """Ids of types matching the Latin query `q`, best first: pinyin readings, then English
+        words (from three letters). Tablets rank their offline copy by the same keys
+        (static/tablet/type_search.js; a browser test compares the two)."""
+        words = q.lower().split()
         q = "".join(ch for ch in q.lower() if ch.isalnum())
         if not q:
             return []
+        english = " ".join(words) if len(q) >= 3 else ""
         ranked = []
         for entry in self.entries:
             hit = self._best_match(entry, q)
             if hit is None:
+                position = english_position(entry, english) if english else None
+                if position is not None:
+                    ranked.append(((2, 0, position, len(entry.name), entry.code), entry.id))
                 continue
             position, term = hit
             exact = 0 if q in (entry.initials, entry.full) else 1

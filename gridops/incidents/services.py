@@ -91,7 +91,7 @@ def incident_payload(incident: Incident, *, now: datetime | None = None) -> dict
     return {
         "id": incident.pk,
         "status": incident.status,
-        "status_label": Status(incident.status).label,
+        "status_label": str(Status(incident.status).label),
         "event_type": {"code": incident.event_type.code, "name": incident.event_type.name},
         "category": incident.category.code,
         "priority": incident.priority,
@@ -251,7 +251,7 @@ def _intake_history(incident: Incident, decision, hold: str, now: datetime) -> l
 def incident_state(incident: Incident) -> dict:
     """The compact current state sent with a 409, so a client can refresh and decide again."""
     return {
-        "id": incident.pk, "status": incident.status, "status_label": Status(incident.status).label,
+        "id": incident.pk, "status": incident.status, "status_label": str(Status(incident.status).label),
         "version": incident.version,
         "department": incident.department.code if incident.department_id else None,
         "escalation_level": incident.escalation_level,

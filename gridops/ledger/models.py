@@ -13,13 +13,14 @@ Two layers, on purpose:
 """
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    IDENTITY = "identity", "身份核验"
-    VENDOR = "vendor", "食安菜妈"
-    CHECKIN = "checkin", "社区矫正签到"
-    NOTARY = "notary", "公证存证"
+    IDENTITY = "identity", _("身份核验")
+    VENDOR = "vendor", _("食安菜妈")
+    CHECKIN = "checkin", _("社区矫正签到")
+    NOTARY = "notary", _("公证存证")
 
 
 # Kinds whose leaves name a supervised person: readable by justice officers only.

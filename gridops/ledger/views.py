@@ -2,7 +2,6 @@
 from datetime import datetime, timezone
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -69,7 +68,7 @@ def corrections(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not selectors.can_read_kind(request.user, "checkin"):
-        raise PermissionDenied("justice officers only")
+        return render(request, "ledger/forbidden.html", status=403)
     checkins = selectors.checkins_visible_to(request.user)
     return render(request, "ledger/corrections.html", {
         "flagged": checkins.filter(flagged=True)[:50],

@@ -9,12 +9,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
@@ -130,62 +127,3 @@ def console(request):
     }
     return render(request, "console/console.html", {"config": config})
 
-
-def tablet_strings() -> dict:
-    return {
-        "signIn": _("Sign in"), "signOut": _("Sign out"), "wrongLogin": _("Wrong user name or password"),
-        "tasks": _("My tasks"), "report": _("Report"), "queue": _("Outbox"), "noTasks": _("No open tasks"),
-        "queued": _("Saved on this tablet; it will be sent when the connection returns."),
-        "sent": _("Sent"), "sending": _("Sending…"), "waiting": _("Waiting for connection"),
-        "rejected": _("Refused by the server"), "online": _("Online"), "offlineNow": _("Offline"),
-        "pickType": _("Choose an event type"), "pickPlace": _("Tap the map or use GPS"),
-        "gpsFailed": _("GPS position unavailable: tap the map"), "accept": _("Accept"), "resolve": _("Resolve"),
-        "conflict": _("This task was changed by someone else; reloaded."), "emptyQueue": _("Nothing waiting to be sent"),
-        "incidentNo": _("Incident no. {id}"), "photoCount": _("{n} photo(s)"),
-    }
-
-
-def tablet(request):
-    """The grid worker's tablet app; it signs in with a token so it can work offline."""
-    config = {
-        "api": api_urls(),
-        "tiles": {"zones": "/tiles/zones/{z}/{x}/{y}.pbf?counts=0"},
-        "ws": reverse("ws-events-path"),
-        "sw": reverse("tablet-sw"),
-        "scope": reverse("tablet"),
-        "timeZone": settings.TIME_ZONE,
-        "i18n": tablet_strings(),
-    }
-    return render(request, "tablet/tablet.html", {"config": config})
-
-
-# Files the service worker keeps for offline start (the page itself is added by the worker).
-TABLET_SHELL = [
-    "css/gridops.css", "tablet/tablet.css", "tablet/tablet.js", "tablet/icon.svg", "vendor/idb-keyval.umd.js",
-    "vendor/leaflet.vectorgrid.min.js",
-    "leaflet/leaflet.js", "leaflet/leaflet.css",
-]
-
-
-@never_cache
-def service_worker(request):
-    """The tablet's service worker, served under /tablet/ so its scope covers the app."""
-    shell = [static(path) for path in TABLET_SHELL]
-    source = (STATIC_DIR / "tablet" / "sw.js").read_text(encoding="utf-8")
-    version = str(abs(hash((source, tuple(shell)))))
-    body = f"const SHELL = {shell!r};\nconst VERSION = {version!r};\nconst PAGE = {reverse('tablet')!r};\n" + source
-    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = reverse("tablet")
-    return response
-
-
-def manifest(request):
-    import json
-
-    body = {
-        "name": _("GridOps grid worker"), "short_name": _("GridOps"), "start_url": reverse("tablet"),
-        "scope": reverse("tablet"), "display": "standalone", "background_color": "#ffffff",
-        "theme_color": "#16233a", "lang": request.LANGUAGE_CODE,
-        "icons": [{"src": static("tablet/icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
-    }
-    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/manifest+json")

@@ -36,9 +36,9 @@ MAY = {
     ("registered", "dispatched"): {"district_op", "nanzhuang_op", "admin"},
     ("registered", "void"): {"district_op", "nanzhuang_op", "admin"},
     ("dispatched", "dispatched"): {"district_op", "nanzhuang_op", "admin"},
-    ("dispatched", "in_progress"): {"cg_handler"},
+    ("dispatched", "in_progress"): {"cg_handler", "nz_worker"},  # a grid worker's 就地处置 in their grid
     ("dispatched", "returned"): {"cg_handler"},
-    ("in_progress", "resolved"): {"cg_handler"},
+    ("in_progress", "resolved"): {"cg_handler", "nz_worker"},
     ("in_progress", "returned"): {"cg_handler"},
     ("returned", "dispatched"): {"district_op", "nanzhuang_op", "admin"},
     ("returned", "void"): {"district_op", "nanzhuang_op", "admin"},

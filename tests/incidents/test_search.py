@@ -52,3 +52,19 @@ def test_the_common_reading_of_initials_ranks_first(world):
 def test_codes_and_category_filter(types):
     assert [t.code for t in event_types_search("010101")] == ["0101010", "0101011", "0101012"]
     assert event_types_search("jg", category="nope") == []
+
+
+def test_words_in_order_with_others_between(types):
+    """Issue 12: "垃圾满溢" found nothing although 其他垃圾桶满溢 is in the catalogue."""
+    EventTypeFactory(code="0302018", name="其他垃圾桶满溢")
+    EventTypeFactory(code="0302019", name="垃圾满溢")
+    assert [t.name for t in event_types_search("垃圾满溢")] == ["垃圾满溢", "其他垃圾桶满溢"]
+    assert event_types_search("满溢垃圾") == []
+
+
+def test_english_words_find_chinese_types(types):
+    """Issue 12: "manhole" found nothing; the glossary gives names English words, after pinyin."""
+    found = [t.name for t in event_types_search("manhole")]
+    assert set(found) == {"井盖缺失", "井盖破损", "雨水井盖移位"}
+    assert [t.name for t in event_types_search("Manhole Cover")][0] == found[0]
+    assert event_types_search("ma") == [] or all("井盖" not in t.name for t in event_types_search("ma"))

@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   function el(tag, attrs, text) { const e = document.createElement(tag); Object.assign(e, attrs || {}); if (text != null) e.textContent = text; return e; }
   fetch(form.dataset.itemsUrl).then((r) => r.json()).then((items) => {
-    for (const it of items) $("ap-item").append(el("option", { value: it.code }, `${it.name}（${it.department_name}）`));
+    for (const it of items) $("ap-item").append(el("option", { value: it.code, translate: false }, `${it.name}（${it.department_name}）`));
     loadDocs();
   });
   function loadDocs() {
@@ -15,7 +15,7 @@
       const box = $("ap-docs"); box.replaceChildren();
       for (const d of data.documents) {
         const row = el("div", { className: "doc-row" });
-        row.append(el("strong", {}, d.name), " ", el("small", {}, d.required ? T.required : T.optional), el("br"));
+        row.append(el("strong", { translate: false }, d.name), " ", el("small", {}, d.required ? T.required : T.optional), el("br"));
         if (d.offered) {
           const cb = el("input", { type: "checkbox", name: "reuse", value: d.offered.id, checked: true, id: "reuse-" + d.code });
           row.append(cb, el("label", { htmlFor: cb.id, style: "display:inline" }, ` ${T.reuse} ${d.offered.uploaded_at.slice(0, 10)}`), el("br"));
@@ -55,7 +55,7 @@
       const box = $("ap-cases"); box.replaceChildren();
       for (const c of cases) {
         const row = el("div", { className: "case-row", id: "case-" + c.number });
-        row.append(el("strong", {}, c.number), ` ${c.item_name} · `, el("span", { className: "state" }, c.state_label),
+        row.append(el("strong", { translate: false }, c.number), " ", el("span", { translate: false }, c.item_name), " · ", el("span", { className: "state" }, c.state_label),
           c.due_date ? ` · ${T.due} ${c.due_date}` : "");
         if (["approved", "refused", "delivered"].includes(c.state) && !c.rating) row.append(rateForm(c));
         else if (c.rating) row.append(" · ", T[c.rating]);

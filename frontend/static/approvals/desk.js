@@ -32,7 +32,7 @@
       const c = current(), t = c && c.serving;
       $("desk-ticket").textContent = t ? t.number : T.nobody;
       $("desk-ticket").dataset.ticket = t ? t.number : "";
-      $("desk-item").textContent = t ? t.item_name : "";
+      $("desk-item").textContent = t ? t.item_name : ""; $("desk-item").translate = false;
       $("desk-finish").disabled = $("desk-no-show").disabled = !t;
       $("desk-call").disabled = !c || !c.is_open || !!t;
     }
@@ -41,7 +41,7 @@
       $("desk-next").replaceChildren(...q.next.map((n) => el("li", {}, n)));
       $("desk-serving-rows").replaceChildren(...q.serving.map((s) => {
         const tr = el("tr");
-        tr.append(el("td", {}, s.number), el("td", {}, String(s.counter)), el("td", {}, s.item));
+        tr.append(el("td", {}, s.number), el("td", {}, String(s.counter)), el("td", { translate: false }, s.item));
         return tr;
       }));
     }
@@ -109,11 +109,11 @@
       const row = el("div", { className: "case-row desk-case", id: "case-" + c.number });
       row.dataset.state = c.state;
       const a = c.applicant;
-      row.append(el("strong", {}, c.number), " ", c.item_name, " · ", el("span", { className: "state" }, c.state_label),
+      row.append(el("strong", { translate: false }, c.number), " ", el("span", { translate: false }, c.item_name), " · ", el("span", { className: "state" }, c.state_label),
         " · ", c.channel === "online" ? T.online : T.counter);
       if (c.due_date) row.append(" · ", el("span", { className: c.overdue ? "error" : "" }, `${c.overdue ? T.overdue : T.due} ${c.due_date}`));
       const who = el("p", { className: "desk-applicant" });
-      who.append(`${T.applicant}: `, el("span", { className: "name" }, a.name), ` ${a.id_number} ${a.phone}`);
+      who.append(`${T.applicant}: `, el("span", { className: "name", translate: false }, a.name), " ", el("span", { translate: false }, `${a.id_number} ${a.phone}`));
       if (a.masked) who.append(" ", el("small", {}, `(${T.masked})`));
       row.append(who);
       if (c.missing_documents.length) {

@@ -17,7 +17,7 @@
     const rows = [[T.waiting, t.waiting], [T.serving, t.serving], [T.issued, t.issued], [T.served, t.served],
       [T.wait, m(t.median_wait_s)], [T.handling, m(t.median_handling_s)], [T.cases, t.cases], [T.counters, t.open_counters]];
     const div = document.createElement("div");
-    const h = document.createElement("strong"); h.textContent = props.name; div.append(h);
+    const h = document.createElement("strong"); h.textContent = props.name; h.setAttribute("translate", "no"); div.append(h);
     const dl = document.createElement("dl"); dl.className = "kv";
     for (const [k, v] of rows) { const dt = document.createElement("dt"); dt.textContent = k; const dd = document.createElement("dd"); dd.textContent = v; dl.append(dt, dd); }
     const a = document.createElement("a"); a.href = "/approvals/halls/" + props.code + "/screen/"; a.textContent = T.screen || "screen";

@@ -18,7 +18,8 @@
     for (const p of centres) {
       const li = document.createElement("li"); li.dataset.hall = p.code;
       const q = document.createElement("span"); q.className = "q"; q.textContent = p.today.waiting;
-      li.append(p.name, q);
+      const name = document.createElement("span"); name.textContent = p.name; name.setAttribute("translate", "no");
+      li.append(name, q);
       li.onclick = () => { location.href = "/approvals/halls/" + p.code + "/screen/"; };
       list.append(li);
     }

@@ -31,7 +31,7 @@
     const legend = L.control({ position: "bottomleft" });
     legend.onAdd = function () {
       const div = L.DomUtil.create("div", "legend");
-      div.innerHTML = "<strong>" + T.gap + " (" + T.gap + " / " + T.seats + ")</strong><br>" +
+      div.innerHTML = "<strong>" + esc(T.gapShare) + "</strong><br>" +
         BANDS.map((b) => '<i style="background:' + b[2] + '"></i>' + b[3]).join("<br>") +
         "<br><small>" + T.shortage + " ← → " + T.surplus + "</small>";
       return div;
@@ -67,9 +67,27 @@
       });
     }
     // In what-if mode a click on a catchment or a school chooses the school that takes the grids.
+    // The mode shows: the pressed button, a banner over the map and the map's cursor.
+    function setMode(mode) {
+      state.mode = mode;
+      const moving = mode === "pick-target" || mode === "pick-grids";
+      const adding = mode === "new-school" || mode === "new-grids";
+      el("whatif-start").setAttribute("aria-pressed", String(moving));
+      el("newschool-start").setAttribute("aria-pressed", String(adding));
+      el("map").dataset.mode = mode || "";
+      const banner = el("mode-banner");
+      banner.hidden = !mode;
+      banner.textContent = moving ? T.modeMove : adding ? T.modeAdd : "";
+      if (mode) el("whatif-box").open = true;
+      showPicked();
+    }
+    function showPicked() {
+      el("picked-count").textContent = state.mode && state.mode !== "pick-target" && state.mode !== "new-school"
+        ? T.pickedCount.replace("{n}", state.picked.size) : "";
+    }
     function pickTarget(p) {
       if (state.mode !== "pick-target") return false;
-      state.target = p.code; state.mode = "pick-grids";
+      state.target = p.code; setMode("pick-grids");
       el("whatif-hint").textContent = T.pickGrids.replace("{school}", p.name);
       gridLayer.addTo(map); gridLayer.bringToFront(); catchLayer.setStyle(styleCatchment);
       return true;
@@ -81,6 +99,7 @@
         const code = feature.properties.code;
         if (state.picked.has(code)) state.picked.delete(code); else state.picked.set(code, feature.properties.schools);
         layer.setStyle(styleGrid(feature));
+        showPicked();
       });
     }
 
@@ -89,7 +108,7 @@
 
     function showSchool(p) {
       const g = gapCell(p.gap), eg = gapCell(p.entry_gap);
-      el("school-info").innerHTML = "<h3>" + esc(p.name) + "</h3><table>" +
+      el("school-info").innerHTML = "<h3 translate='no'>" + esc(p.name) + "</h3><table>" +
         row(T.seats, fmt(p.seats)) + row(T.enrolled, fmt(p.enrolled)) + row(T.demand, fmt(p.demand)) +
         row(T.gap, g[0], g[1]) + row(T.entryGap, eg[0], eg[1]) + row(T.hukouShare, pct(p.hukou_share)) +
         row(T.enrolledHukou, pct(p.enrolled_hukou_share)) + row(T.grids, p.grids) + "</table>";
@@ -99,8 +118,9 @@
       const p = new URLSearchParams({ lon: latlng.lng, lat: latlng.lat, plan: plan() });
       fetch(box.serveUrl + "?" + p, { credentials: "same-origin" }).then((r) => r.json()).then((body) => {
         if (!body.schools) return;
-        el("school-info").insertAdjacentHTML("beforeend", "<h4>" + T.serving + " · " + esc(body.grid.name) + "</h4><ul>" +
-          body.schools.map((s) => "<li>" + esc(s.name) + " — " + fmt(s.straight_m) + " m " + T.straight +
+        const schools = body.schools.filter((s) => s.level === state.level);  // the view's level only
+        el("school-info").insertAdjacentHTML("beforeend", "<h4>" + T.serving + " · <span translate='no'>" + esc(body.grid.name) + "</span></h4><ul>" +
+          schools.map((s) => "<li><span translate='no'>" + esc(s.name) + "</span> — " + fmt(s.straight_m) + " m " + T.straight +
             (s.road_m !== null ? ", " + fmt(s.road_m) + " m " + T.road : "") + (s.share < 1 ? " (" + pct(s.share) + ")" : "") + "</li>").join("") + "</ul>");
       });
     }
@@ -111,7 +131,7 @@
         const shown = rowOf(r);
         L.circleMarker([r.lat, r.lon], { radius: 3 + Math.sqrt(r.seats || 0) / 4, color: "#111", weight: 1,
           fillColor: colour(shown), fillOpacity: 0.95, dashArray: r.planned ? "3" : null })
-          .bindTooltip(esc(r.name) + "<br>" + T.seats + " " + fmt(r.seats) + " · " + T.gap + " " + fmt(shown.gap))
+          .bindTooltip("<span translate='no'>" + esc(r.name) + "</span><br>" + T.seats + " " + fmt(r.seats) + " · " + T.gap + " " + fmt(shown.gap))
           .on("click", () => { if (!pickTarget(r)) showSchool(shown); }).addTo(schoolLayer);
       });
     }
@@ -146,7 +166,7 @@
     function placeSchool(latlng) {
       state.newSchool = { key: "N1", name: T.newSchool, level: state.level, lon: latlng.lng, lat: latlng.lat,
                           seats_per_grade: parseInt(el("new-seats").value || "0", 10), grids: [] };
-      state.mode = "new-grids";
+      setMode("new-grids");
       L.circleMarker(latlng, { radius: 9, color: "#0b57d0", dashArray: "3" }).addTo(schoolLayer);
       el("whatif-hint").textContent = T.pickGrids.replace("{school}", T.newSchool);
     }
@@ -166,35 +186,41 @@
           from.forEach((s) => body.moves.push({ grids: [code], from: s, to: state.target }));
         });
       }
+      state.lastBody = body;  // "save into a draft" (plans.js) sends the same moves
       const csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
       fetch(url(box.whatifUrl, plan()) + "?" + params(), { method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body) })
         .then((r) => r.json()).then((data) => {
-          if (data.error) { el("whatif-result").innerHTML = "<p class='error'>" + T.error + ": " + esc(data.error.message) + "</p>"; return; }
+          if (data.error) {
+            el("whatif-result").innerHTML = "<p class='error'>" + T.error + ": " + esc(data.error.message) + "</p>";
+            el("whatif-result").scrollIntoView({ block: "nearest" });
+            return;
+          }
           state.whatif = {};
           data.schools.forEach((r) => { if (r.whatif) state.whatif[r.id] = r.whatif; });
           const changed = data.schools.filter((r) => data.changed.indexOf(r.code) >= 0);
           el("whatif-result").innerHTML = "<h4>" + T.changed + " (" + changed.length + ")</h4><table><tr><th></th><th>" + T.gap +
             "</th><th>→</th></tr>" + changed.map((r) => {
               const before = gapCell(r.gap), after = gapCell(r.whatif.gap);
-              return "<tr><td>" + esc(r.name) + "</td><td class='" + before[1] + "'>" + before[0] + "</td><td class='" + after[1] + "'>" + after[0] + "</td></tr>";
+              return "<tr><td translate='no'>" + esc(r.name) + "</td><td class='" + before[1] + "'>" + before[0] + "</td><td class='" + after[1] + "'>" + after[0] + "</td></tr>";
             }).join("") + "</table>";
           catchLayer.setStyle(styleCatchment);
           drawSchools(data.schools);
+          el("whatif-result").scrollIntoView({ block: "nearest", behavior: "smooth" });
           document.body.dataset.loaded = "whatif";
         });
     }
 
     function clearWhatif() {
-      state.target = null; state.mode = null; state.picked.clear(); state.whatif = null; state.newSchool = null;
+      state.target = null; state.picked.clear(); state.whatif = null; state.newSchool = null; setMode(null);
       map.removeLayer(gridLayer); gridLayer.setStyle(styleGrid); el("whatif-result").innerHTML = "";
       el("whatif-hint").textContent = T.pickTarget;
       load();
     }
 
-    el("whatif-start").addEventListener("click", () => { clearWhatif(); state.mode = "pick-target"; });
+    el("whatif-start").addEventListener("click", () => { clearWhatif(); setMode("pick-target"); });
     el("newschool-start").addEventListener("click", () => {
-      clearWhatif(); state.mode = "new-school"; gridLayer.addTo(map); gridLayer.bringToFront();
+      clearWhatif(); setMode("new-school"); gridLayer.addTo(map); gridLayer.bringToFront();
       el("whatif-hint").textContent = T.clickMap;
     });
     el("whatif-run").addEventListener("click", runWhatif);
@@ -208,6 +234,7 @@
       const p = params(); p.set("plan", plan());
       window.location = box.exportUrl.replace("VIEW", a.dataset.view).replace("FMT", a.dataset.fmt) + "?" + p;
     }));
+    window.eduPlanner = { load, picked: () => state.picked.size, mode: () => state.mode, whatifBody: () => state.lastBody };
     load();
   };
 })();

@@ -88,7 +88,7 @@
     var p = feature.properties;
     var box = document.getElementById("zone-info");
     box.replaceChildren();
-    box.appendChild(el("h3", {}, p.name));
+    box.appendChild(el("h3", { translate: "no" }, p.name));
     var dl = el("dl", { "class": "kv" });
     [[T.code, p.code], [T.level, T.levelNames[p.level]], [T.residents, p.residents.toLocaleString()],
      [T.households, p.households.toLocaleString()], [T.area, (p.area_m2 / 1e6).toFixed(3) + " km²"],
@@ -99,7 +99,7 @@
     box.appendChild(dl);
     box.appendChild(el("h4", {}, T.chain));
     var ol = el("ol", { "class": "chain" });
-    p.chain.forEach(function (z) { ol.appendChild(el("li", {}, z.name + " (" + z.code + ")")); });
+    p.chain.forEach(function (z) { ol.appendChild(el("li", { translate: "no" }, z.name + " (" + z.code + ")")); });
     box.appendChild(ol);
   }
 
@@ -138,7 +138,7 @@
         onEachFeature: function (f, layer) {
           // Town sub-centres sit at the town seats: their permanent label names the town.
           var town = f.properties.level === "town";
-          layer.bindTooltip(el("span", {}, town ? f.properties.zone_name : f.properties.name),
+          layer.bindTooltip(el("span", { translate: "no" }, town ? f.properties.zone_name : f.properties.name),
                             { permanent: town, direction: "top", className: town ? "town-label" : "" });
         }
       }).addTo(state.map);

@@ -64,41 +64,89 @@
       signedIn();
     } catch (err) { $("login-error").textContent = T.waiting; }
   });
-  $("logout").addEventListener("click", () => {
-    localStorage.removeItem("gridops.token"); localStorage.removeItem("gridops.me"); token = null; me = null;
-    $("tabs").hidden = true; show("login");
-  });
+  // Sign-out leaves nothing of the worker on the tablet: tokens, tasks, the outbox, the catalogue
+  // and the service worker's caches (the next person to pick up the tablet sees none of it).
+  async function signOut() {
+    token = null; me = null;
+    Object.keys(localStorage).filter((k) => k.startsWith("gridops.")).forEach((k) => localStorage.removeItem(k));
+    try { await db.clear(); } catch (e) { /* no IndexedDB */ }
+    offlineIndex = null;
+    if (window.caches) {
+      try { await Promise.all((await caches.keys()).filter((k) => k.startsWith("gridops-")).map((k) => caches.delete(k))); }
+      catch (e) { /* no caches */ }
+    }
+    $("task-list").replaceChildren(); $("queue-list").replaceChildren(); $("type-results").replaceChildren();
+    $("report-form").reset(); chosenType = null; place = null; $("type-chosen").textContent = "";
+    $("who").textContent = ""; $("tabs").hidden = true; show("login"); renderQueue();
+    if (socket) socket.close();
+    app.signedOut = true;
+  }
+  app.signOut = signOut;
+  $("logout").addEventListener("click", () => { signOut().then(() => toast(T.signedOut)); });
 
   // --- tasks --------------------------------------------------------------------------------
+  // Open work in the worker's grids, and resolved incidents waiting for their check (核查).
+  const TASK_STATUSES = "registered,dispatched,in_progress,returned,resolved";
   const features = (data) => data.features || (data.results && data.results.features) || data.results || [];
   async function loadTasks() {
     if (!token) return;
     let items;
     try {
-      const r = await api(cfg.api.incidents + "?status=registered,dispatched,in_progress,returned");
-      if (r.status === 401) return $("logout").click();
+      const r = await api(cfg.api.incidents + "?status=" + TASK_STATUSES);
+      if (r.status === 401) return signOut();
       items = features(await r.json());
+      if (!token) return;
       localStorage.setItem("gridops.tasks", JSON.stringify(items));
     } catch (e) { items = JSON.parse(localStorage.getItem("gridops.tasks") || "[]"); }
     const list = $("task-list"); list.replaceChildren();
     if (!items.length) list.appendChild(el("li", {}, T.noTasks));
-    items.forEach((f) => {
-      const p = f.properties || f; const id = f.id || p.id;
-      const li = el("li", { "data-incident-id": id });
-      li.appendChild(el("div", { class: "state" }, fmt(T.incidentNo, { id }) + " · " + (p.status_label || p.status)));
-      li.appendChild(el("div", {}, (p.event_type && p.event_type.name) || ""));
-      if (p.description) li.appendChild(el("div", {}, p.description));
-      const actions = el("div", { class: "actions" });
-      const add = (label, status) => {
-        const b = el("button", { class: "btn big", type: "button" }, label);
-        b.addEventListener("click", () => enqueue({ kind: "transition", id, label, body: { status, version: p.version } }));
-        actions.appendChild(b);
-      };
-      if (p.status === "dispatched") add(T.accept, "in_progress");
-      if (p.status === "in_progress") add(T.resolve, "resolved");
-      li.appendChild(actions); list.appendChild(li);
-    });
+    items.forEach((f) => list.appendChild(taskCard(f)));
   }
+  function taskCard(f) {
+    const p = f.properties || f; const id = f.id || p.id;
+    const li = el("li", { "data-incident-id": id, "data-status": p.status });
+    li.appendChild(el("div", { class: "state" }, fmt(T.incidentNo, { id }) + " · " + (p.status_label || p.status)));
+    li.appendChild(el("div", { translate: "no" }, (p.event_type && p.event_type.name) || ""));  // data, not UI text
+    const where = [p.town && p.town.name, p.grid && p.grid.name, p.address].filter(Boolean).join(" · ");
+    if (where) {
+      const row = el("div", { class: "place" }, T.place + ": ");
+      row.appendChild(el("span", { translate: "no" }, where)); li.appendChild(row);
+    }
+    if (p.resolution_deadline) {
+      li.appendChild(el("div", { class: "deadline" + (p.overdue ? " overdue" : "") },
+        fmt(T.deadline, { when: when(p.resolution_deadline) }) + (p.overdue ? " · " + T.overdue : "")));
+    }
+    if (p.description) li.appendChild(el("div", { translate: "no" }, p.description));
+    const actions = el("div", { class: "actions" });
+    // Exactly the moves the API allows this user now (its allowed_transitions), never a copy.
+    (p.allowed_transitions || []).forEach((to) => {
+      const label = T.moves[p.status + ">" + to] || to;
+      const b = el("button", { class: "btn big", type: "button", "data-to": to }, label);
+      b.addEventListener("click", () => act(b, { id, label, status: to, version: p.version }));
+      actions.appendChild(b);
+    });
+    li.appendChild(actions);
+    return li;
+  }
+  const reason = (error) => (error && T.errors[error.code]) || T.rejected;
+  // Online, a move is sent at once and its answer shown; offline it waits in the outbox. The
+  // key (incident, version, target) makes a double tap one item and one request.
+  const pending = new Set();
+  async function act(button, move) {
+    const key = "t-" + move.id + "-v" + move.version + "-" + move.status;
+    if (pending.has(key)) return;
+    pending.add(key); button.disabled = true;
+    const item = { kind: "transition", key, id: move.id, label: move.label, body: { status: move.status, version: move.version } };
+    try {
+      if (!navigator.onLine) { await enqueue(item); return; }
+      let result;
+      try { result = await sendOne(item); } catch (e) { await enqueue(item); return; }
+      if (result.done) toast(fmt(T.actionDone, { action: move.label, id: move.id }));
+      else toast(fmt(T.actionFailed, { action: move.label, reason: result.error }));
+      await loadTasks();
+    } finally { pending.delete(key); button.disabled = false; }
+  }
+  app.loadTasks = loadTasks;
 
   // --- report form --------------------------------------------------------------------------
   const pickMap = L.map("pick-map").setView([23.01, 113.1], 13);
@@ -108,7 +156,22 @@
   function setPlace(lat, lon, accuracy, crs) {
     place = { lat, lon, accuracy_m: accuracy, crs: crs || "wgs84" };
     if (marker) marker.setLatLng([lat, lon]); else marker = L.marker([lat, lon]).addTo(pickMap);
-    $("where").textContent = lat.toFixed(6) + ", " + lon.toFixed(6) + (accuracy ? " ±" + Math.round(accuracy) + " m" : "");
+    const coords = lat.toFixed(6) + ", " + lon.toFixed(6) + (accuracy ? " ±" + Math.round(accuracy) + " m" : "");
+    $("where").textContent = coords + " · " + (navigator.onLine ? T.locating : T.gridUnknown);
+    $("where").removeAttribute("translate");
+    locate(lat, lon, coords);
+  }
+  async function locate(lat, lon, coords) {
+    if (!navigator.onLine) return;
+    try {
+      const r = await api(cfg.api.locate + "?lon=" + lon + "&lat=" + lat + "&crs=" + (place && place.crs || "wgs84"));
+      if (!place || place.lat !== lat || place.lon !== lon) return;  // another tap since
+      if (r.status === 404) { $("where").textContent = coords + " · " + T.outside; return; }
+      const data = await r.json();
+      $("where").textContent = [data.town && data.town.name, data.grid && data.grid.name].filter(Boolean).join(" · ") + " (" + coords + ")";
+      $("where").setAttribute("translate", "no");  // place names are data
+      $("where").dataset.grid = data.grid ? data.grid.code : "";
+    } catch (e) { $("where").textContent = coords + " · " + T.gridUnknown; }
   }
   pickMap.on("click", (e) => setPlace(e.latlng.lat, e.latlng.lng, null));
   $("gps").addEventListener("click", () => {
@@ -131,9 +194,11 @@
       if (!navigator.onLine) throw new Error("offline");
       const data = await (await api(cfg.api.eventTypes + "?q=" + encodeURIComponent(q))).json(); rows = data.results || data;
     } catch (e) { rows = await searchOffline(q); }
+    if ($("type-search").value.trim() !== q) return;  // typed on meanwhile
+    if (!rows.length) { list.appendChild(el("li", { class: "no-results", role: "status" }, fmt(T.noResults, { q }))); return; }
     rows.slice(0, 12).forEach((t) => {
-      const li = el("li"); const b = el("button", { type: "button", "data-code": t.code }, t.name + "  (" + (t.category_name || "") + ")");
-      b.addEventListener("click", () => { chosenType = t; $("type-chosen").textContent = "✔ " + t.name; list.replaceChildren(); });
+      const li = el("li"); const b = el("button", { type: "button", "data-code": t.code, translate: "no" }, t.name + "  (" + (t.category_name || "") + ")");
+      b.addEventListener("click", () => { chosenType = t; $("type-chosen").textContent = "✔ " + t.name; $("type-chosen").setAttribute("translate", "no"); list.replaceChildren(); });
       li.appendChild(b); list.appendChild(li);
     });
   }
@@ -141,20 +206,25 @@
   async function cacheCatalogue() {
     try {
       const data = await (await api(cfg.api.eventTypes + "?limit=2000")).json();
-      await db.set("gridops.catalogue", data.results || data);
+      const rows = data.results || data;
+      if (token) await db.set("gridops.catalogue", rows);
+      offlineIndex = null; app.catalogueSize = rows.length;
     } catch (e) { /* keep the previous copy */ }
   }
+  let offlineIndex = null;
   async function searchOffline(q) {
-    const all = (await db.get("gridops.catalogue")) || [];
-    const latin = q.toLowerCase().replace(/[^a-z0-9]/g, "");
-    const rank = (t) => (t.name === q ? 0 : t.name.startsWith(q) ? 1 : t.name.includes(q) ? 2
-      : latin && (t.pinyin_initials || "").startsWith(latin) ? 4 : latin && (t.pinyin_initials || "").includes(latin) ? 7
-      : (t.keywords || "").includes(q) ? 6 : 99);
-    return all.map((t) => [rank(t), t]).filter(([r]) => r < 99).sort((a, b) => a[0] - b[0] || (a[1].code < b[1].code ? -1 : 1)).map(([, t]) => t);
+    if (!offlineIndex) {
+      const rows = (await db.get("gridops.catalogue")) || [];
+      if (!rows.length) return [];  // not cached yet: build the index once there is something
+      offlineIndex = window.gridopsTypeSearch.makeIndex(rows);
+    }
+    return offlineIndex(q);
   }
+  app.searchOffline = searchOffline;
 
   $("report-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    if (!token) { show("login"); return; }
     if (!chosenType) { $("report-error").textContent = T.pickType; return; }
     if (!place) { $("report-error").textContent = T.pickPlace; return; }
     $("report-error").textContent = "";
@@ -173,15 +243,16 @@
     renderQueue();
   }
   async function enqueue(item) {
+    if (!token) return;
     item.key = item.key || (item.body && item.body.client_key) || uuid();
     item.created = Date.now(); item.state = "waiting"; item.attempts = 0;
-    await updateQueue((items) => items.concat([item]));
-    toast(T.queued);
+    await updateQueue((items) => (items.some((x) => x.key === item.key) ? items : items.concat([item])));
+    toast(navigator.onLine ? T.sending : T.queued);
     flush();
   }
   async function renderQueue() {
     const items = await readQueue();
-    $("queue-count").textContent = items.filter((i) => i.state !== "rejected").length;
+    $("queue-count").textContent = items.length;  // waiting and refused: both need the worker's eye
     const list = $("queue-list"); list.replaceChildren();
     if (!items.length) list.appendChild(el("li", {}, T.emptyQueue));
     items.forEach((i) => {
@@ -192,7 +263,7 @@
         ({ waiting: T.waiting, sending: T.sending, rejected: T.rejected }[i.state] || i.state) +
         (i.photos && i.photos.length ? " · " + fmt(T.photoCount, { n: i.photos.length }) : "") + (i.error ? " · " + i.error : "")));
       if (i.state === "rejected") {
-        const b = el("button", { class: "btn secondary", type: "button" }, "✕");
+        const b = el("button", { class: "btn secondary", type: "button", "aria-label": T.remove }, "✕");
         b.addEventListener("click", () => updateQueue((items) => items.filter((x) => x.key !== i.key)));
         li.appendChild(b);
       }
@@ -209,7 +280,7 @@
     if (r.status === 400 && item.body.captured_at && data.error && data.error.field === "captured_at") {
       delete item.body.captured_at; return sendOne(item);
     }
-    if (!r.ok) return { done: false, error: (data.error && data.error.message) || String(r.status) };
+    if (!r.ok) return { done: false, error: reason(data.error) };
     const id = data.id || (data.properties && data.properties.id);
     for (const photo of item.photos || []) {
       const form = new FormData(); form.append("photo", photo, photo.name || "photo.jpg");
@@ -246,12 +317,12 @@
   setInterval(flush, 15000);
 
   // --- live updates of tasks ----------------------------------------------------------------
-  let lastId = 0, backoff = 1000;
+  let lastId = 0, backoff = 1000, socket = null;
   function connect() {
     if (!token) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     // The token goes in the first message, never in the URL (docs/websocket.md): URLs end up in logs.
-    const socket = new WebSocket(proto + "//" + location.host + cfg.ws + (lastId ? "?last_id=" + lastId : ""));
+    socket = new WebSocket(proto + "//" + location.host + cfg.ws + (lastId ? "?last_id=" + lastId : ""));
     socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: token }));
     socket.onmessage = (e) => {
       const m = JSON.parse(e.data);
