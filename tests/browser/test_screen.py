@@ -43,7 +43,7 @@ def world(transactional_db, settings):
 def open_screen(new_context, user, size, path="/screen/"):
     page = new_context(user=user, viewport={"width": size[0], "height": size[1]}).new_page()
     page.errors = []
-    page.on("pageerror", page.errors.append)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(path)
     page.wait_for_selector("#conn[data-state=live]", timeout=WAIT_MS)
     page.wait_for_function("window.gridopsScreen.ready && !window.gridopsScreen.tilesLoading()", timeout=WAIT_MS)
