@@ -299,3 +299,12 @@ def command_centres_feature_collection() -> str:
 
 def etag_for(*parts: object) -> str:
     return '"' + hashlib.md5("|".join(map(str, parts)).encode()).hexdigest() + '"'
+
+
+def zone_extent(code: str | None = None) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of the zone `code`, or of the district when None
+    (a page opens on the jurisdiction it serves, all of it in view)."""
+    from django.contrib.gis.db.models import Extent
+
+    zones = Zone.objects.filter(code=code) if code else Zone.objects.filter(level=Level.DISTRICT)
+    return zones.aggregate(box=Extent("geom"))["box"]

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils.translation import pgettext_lazy
+
 from gridops.accounts.models import Role
 
 from . import conf
@@ -87,6 +89,42 @@ def is_known_move(from_status: str, to_status: str) -> bool:
     return (from_status, to_status) in TRANSITIONS
 
 
+# What each move is called on a button: by the move, not by its target status (sending a
+# resolved incident back to work is not "accept"). Clients read these through the API.
+TRANSITION_LABELS: dict[tuple[str, str], str] = {
+    (Status.REPORTED, Status.REGISTERED): pgettext_lazy("incident action", "Register"),
+    (Status.REPORTED, Status.VOID): pgettext_lazy("incident action", "Void"),
+    (Status.REGISTERED, Status.DISPATCHED): pgettext_lazy("incident action", "Dispatch"),
+    (Status.REGISTERED, Status.VOID): pgettext_lazy("incident action", "Void"),
+    (Status.DISPATCHED, Status.DISPATCHED): pgettext_lazy("incident action", "Re-dispatch"),
+    (Status.DISPATCHED, Status.IN_PROGRESS): pgettext_lazy("incident action", "Accept"),
+    (Status.DISPATCHED, Status.RETURNED): pgettext_lazy("incident action", "Return: not ours"),
+    (Status.IN_PROGRESS, Status.RESOLVED): pgettext_lazy("incident action", "Resolve"),
+    (Status.IN_PROGRESS, Status.RETURNED): pgettext_lazy("incident action", "Return"),
+    (Status.RETURNED, Status.DISPATCHED): pgettext_lazy("incident action", "Dispatch again"),
+    (Status.RETURNED, Status.VOID): pgettext_lazy("incident action", "Void"),
+    (Status.RESOLVED, Status.VERIFIED): pgettext_lazy("incident action", "Check passed"),
+    (Status.RESOLVED, Status.IN_PROGRESS): pgettext_lazy("incident action", "Check failed: back to work"),
+    (Status.VERIFIED, Status.CLOSED): pgettext_lazy("incident action", "Close the case"),
+}
+
+
+def transition_table() -> list[dict]:
+    """The lifecycle as data for clients (meta API, console): each move, who may make it, its
+    label in the active language and whether it asks for a department."""
+    return [{"from": str(frm), "to": str(to), "roles": sorted(roles), "label": str(TRANSITION_LABELS[(frm, to)]),
+             "needs_department": to in NEEDS_DEPARTMENT}
+            for (frm, to), roles in TRANSITIONS.items()]
+
+
+# Merging a duplicate into its original: command-centre operators, while the duplicate is open.
+MERGERS = OPERATORS
+
+
+def may_merge(capacities: str | Iterable[str] | None, status: str) -> bool:
+    return bool(_held(capacities) & MERGERS) and status in OPEN_STATUSES
+
+
 # --- deadlines ------------------------------------------------------------------------------
 
 def deadlines(*, reported_at: datetime, priority: str, response_hours: float | None,
@@ -106,13 +144,32 @@ ESCALATION_LABELS = {
 }
 
 
+# What an escalation level means, for people reading the incident (the history notes above are
+# the stored record of each escalation).
+ESCALATION_LEVEL_NAMES = {
+    0: pgettext_lazy("escalation", "Not escalated"),
+    1: pgettext_lazy("escalation", "Level 1: response overdue, escalated to the district centre"),
+    2: pgettext_lazy("escalation", "Level 2: resolution overdue, supervised by the district centre"),
+}
+
+
+def breached_deadlines(*, status: str, now: datetime, response_deadline: datetime,
+                       resolution_deadline: datetime) -> list[str]:
+    """Which deadlines an incident is past: "response" while no department has accepted it,
+    "resolution" while it is open. Overdue means this list is not empty."""
+    breached = []
+    if status in AWAITING_RESPONSE and now > response_deadline:
+        breached.append("response")
+    if status in OPEN_STATUSES and now > resolution_deadline:
+        breached.append("resolution")
+    return breached
+
+
 def breach_level(*, status: str, now: datetime, response_deadline: datetime, resolution_deadline: datetime) -> int:
     """0 on time; 1 past the response deadline unaccepted; 2 past the resolution deadline open."""
-    if status in OPEN_STATUSES and now > resolution_deadline:
-        return 2
-    if status in AWAITING_RESPONSE and now > response_deadline:
-        return 1
-    return 0
+    breached = breached_deadlines(status=status, now=now, response_deadline=response_deadline,
+                                  resolution_deadline=resolution_deadline)
+    return 2 if "resolution" in breached else 1 if "response" in breached else 0
 
 
 # --- routing --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.contrib.gis.measure import D
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from geodata.models import Level, Zone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
 from gridops.core.errors import NotFound
@@ -114,6 +115,36 @@ def may_see_personal_data(user, incident: Incident) -> bool:
         incident.reporter_id is not None and incident.reporter_id == getattr(user, "pk", None))
 
 
+# --- search ----------------------------------------------------------------------------------
+
+SEARCH_ZONE_LEVELS = (Level.VILLAGE, Level.GRID)
+MAX_ID = 2 ** 63 - 1
+
+
+def incidents_search(qs: QuerySet[Incident], text: str) -> QuerySet[Incident]:
+    """Incidents of `qs` an operator means by `text`: its number ("#123" or "123"), part of its
+    address, or part of the name of its micro-grid or village ("莲花社区第1网格", "莲花").
+
+    The matching zones are looked up first (a thousand rows) and passed as literal ids, so the
+    OR stays on the incident table's own columns (see `_grids` on subqueries inside an OR).
+    """
+    text = text.strip()
+    if not text:
+        return qs
+    number = text.removeprefix("#").strip()
+    condition = Q(address__icontains=text)
+    if number.isascii() and number.isdigit() and int(number) <= MAX_ID:
+        condition |= Q(pk=int(number))
+    zones = Zone.objects.filter(level__in=SEARCH_ZONE_LEVELS, name__icontains=text).values_list("pk", "level")[:2000]
+    grid_ids = [pk for pk, level in zones if level == Level.GRID]
+    village_ids = [pk for pk, level in zones if level == Level.VILLAGE]
+    if grid_ids:
+        condition |= Q(grid_id__in=grid_ids)
+    if village_ids:
+        condition |= Q(village_id__in=village_ids)
+    return qs.filter(condition)
+
+
 # --- filters, overdue, duplicates ------------------------------------------------------------
 
 def overdue_q(now: datetime | None = None) -> Q:
@@ -129,9 +160,14 @@ def escalation_due_q(now: datetime) -> Q:
 
 
 def is_overdue(incident: Incident, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return ((incident.status in AWAITING_RESPONSE and now > incident.response_deadline)
-            or (incident.status in OPEN_STATUSES and now > incident.resolution_deadline))
+    return bool(breached_deadlines(incident, now))
+
+
+def breached_deadlines(incident: Incident, now: datetime | None = None) -> list[str]:
+    """The deadlines (response, resolution) the incident is past now (rules.breached_deadlines)."""
+    return rules.breached_deadlines(status=incident.status, now=now or timezone.now(),
+                                    response_deadline=incident.response_deadline,
+                                    resolution_deadline=incident.resolution_deadline)
 
 
 def incidents_overdue(user, now: datetime | None = None) -> QuerySet[Incident]:

@@ -1,4 +1,4 @@
-"""Pages of the realtime app: the operator console and the grid worker's tablet (a PWA).
+"""Pages of the realtime app: the operator console (the tablet is in tablet_views.py).
 
 The views only gather what the page's script needs (URLs, translated strings, the filter
 choices); everything else comes from the APIs, the vector tiles and the event socket.
@@ -12,10 +12,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from gridops.accounts.models import Role
-from gridops.accounts.selectors import role_of
+from geodata.selectors import zone_extent
+from geodata.tiles import point_min_zoom
+from gridops.accounts.models import Department, Role
+from gridops.accounts.selectors import jurisdiction_code, role_of
+from gridops.incidents import rules
+from gridops.incidents.models import OPEN_STATUSES
 
+from .palette import palette
 from .selectors import audiences_of, latest_event_id
 
 # Justice officers use the console for the corrections check-in layer (their incidents view is empty).
@@ -33,21 +39,23 @@ API_ROUTES = {
     "kpiStrip": ("realtime-kpis", None),
 }
 # Other apps' map layers, by URL name (shown only when the route exists and the role may see it):
-# key, URL name, label, marker colour, roles (None: every console role), popup fields, live kind.
+# key, URL name, label, roles (None: every console role), popup fields, live kind; each key's
+# symbol is in palette.PLACES. Labels are lazy: translated per request, not at import.
 OPTIONAL_LAYERS = [
-    {"key": "halls", "route": "approvals-halls", "label": _("Approval halls"), "colour": "#7c3aed", "roles": None,
-     "fields": [("address", _("Address")), ("today.waiting", _("Waiting")),
-                ("today.served", _("Served today")), ("today.open_counters", _("Open counters"))],
+    {"key": "halls", "route": "approvals-halls", "label": _lazy("Approval halls"), "roles": None,
+     "fields": [("address", _lazy("Address")), ("today.waiting", _lazy("Waiting")),
+                ("today.served", _lazy("Served today")), ("today.open_counters", _lazy("Open counters"))],
      "live": "hall.queue"},
-    {"key": "schools", "route": "education-layer", "label": _("Schools"), "colour": "#0891b2",
+    {"key": "schools", "route": "education-layer", "label": _lazy("Schools"),
      "roles": {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR},
-     "fields": [("seats", _("Seats")), ("demand", _("Demand")), ("gap", _("Gap"))], "live": None},
-    {"key": "stalls", "route": "ledger-api:vendors", "label": _("Market stalls"), "colour": "#ca8a04", "roles": None,
-     "fields": [("market", _("Market")), ("stall_no", _("Stall")), ("goods", _("Goods")), ("state", _("Verification"))],
+     "fields": [("seats", _lazy("Seats")), ("demand", _lazy("Demand")), ("gap", _lazy("Gap"))], "live": None},
+    {"key": "stalls", "route": "ledger-api:vendors", "label": _lazy("Market stalls"), "roles": None,
+     "fields": [("market", _lazy("Market")), ("stall_no", _lazy("Stall")), ("goods", _lazy("Goods")),
+                ("state", _lazy("Verification"))],
      "live": None},
-    {"key": "checkins", "route": "ledger-api:checkins", "label": _("Check-ins"), "colour": "#be123c",
+    {"key": "checkins", "route": "ledger-api:checkins", "label": _lazy("Check-ins"),
      "roles": {Role.JUSTICE_OFFICER},
-     "fields": [("case_no", _("Case no.")), ("at", _("Time")), ("inside_geofence", _("Inside the allowed area"))],
+     "fields": [("case_no", _lazy("Case no.")), ("at", _lazy("Time")), ("inside_geofence", _lazy("Inside the allowed area"))],
      "live": "ledger.checkin"},
 ]
 
@@ -70,7 +78,7 @@ def optional_layers(user) -> list[dict]:
     for layer in OPTIONAL_LAYERS:
         url = _url(layer["route"], None)
         if url and (layer["roles"] is None or role in layer["roles"]):
-            layers.append({"key": layer["key"], "url": url, "label": str(layer["label"]), "colour": layer["colour"],
+            layers.append({"key": layer["key"], "url": url, "label": str(layer["label"]),
                            "fields": [[name, str(label)] for name, label in layer["fields"]], "live": layer["live"]})
     return layers
 
@@ -92,18 +100,23 @@ def console_strings() -> dict:
         "newIncident": _("New incident"), "updated": _("Updated"), "details": _("Details"),
         "history": _("History"), "photos": _("Photos"), "routing": _("Why it was routed here"),
         "actions": _("Actions"), "conflict": _("Someone else changed this incident first; it has been reloaded."),
-        "failed": _("The action failed"), "done": _("Done"), "note": _("Note"),
+        "failed": _("The action failed"), "done": _("Done: {action}"), "note": _("Note (optional)"),
         "department": _("Department"), "status": _("Status"), "priority": _("Priority"),
-        "type": _("Type"), "reported": _("Reported"), "deadline": _("Resolution deadline"),
+        "type": _("Type"), "reported": _("Reported"), "address": _("Address"),
+        "responseDeadline": _("Response deadline"), "resolutionDeadline": _("Resolution deadline"),
+        "passed": _("passed"), "escalation": _("Escalation"),
         "grid": _("Micro-grid"), "town": _("Town"), "noPhotos": _("No photos"),
-        "cluster": _("{n} incidents ({open} open, {overdue} overdue)"), "zone": _("{name}: {open} open, {overdue} overdue"),
-        "mergeInto": _("Merge into incident no."), "zonesLayer": _("Zones (open incidents)"),
-        "centres": _("Command centres"), "workers": _("Grid workers"), "yes": _("Yes"), "no": _("No"), "closePanel": _("Close panel"), "reload": _("Too many missed updates: the map was reloaded."),
-        "actionNames": {
-            "registered": _("Register"), "dispatched": _("Dispatch"), "in_progress": _("Accept"),
-            "resolved": _("Resolve"), "verified": _("Verify"), "closed": _("Close"),
-            "returned": _("Return"), "void": _("Void"), "merge": _("Merge duplicate"),
-        },
+        "zone": _("{name}: {open} open, {overdue} overdue"),
+        "mergeInto": _("Merge into incident no."), "merge": _("Merge duplicate"), "zonesLayer": _("Zones (open incidents)"),
+        "centres": _("Command centres"), "workers": _("Grid workers"), "yes": _("Yes"), "no": _("No"),
+        "closePanel": _("Close panel"), "reload": _("Too many missed updates: the map was reloaded."),
+        "dispatchTo": _("Dispatch to"), "noActions": _("You have no action on this incident now."),
+        "loading": _("Loading…"), "incidents": _("Incidents"), "search": _("Search"),
+        "searchLabel": _("Number, address or grid"), "noResults": _("No incidents match."),
+        "resultCount": _("{n} incidents"), "resultCountCapped": _("More than {n} incidents"),
+        "more": _("Show more"), "cluster": _("Cluster (number of incidents)"),
+        "clusterOverdue": _("Cluster with overdue incidents"), "legendZones": _("Open incidents in zone"),
+        "legend": _("Legend"),
     }
 
 
@@ -123,7 +136,12 @@ def console(request):
         "optionalLayers": optional_layers(request.user),
         "timeZone": settings.TIME_ZONE,
         "choices": _choices(),
+        "openStatuses": [str(status) for status in OPEN_STATUSES],
+        "transitions": rules.transition_table(),
+        "departments": list(Department.objects.values("code", "name")),
+        "extent": zone_extent(jurisdiction_code(request.user)),
+        "pointMinZoom": point_min_zoom(),
+        "palette": palette(),
         "i18n": console_strings(),
     }
     return render(request, "console/console.html", {"config": config})
-

@@ -43,7 +43,7 @@ def test_console_optional_layers_by_role(people, who, layers):
     routes = {"halls": "approvals-halls", "schools": "education-layer", "stalls": "ledger-api:vendors",
               "checkins": "ledger-api:checkins"}
     for key, layer in offered.items():
-        assert layer["url"] == reverse(routes[key]) and layer["fields"] and layer["colour"]
+        assert layer["url"] == reverse(routes[key]) and layer["fields"] and config["palette"]["places"][key]["colour"]
     assert offered["halls"]["live"] == "hall.queue"
 
 

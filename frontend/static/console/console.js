@@ -1,68 +1,80 @@
-/* GridOps operator console: vector tiles + a live event socket with catch-up by event id.
- * Text from the server is always inserted with textContent (never innerHTML). */
+/* GridOps operator console: the map (vector tiles, places, live markers) and the live event socket.
+ *
+ * Layers sit in panes of their own, bottom to top: zones (350), incidents (450), grid workers
+ * (500), places (Leaflet's marker pane, 600), live incidents (650). Every vector layer is SVG, whose
+ * map-wide <svg> lets the pointer through to what lies below (Leaflet gives it pointer-events:
+ * none), so a click reaches what is drawn on top. No canvas renderer: a map-wide canvas takes every
+ * click in its pane and every pane below it, which left the incident tiles unclickable.
+ */
 (function () {
   "use strict";
-  const cfg = JSON.parse(document.getElementById("console-config").textContent);
-  const T = cfg.i18n;
-  const STATUS_COLOURS = {
-    reported: "#8e24aa", registered: "#3949ab", dispatched: "#1e88e5", in_progress: "#fb8c00",
-    resolved: "#43a047", verified: "#2e7d32", closed: "#757575", returned: "#d81b60", void: "#bdbdbd",
-  };
-  const NEXT = {  // candidate actions; the server decides what the role may do (403 otherwise)
-    reported: ["registered", "void", "merge"], registered: ["dispatched", "void", "merge"],
-    dispatched: ["in_progress", "returned", "dispatched"], returned: ["dispatched", "void"],
-    in_progress: ["resolved", "returned"], resolved: ["verified", "in_progress"], verified: ["closed"],
-  };
+  const C = window.GridOpsConsole;
+  const { cfg, T, el, fmt, when } = C;
+  const P = cfg.palette;
   const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs, text) => {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  };
-  const fmt = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
-  // Dates in the page's language and the district's time zone (not the browser's).
-  const LOCALE = document.documentElement.lang || "zh-hans";
-  const when = (iso) => (iso ? new Date(iso).toLocaleString(LOCALE, { timeZone: cfg.timeZone, hour12: false }) : "");
-  const PRIORITY = Object.fromEntries(cfg.choices.priorities.map((p) => [p.value, p.label]));
-  const csrf = () => (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
 
-  // --- map and layers ----------------------------------------------------------------------
-  const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([23.01, 113.1], 12);
+  // --- map and panes ---------------------------------------------------------------------------
+  const map = L.map("map", { zoomControl: true });
+  const [x0, y0, x1, y1] = cfg.extent || [113.0, 22.95, 113.2, 23.08];
+  map.fitBounds([[y0, x0], [y1, x1]], { animate: false });  // the user's jurisdiction, all of it
   if (window.GRIDOPS_TILE_URL) L.tileLayer(window.GRIDOPS_TILE_URL).addTo(map);
-  map.createPane("live").style.zIndex = 650;
+  [["zones", 350], ["incidents", 450], ["workers", 500], ["live", 650]].forEach(([name, z]) => {
+    map.createPane(name).style.zIndex = z;
+  });
+  const workerRenderer = L.svg({ pane: "workers" });
+  const liveRenderer = L.svg({ pane: "live" });
 
-  function filterQuery() {
-    const data = new FormData($("filters"));
-    const params = new URLSearchParams();
-    for (const [k, v] of data.entries()) if (v) params.set(k, v);
-    return params.toString();
-  }
   function zoneStyle(props) {
     const n = props.open || 0;
-    const fill = n === 0 ? "#f1f5f9" : n < 3 ? "#fde68a" : n < 10 ? "#fb923c" : n < 30 ? "#ef4444" : "#991b1b";
+    const fill = P.zoneFills.reduce((found, [low, colour]) => (n >= low ? colour : found), P.zoneEmpty);
     return { weight: props.level <= 1 ? 2 : 1, color: "#334155", fill: true, fillColor: fill, fillOpacity: 0.45 };
   }
   function incidentStyle(props) {
-    if (props.count !== undefined) {  // a server-side cluster
-      const r = Math.min(26, 6 + Math.sqrt(props.count) * 2);
-      return { radius: r, fill: true, fillColor: props.overdue ? "#b3261e" : "#1e88e5", fillOpacity: 0.7,
-               color: "#fff", weight: 2 };
+    if (props.count !== undefined) {  // a server-side cluster: its count is written on it (CountedTile)
+      return { radius: Math.min(24, 10 + Math.sqrt(props.count) * 1.5), fill: true,
+               fillColor: props.overdue ? P.clusterOverdue : P.cluster, fillOpacity: 0.9, color: "#fff", weight: 2 };
     }
-    return { radius: 7, fill: true, fillColor: STATUS_COLOURS[props.status] || "#000", fillOpacity: 0.95,
-             color: props.overdue ? "#b3261e" : "#ffffff", weight: props.overdue ? 4 : 1.5 };
+    return { radius: 7, fill: true, fillColor: P.status[props.status] || "#000", fillOpacity: 0.95,
+             color: props.overdue ? P.overdue : "#ffffff", weight: props.overdue ? 4 : 1.5 };
   }
-  function tileLayer(kind, style, extra) {
-    const url = cfg.tiles[kind] + "?" + filterQuery();
-    return L.vectorGrid.protobuf(url, Object.assign({
-      vectorTileLayerStyles: { [kind]: style }, interactive: true, maxNativeZoom: 18, maxZoom: 20,
-      getFeatureId: (f) => f.properties.id, fetchOptions: { credentials: "same-origin" },
-    }, extra || {}));
+  // An SVG tile that writes each cluster's count over its circle (the text lets clicks through).
+  const CountedTile = L.SVG.Tile.extend({
+    _addPath(layer) {
+      L.SVG.Tile.prototype._addPath.call(this, layer);
+      const count = layer.properties && layer.properties.count;
+      if (count === undefined || !layer._point) return;
+      const text = L.SVG.create("text");
+      text.setAttribute("x", layer._point.x); text.setAttribute("y", layer._point.y);
+      text.setAttribute("class", "cluster-count"); text.setAttribute("text-anchor", "middle");
+      text.setAttribute("dominant-baseline", "central");
+      text.textContent = count >= 10000 ? Math.round(count / 1000) + "k" : String(count);
+      this._rootGroup.appendChild(text);
+    },
+  });
+  // The tile's feature id (the incident's or zone's id) kept on the drawn feature for clicks.
+  // A tile point has no latlng, yet inherits CircleMarker's getLatLng: Leaflet 1.8+ then takes
+  // a point of radius ≤ 10 px for a marker and throws on every click (Leaflet.VectorGrid#267,
+  // #148). Without getLatLng the event's position is the pointer's.
+  const IdGrid = L.VectorGrid.Protobuf.extend({
+    _createLayer(feat, pxPerExtent, layerStyle) {
+      const layer = L.VectorGrid.Protobuf.prototype._createLayer.call(this, feat, pxPerExtent, layerStyle);
+      layer.featureId = feat.id;
+      if (feat.type === 1) layer.getLatLng = null;
+      return layer;
+    },
+  });
+  function tileLayer(kind, style) {
+    return new IdGrid(cfg.tiles[kind] + "?" + C.filterParams().toString(), {
+      vectorTileLayerStyles: { [kind]: style }, interactive: true, maxNativeZoom: 18, maxZoom: 20, pane: kind,
+      getFeatureId: (f) => f.id, fetchOptions: { credentials: "same-origin" },
+      rendererFactory: (coords, size, options) => new CountedTile(coords, size, options),
+    });
   }
   // Tile generations: a reload draws new layers over the old ones and removes the old ones only
   // when the new tiles are in (no blank map every time live events refresh the tiles).
-  const tiles = { generation: 0, settled: -1, viewReady: false,
-                  loading: () => [zonesLayer, incidentsLayer].some((l) => map.hasLayer(l) && l.isLoading()) };
+  // loading(): tiles on their way, or a zoom animation whose tiles are not even asked for yet.
+  const tiles = { generation: 0, settled: -1, viewReady: true,
+                  loading: () => map._animatingZoom || [zonesLayer, incidentsLayer].some((l) => map.hasLayer(l) && l.isLoading()) };
   function whenLoaded(layers, generation, done) {
     let pending = layers.length;
     layers.forEach((layer) => layer.once("load", () => {
@@ -71,21 +83,18 @@
     }));
   }
   let zonesLayer = tileLayer("zones", zoneStyle);
-  let incidentsLayer = tileLayer("incidents", incidentStyle, { pane: "overlayPane" });
+  let incidentsLayer = tileLayer("incidents", incidentStyle);
   whenLoaded([zonesLayer, incidentsLayer], 0);
   zonesLayer.addTo(map); incidentsLayer.addTo(map);
-  const liveLayer = L.layerGroup().addTo(map);
-  const liveMarkers = new Map();
 
   function bindTileEvents() {
     incidentsLayer.on("click", (e) => {
-      const p = e.layer.properties;
-      if (p.count !== undefined) { map.setView(e.latlng, Math.max(map.getZoom() + 2, 14)); return; }
-      openIncident(p.id);
+      const p = e.layer.properties || {};
+      if (p.count !== undefined) { map.setView(e.latlng, Math.max(map.getZoom() + 2, cfg.pointMinZoom)); return; }
+      C.openIncident(e.layer.featureId);
     });
     zonesLayer.on("click", (e) => {
-      const p = e.layer.properties;
-      L.popup().setLatLng(e.latlng).setContent(el("div", {}, fmt(T.zone, p))).openOn(map);
+      L.popup().setLatLng(e.latlng).setContent(el("div", {}, fmt(T.zone, e.layer.properties))).openOn(map);
     });
   }
   bindTileEvents();
@@ -97,7 +106,7 @@
     const old = [zonesLayer, incidentsLayer];
     stale = old;
     zonesLayer = tileLayer("zones", zoneStyle);
-    incidentsLayer = tileLayer("incidents", incidentStyle, { pane: "overlayPane" });
+    incidentsLayer = tileLayer("incidents", incidentStyle);
     overlays.zones = zonesLayer;
     const fresh = $("toggles").querySelector("input[data-layer=zones]").checked ? [zonesLayer, incidentsLayer] : [incidentsLayer];
     whenLoaded(fresh, tiles.generation, () => { old.forEach((layer) => map.removeLayer(layer)); stale = []; });
@@ -106,28 +115,54 @@
   }
   let tileTimer = null;
   const scheduleTiles = () => { clearTimeout(tileTimer); tileTimer = setTimeout(reloadTiles, 3000); };
-  $("filters").addEventListener("change", () => { reloadTiles(); refreshKpis(); });
+  $("filters").addEventListener("change", () => { reloadTiles(); refreshKpis(); refilterLive(); });
 
-  // Legend
+  // --- places: other apps' points, each kind with its own shape ----------------------------------
+  function placeIcon(key, size) {
+    const symbol = P.places[key];
+    const shape = el("span", { class: "shape" });
+    shape.style.setProperty("--fill", symbol.colour);
+    return L.divIcon({ className: "place place-" + symbol.shape + " opt-" + key, html: shape,
+                       iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
+  }
+  const placeMarker = (key, latlng, name, size) =>
+    L.marker(latlng, { icon: placeIcon(key, size || 18), title: name || "", alt: name || "", keyboard: true });
+
+  // --- legend ----------------------------------------------------------------------------------
   const legend = L.control({ position: "bottomleft" });
   let legendBox = null;
-  function legendRow(colour, label, round) {
-    const row = el("div"); const sw = el("i", round ? { class: "dot" } : {}); sw.style.background = colour;
-    row.appendChild(sw); row.appendChild(document.createTextNode(label)); legendBox.appendChild(row);
+  function legendRow(label, swatch) {
+    const row = el("div"); row.appendChild(swatch); row.appendChild(document.createTextNode(label)); legendBox.appendChild(row);
+  }
+  function dot(colour, ring) {
+    const sw = el("i", { class: "dot" + (ring ? " ring" : "") });
+    sw.style.background = ring ? "transparent" : colour; if (ring) sw.style.borderColor = colour;
+    return sw;
+  }
+  function placeSwatch(key) {
+    const symbol = P.places[key];
+    const sw = el("i", { class: "place place-" + symbol.shape }); const shape = el("span", { class: "shape" });
+    shape.style.setProperty("--fill", symbol.colour); sw.appendChild(shape);
+    return sw;
   }
   legend.onAdd = () => {
-    const box = el("div", { class: "legend" });
-    legendBox = box;
-    box.appendChild(el("b", {}, T.status));
-    cfg.choices.statuses.forEach((s) => {
-      const row = el("div"); const sw = el("i"); sw.style.background = STATUS_COLOURS[s.value];
-      row.appendChild(sw); row.appendChild(document.createTextNode(s.label)); box.appendChild(row);
-    });
-    const ring = el("div"); const r = el("i", { class: "ring" }); ring.appendChild(r);
-    ring.appendChild(document.createTextNode(T.overdue)); box.appendChild(ring);
-    [["#fde68a", "1–2"], ["#fb923c", "3–9"], ["#ef4444", "10–29"], ["#991b1b", "30+"]].forEach(([c, label]) => legendRow(c, T.open + " " + label));
-    legendRow("#facc15", T.centres, true);
-    legendRow("#5eead4", T.workers, true);
+    const box = el("details", { class: "legend", open: "" });
+    box.appendChild(el("summary", {}, T.legend));
+    legendBox = box.appendChild(el("div", { class: "legend-rows" }));
+    L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+    legendBox.appendChild(el("b", {}, T.status));
+    cfg.choices.statuses.forEach((s) => legendRow(s.label, dot(P.status[s.value])));
+    legendRow(T.overdue, dot(P.overdue, true));
+    const cluster = dot(P.cluster); cluster.textContent = "n"; cluster.classList.add("cluster");
+    legendRow(T.cluster, cluster);
+    const clusterOverdue = dot(P.clusterOverdue); clusterOverdue.textContent = "n"; clusterOverdue.classList.add("cluster");
+    legendRow(T.clusterOverdue, clusterOverdue);
+    legendBox.appendChild(el("b", {}, T.legendZones));
+    const fills = P.zoneFills.map(([low], i) => [P.zoneFills[i][1], P.zoneFills[i + 1] ? low + "–" + (P.zoneFills[i + 1][0] - 1) : low + "+"]);
+    fills.forEach(([colour, label]) => { const sw = el("i"); sw.style.background = colour; legendRow(label, sw); });
+    legendRow(T.centres, placeSwatch("centres"));
+    legendRow(T.workers, dot(P.worker));
+    cfg.optionalLayers.forEach((opt) => legendRow(opt.label, placeSwatch(opt.key)));
     return box;
   };
   legend.addTo(map);
@@ -162,39 +197,28 @@
     box.appendChild(dl);
     return box;
   }
-  async function getJson(url) {
-    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(response.status);
-    return response.json();
-  }
   const centres = L.geoJSON(null, {
-    pointToLayer: (f, ll) => L.circleMarker(ll, { radius: f.properties.level === 0 ? 11 : 8, color: "#111", weight: 2,
-                                                  fillColor: "#facc15", fillOpacity: 1 }),
+    pointToLayer: (f, ll) => placeMarker("centres", ll, f.properties.name, f.properties.level === 0 ? 24 : 20),
     onEachFeature: (f, layer) => layer.bindTooltip(el("span", {}, f.properties.name), { permanent: false }),
   });
   const workers = L.geoJSON(null, {
-    pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 6, color: "#0f766e", weight: 2, fillColor: "#5eead4", fillOpacity: 1 }),
+    pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 6, color: "#0f766e", weight: 2, fillColor: P.worker, fillOpacity: 1,
+                                                  pane: "workers", renderer: workerRenderer }),
     onEachFeature: (f, layer) => layer.bindPopup(() => popupFor(Object.assign({ name: f.properties.user }, f.properties),
       [["grid_name", T.grid], ["recorded_at", T.reported]])),
   });
-  toggle("zones", T.zonesLayer || "Zones", zonesLayer, true);
-  toggle("centres", T.centres || "Command centres", centres, true);
-  toggle("workers", T.workers || "Grid workers", workers, true);
-  getJson(cfg.api.centres).then((data) => {
-    centres.addData(data);
-    if (data.features.length) map.fitBounds(centres.getBounds().pad(0.3), { maxZoom: 14, animate: false });
-  }).catch(() => {}).finally(() => { tiles.viewReady = true; });
-  const loadWorkers = () => getJson(cfg.api.positions).then((d) => { workers.clearLayers(); workers.addData(d); }).catch(() => {});
+  toggle("zones", T.zonesLayer, zonesLayer, true);
+  toggle("centres", T.centres, centres, true);
+  toggle("workers", T.workers, workers, true);
+  C.getJson(cfg.api.centres).then((data) => centres.addData(data)).catch(() => {});
+  const loadWorkers = () => C.getJson(cfg.api.positions).then((d) => { workers.clearLayers(); workers.addData(d); }).catch(() => {});
   loadWorkers(); setInterval(loadWorkers, 30000);
   // Other apps' layers: a toggle, a legend row, and live updates for those that push events.
   const optional = {};
-  const svgRenderer = L.svg();
   cfg.optionalLayers.forEach((opt) => {
     const byId = new Map();
     const layer = L.geoJSON(null, {
-      // SVG (not the map's canvas): few features, each a DOM node with its layer's class.
-      pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 7, color: "#fff", weight: 2, fillColor: opt.colour, fillOpacity: 0.95,
-                                                    className: "opt-" + opt.key, renderer: svgRenderer }),
+      pointToLayer: (f, ll) => placeMarker(opt.key, ll, (f.properties || {}).name),
       onEachFeature: (f, l) => {
         byId.set(String(f.id ?? f.properties.code ?? f.properties.id), { feature: f, layer: l });
         l.bindPopup(() => popupFor(f.properties || {}, opt.fields));
@@ -202,8 +226,7 @@
     });
     optional[opt.key] = { opt, layer, byId };
     toggle(opt.key, opt.label, layer, false);
-    legendRow(opt.colour, opt.label, true);
-    const load = () => getJson(opt.url).then((d) => { layer.clearLayers(); byId.clear(); layer.addData(d.type ? d : (d.results || d)); })
+    const load = () => C.getJson(opt.url).then((d) => { layer.clearLayers(); byId.clear(); layer.addData(d.type ? d : (d.results || d)); })
       .catch(() => {});
     optional[opt.key].load = load;
     load();
@@ -215,7 +238,7 @@
     if (!found) { halls.load(); return; }
     const props = found.feature.properties;
     props.today = Object.assign({}, props.today || {}, payload.today || {}, { waiting: payload.waiting });
-    found.layer.setStyle({ radius: 7 + Math.min(12, Math.sqrt(payload.waiting || 0) * 2) });
+    found.layer.setIcon(placeIcon("halls", 18 + Math.min(16, Math.sqrt(payload.waiting || 0) * 3)));
     if (found.layer.isPopupOpen()) found.layer.setPopupContent(popupFor(props, halls.opt.fields));
     state.halls[payload.hall] = payload.waiting;
   }
@@ -229,7 +252,7 @@
   let kpiTimer = null;
   async function refreshKpis() {
     try {
-      const k = await getJson(cfg.api.kpiStrip + "?" + filterQuery());
+      const k = await C.getJson(cfg.api.kpiStrip + "?" + C.filterParams().toString());
       $("kpi-open").textContent = k.open; $("kpi-overdue").textContent = k.overdue;
       $("kpi-closure").textContent = k.closure_rate_today === null ? "–" : Math.round(k.closure_rate_today * 100) + "%";
     } catch (e) { /* the strip keeps its last figures */ }
@@ -237,97 +260,52 @@
   const scheduleKpis = () => { clearTimeout(kpiTimer); kpiTimer = setTimeout(refreshKpis, 500); };
   refreshKpis();
 
-  // --- incident panel -----------------------------------------------------------------------
-  const incidentUrl = (id, tail) => cfg.api.incidents + id + "/" + (tail || "");
-  async function openIncident(id, notice) {
-    const panel = $("panel");
-    panel.hidden = false; panel.replaceChildren(el("p", {}, "…"));
-    let data;
-    try { data = await getJson(incidentUrl(id)); } catch (e) { panel.replaceChildren(el("p", { class: "error" }, T.failed + " (" + e.message + ")")); return; }
-    const p = data.properties || data;
-    const body = [];
-    const close = el("button", { class: "close", type: "button", "aria-label": T.closePanel, title: T.closePanel }, "×");
-    close.addEventListener("click", () => { panel.hidden = true; panel.replaceChildren(); });
-    body.push(close);
-    const title = el("h2", {}, "#" + (data.id || p.id) + " " + ((p.event_type && p.event_type.name) || ""));
-    body.push(title);
-    if (notice) body.push(el("p", { class: "error", role: "alert" }, notice));
-    const kv = el("dl", { class: "kv" });
-    const add = (k, v) => { if (v !== undefined && v !== null && v !== "") { kv.appendChild(el("dt", {}, k)); kv.appendChild(el("dd", {}, v)); } };
-    add(T.status, p.status_label || p.status); add(T.priority, PRIORITY[p.priority] || p.priority);
-    add(T.department, p.department && (p.department.name || p.department));
-    add(T.town, p.town && (p.town.name || p.town)); add(T.grid, p.grid && (p.grid.name || p.grid));
-    add(T.reported, when(p.reported_at));
-    add(T.deadline, when(p.resolution_deadline));
-    body.push(kv);
-    if (p.overdue) body.push(el("span", { class: "badge overdue" }, T.overdue));
-    if (p.description) body.push(el("p", {}, p.description));
-    body.push(el("h3", {}, T.routing)); body.push(el("p", { class: "routing" }, p.routing_reason || "–"));
-    const actions = el("div", { class: "actions" });
-    (NEXT[p.status] || []).forEach((status) => {
-      const b = el("button", { class: "btn", type: "button", "data-action": status }, T.actionNames[status] || status);
-      b.addEventListener("click", () => act(data.id || p.id, p.version, status));
-      actions.appendChild(b);
-    });
-    body.push(el("h3", {}, T.actions)); body.push(actions);
-    body.push(el("h3", {}, T.photos));
-    const photos = el("div", { class: "photos" });
-    (p.photos || []).forEach((ph) => photos.appendChild(el("img", { src: ph.url, alt: "" })));
-    if (!(p.photos || []).length) photos.appendChild(el("p", {}, T.noPhotos));
-    body.push(photos);
-    body.push(el("h3", {}, T.history));
-    const hist = el("ol", { class: "history" });
-    (p.transitions || p.history || []).forEach((h) => hist.appendChild(el("li", {},
-      [when(h.at), h.from_label || h.from_status, "→", h.to_label || h.to_status,
-       h.actor && (h.actor.name || h.actor), h.note].filter(Boolean).join(" "))));
-    body.push(hist);
-    panel.replaceChildren(...body);
-  }
-  async function act(id, version, status) {
-    let url = incidentUrl(id, "transitions/"), payload = { status, version };
-    if (status === "merge") {
-      const into = window.prompt(T.mergeInto); if (!into) return;
-      url = incidentUrl(id, "merge/"); payload = { into: Number(into), version };
-    } else {
-      const note = window.prompt(T.note, ""); if (note === null) return; payload.note = note;
-    }
-    const response = await fetch(url, { method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(payload) });
-    if (response.status === 409) return openIncident(id, T.conflict);
-    if (!response.ok) {
-      let message = T.failed;
-      try { message = (await response.json()).error.message; } catch (e) { /* keep the generic text */ }
-      return openIncident(id, message);
-    }
-    openIncident(id, T.done);
-  }
-
   // --- live events ---------------------------------------------------------------------------
   const seen = new Set();
   let lastId = cfg.lastId || 0;
-  const state = window.gridopsConsole = { seen, received: [], halls: {}, tiles, get lastId() { return lastId; }, socket: null };
+  const liveLayer = L.layerGroup().addTo(map);
+  const liveMarkers = new Map();   // incident id → {marker (null while filtered out), payload}
+  const state = window.gridopsConsole = { seen, received: [], halls: {}, tiles, map, get lastId() { return lastId; }, socket: null };
   function setConn(s, text) { $("conn").dataset.state = s; $("conn-text").textContent = text; }
+
+  // Whether a pushed incident belongs on the map under the filter form (the tiles' filters,
+  // applied to the fields the push carries): a closed incident leaves an "all open" map.
+  function matchesFilters(p) {
+    const f = Object.fromEntries(C.filterParams());
+    if (f.status === "open" ? !cfg.openStatuses.includes(p.status) : f.status && p.status !== f.status) return false;
+    if (f.category && p.category !== f.category) return false;
+    if (f.priority && p.priority !== f.priority) return false;
+    if (f.overdue && !p.overdue) return false;
+    if (f.days && Date.parse(p.reported_at) < Date.now() - Number(f.days) * 86400000) return false;
+    return true;
+  }
+  function placeLive(p) {
+    const old = liveMarkers.get(p.id);
+    if (old && old.marker) liveLayer.removeLayer(old.marker);
+    if (p.lon === undefined || p.lat === undefined) return;
+    if (!matchesFilters(p)) { liveMarkers.set(p.id, { marker: null, payload: p }); return; }
+    const marker = L.circleMarker([p.lat, p.lon], {
+      pane: "live", renderer: liveRenderer, radius: 10, weight: p.overdue ? 5 : 3,
+      color: p.overdue ? P.overdue : "#111", fillColor: P.status[p.status] || "#000", fillOpacity: 1,
+      className: "live-incident live-incident-" + p.id,
+    }).on("click", () => C.openIncident(p.id)).addTo(liveLayer);
+    liveMarkers.set(p.id, { marker, payload: p });
+  }
+  function refilterLive() { [...liveMarkers.values()].forEach(({ payload }) => placeLive(payload)); }
 
   function showIncident(event) {
     const p = event.payload || {};
     if (p.id === undefined) return;
-    if (p.lon !== undefined && p.lat !== undefined) {
-      const old = liveMarkers.get(p.id); if (old) liveLayer.removeLayer(old);
-      const marker = L.circleMarker([p.lat, p.lon], {
-        pane: "live", renderer: L.svg({ pane: "live" }), radius: 10, weight: p.overdue ? 5 : 3,
-        color: p.overdue ? "#b3261e" : "#111", fillColor: STATUS_COLOURS[p.status] || "#000", fillOpacity: 1,
-        className: "live-incident live-incident-" + p.id,
-      }).on("click", () => openIncident(p.id)).addTo(liveLayer);
-      liveMarkers.set(p.id, marker);
-    }
-    const li = el("li", { "data-incident-id": p.id, "data-event-id": event.id, class: "flash" },
+    placeLive(p);
+    const li = el("li", { "data-incident-id": p.id, "data-event-id": event.id, class: "flash" });
+    const button = el("button", { type: "button", class: "item" },
       (event.kind === "incident.created" ? T.newIncident : T.updated) + " #" + p.id + " " +
       ((p.event_type && p.event_type.name) || "") + " · " + (p.status_label || p.status || ""));
-    li.addEventListener("click", () => openIncident(p.id));
+    button.addEventListener("click", () => C.openIncident(p.id, { opener: button }));
+    li.appendChild(button);
     $("feed").prepend(li); setTimeout(() => li.classList.remove("flash"), 4000);
     while ($("feed").children.length > 200) $("feed").lastChild.remove();
-    const panel = $("panel");
-    if (!panel.hidden && panel.querySelector("h2") && panel.querySelector("h2").textContent.startsWith("#" + p.id + " ")) openIncident(p.id);
+    if (C.shownIncident() === p.id) C.openIncident(p.id, { focus: false });
     scheduleTiles(); scheduleKpis();
   }
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridops.accounts.models import Role
-from gridops.accounts.selectors import role_of
+from gridops.accounts.selectors import role_of, within_jurisdiction
 from gridops.core.errors import Forbidden, InvalidInput
 from gridops.core.parsers import JSONParser
 from gridops.core.ratelimit import ratelimit
@@ -51,11 +51,15 @@ class ItemDetail(APIView):
 
 
 class HallLayer(APIView):
-    """GeoJSON of the halls with live queue length and today's figures (the operator map layer)."""
+    """GeoJSON of the halls with live queue length and today's figures (the operator map layer).
+
+    A town operator gets their town's halls (`within_jurisdiction`), as on their incident map.
+    """
 
     @extend_schema(responses=s.HallFeatureSerializer(many=True))
     def get(self, request):
-        halls = list(Hall.objects.filter(is_active=True).select_related("zone").defer("zone__geom"))
+        halls = list(Hall.objects.filter(within_jurisdiction(request.user, "zone__code"), is_active=True)
+                     .select_related("zone").defer("zone__geom"))
         kind = request.query_params.get("kind")
         if kind:
             halls = [hall for hall in halls if hall.kind == kind]

@@ -15,12 +15,13 @@ from rest_framework.views import APIView
 
 from geodata.api.params import parse_crs, parse_lon_lat
 from geodata.coords import to_wgs84
+from gridops.accounts.selectors import within_jurisdiction
 from gridops.core import uploads
 from gridops.core.errors import InvalidInput
 from gridops.core.parsers import JSONParser
 
 from .. import conf, exports, loaders, rules, selectors, services
-from ..models import CatchmentPlan
+from ..models import CatchmentPlan, School
 from ..projection import projection_from
 from ..whatif import build_scenario
 from .serializers import AssignSerializer, ImportSerializer, PlanCreateSerializer, PlanSerializer, WhatIfSerializer
@@ -232,7 +233,11 @@ class SchoolDetailView(PlannerView):
 
 
 class LayerView(APIView):
-    """The operator map's "education" layer: schools with this year's gap under the published plan."""
+    """The operator map's "education" layer: schools with this year's gap under the published plan.
+
+    The balance is the district's (catchments cross towns); a town operator is shown their
+    town's schools (`within_jurisdiction`), as on their incident map.
+    """
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
@@ -241,8 +246,10 @@ class LayerView(APIView):
         if plan is None:
             return Response({"type": "FeatureCollection", "features": []})
         balance = selectors.plan_balance(plan, projection_from({}))
+        shown = set(School.objects.filter(within_jurisdiction(request.user, "zone__code")).values_list("pk", flat=True))
         keep = ("code", "name", "level", "ownership", "seats", "demand", "gap", "enrolled")
-        return Response(_points([{k: r.get(k) for k in (*keep, "lon", "lat")} | {"id": r["id"]} for r in balance.schools]))
+        return Response(_points([{k: r.get(k) for k in (*keep, "lon", "lat")} | {"id": r["id"]}
+                                 for r in balance.schools if r["id"] in shown]))
 
 
 class ExportView(PlannerView):

@@ -27,7 +27,11 @@ PARAMETERS = [
     OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat (WGS84)"),
     OpenApiParameter("overdue", bool, description="Only overdue incidents"),
     OpenApiParameter("open", bool, description="Only open incidents"),
+    OpenApiParameter("q", str, description="Search: an incident number (#123 or 123), part of its address, or "
+                                           "part of its micro-grid's or village's name"),
 ]
+
+SEARCH_MAX_LENGTH = 64
 
 
 def text_param(params, name: str, max_length: int = 200) -> str:
@@ -127,4 +131,6 @@ def filter_incidents(qs: QuerySet, params) -> QuerySet:
         qs = qs.filter(selectors.overdue_q())
     if _flag(params, "open"):
         qs = qs.filter(status__in=[s.value for s in selectors.OPEN_STATUSES])
+    if params.get("q", "").strip():
+        qs = selectors.incidents_search(qs, text_param(params, "q", SEARCH_MAX_LENGTH))
     return qs

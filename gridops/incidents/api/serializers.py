@@ -43,6 +43,9 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     overdue = serializers.SerializerMethodField()
     reporter = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
+    may_merge = serializers.SerializerMethodField()
+    breached_deadlines = serializers.SerializerMethodField()
+    escalation_label = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -53,7 +56,7 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
             "district_notified", "routing_reason", "auto_dispatched", "merged_into", "reported_at", "captured_at",
             "registered_at", "dispatched_at", "accepted_at", "resolved_at", "verified_at", "closed_at",
             "response_deadline", "resolution_deadline", "escalation_level", "overdue", "reporter",
-            "allowed_transitions",
+            "allowed_transitions", "may_merge", "breached_deadlines", "escalation_label",
         ]
 
     @extend_schema_field(OpenApiTypes.STR)
@@ -64,12 +67,28 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     def get_overdue(self, obj):
         return selectors.is_overdue(obj, self.context.get("now"))
 
+    def _capacities(self, obj):
+        user = getattr(self.context.get("request"), "user", None)
+        return selectors.acting_capacities(user, obj) if user else None
+
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, obj):
         """The moves this user may make now: clients draw their buttons from this, never a copy."""
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        return rules.allowed_targets(selectors.acting_capacities(user, obj) if user else None, obj.status)
+        return rules.allowed_targets(self._capacities(obj), obj.status)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_may_merge(self, obj):
+        """Whether this user may merge this incident, as a duplicate, into another."""
+        return rules.may_merge(self._capacities(obj), obj.status)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=["response", "resolution"])))
+    def get_breached_deadlines(self, obj):
+        """The deadlines it is past now; `overdue` is true when this is not empty."""
+        return selectors.breached_deadlines(obj, self.context.get("now"))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_escalation_label(self, obj):
+        return str(rules.ESCALATION_LEVEL_NAMES.get(obj.escalation_level, obj.escalation_level))
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_reporter(self, obj):

@@ -221,8 +221,7 @@ class IncidentMetaView(APIView):
             "statuses": choices(Status),
             "priorities": choices(Priority),
             "sources": choices(Source),
-            "transitions": [{"from": frm, "to": to, "roles": sorted(roles)}
-                            for (frm, to), roles in rules.TRANSITIONS.items()],
+            "transitions": rules.transition_table(),
             "open_statuses": [str(s) for s in OPEN_STATUSES],
         }))
 

@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gridops.accounts.selectors import within_jurisdiction
 from gridops.core.errors import InvalidInput, NotAuthenticated, NotFound
 from gridops.core.ratelimit import ratelimit
 from gridops.core.services import audit_record
@@ -196,7 +197,9 @@ class VendorListView(APIView):
     def get(self, request):
         from ..models import Vendor
 
-        vendors = Vendor.objects.select_related("entry", "grid").order_by("code")
+        # A town operator's map shows their town's stalls (`within_jurisdiction`).
+        vendors = (Vendor.objects.filter(within_jurisdiction(request.user, "grid__code"))
+                   .select_related("entry", "grid").order_by("code"))
         if request.query_params.get("market"):
             vendors = vendors.filter(market=request.query_params["market"])
         head = selectors.latest_head()

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geodata.models import CommandCentre
-from gridops.accounts.selectors import profile_of, role_of
+from gridops.accounts.selectors import profile_of, role_of, within_jurisdiction
 from gridops.core.errors import InvalidInput
 
 from ..selectors import audiences_of, kpi_strip, latest_event_id
@@ -33,7 +33,9 @@ class CentresView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        centres = CommandCentre.objects.select_related("zone").defer("zone__geom")
+        # A town operator sees their town's centre (`within_jurisdiction`), as on their incident map.
+        centres = (CommandCentre.objects.filter(within_jurisdiction(request.user, "zone__code"))
+                   .select_related("zone").defer("zone__geom"))
         features = [_feature(c.pk, c.location.x, c.location.y,
                              {"code": c.code, "name": c.name, "zone": c.zone.code, "level": c.zone.level})
                     for c in centres]
