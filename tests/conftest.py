@@ -30,11 +30,14 @@ def _fresh_rate_limits():
 
 
 def _forget_cached_token_users():
-    """Cached token lookups (gridops.core.tokens) outlive a test's database rows; drop them."""
+    """Cached token lookups (gridops.core.tokens) and reference responses (gridops.core.refcache)
+    outlive a test's database rows; drop them."""
     from django.conf import settings
     from django.core.cache import cache
 
     client = cache._cache.get_client()
-    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*token-user:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    for pattern in ("token-user:*", "reference*"):
+        keys = list(client.scan_iter(match=f"{prefix}:*{pattern}", count=1000))
+        if keys:
+            client.delete(*keys)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridops.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from gridops.core.refcache import reference_response
 from geodata import selectors
 from geodata.conf import locate_batch_limit
 from geodata.coords import many_to_wgs84, to_wgs84
@@ -196,4 +197,5 @@ class CommandCentreListView(APIView):
 
     @extend_schema(responses={(200, GEOJSON): CommandCentreCollection})
     def get(self, request):
-        return HttpResponse(selectors.command_centres_feature_collection(), content_type=GEOJSON)
+        return reference_response(request, name="command-centres", build=lambda: HttpResponse(
+            selectors.command_centres_feature_collection(), content_type=GEOJSON))

@@ -10,3 +10,6 @@ class CoreConfig(AppConfig):
         from . import log_redaction
 
         log_redaction.install()  # no token or API key in any log line (uvicorn's included)
+        from . import refcache
+
+        refcache.connect_receivers()  # reference responses rebuilt when their rows change

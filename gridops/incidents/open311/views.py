@@ -18,6 +18,7 @@ from geodata.selectors import place_named_in
 from gridops.core.errors import GridOpsError, InvalidInput, NotFound
 from gridops.core.inputs import json_body
 from gridops.core.ratelimit import over_limit
+from gridops.core.refcache import reference_response
 
 from .. import services as incident_services
 from ..models import Source
@@ -98,7 +99,11 @@ def discovery(request, fmt):
 
 @open311_view(("GET",))
 def service_list(request, fmt):
-    return serializers.render([serializers.service_dict(et) for et in selectors.services()], fmt, root="services")
+    """Built once per catalogue version and language, then served from the cache with an ETag."""
+    return reference_response(
+        request, name=f"open311.services.{fmt}", version=str(selectors.changeset()),
+        build=lambda: serializers.render([serializers.service_dict(et) for et in selectors.services()], fmt,
+                                         root="services"))
 
 
 @open311_view(("GET",))

@@ -1,0 +1,90 @@
+"""Reference data served from the cache with HTTP validators (issue 13).
+
+The catalogue, the Open311 service list and the command centres change a few times a year but
+were rebuilt on every request (1,510 event types: 110 ms of ORM instances and JSON per
+`services.json`, 1.6 s each under load). A reference response is rendered once per *version*
+and kept in the cache under its ETag; clients get `ETag` + `Cache-Control` and a 304 when they
+have it.
+
+The version is a generation number in the cache, bumped after commit whenever a reference row
+is saved or deleted (the models in `REFERENCE_MODELS`), together with whatever the caller adds
+(Open311 adds its `changeset`, which also follows bulk imports that bypass `save()`).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.translation import get_language
+from redis.exceptions import RedisError
+
+GENERATION_KEY = "reference-generation"
+CACHE_SECONDS = 24 * 3600
+MAX_AGE = 300
+REFERENCE_MODELS = ("incidents.EventType", "incidents.Category", "incidents.RoutingRule",
+                    "accounts.Department", "geodata.CommandCentre", "geodata.Zone")
+
+
+def generation() -> int:
+    try:
+        return int(cache.get(GENERATION_KEY) or 0)
+    except (RedisError, OSError):
+        return -1  # no cache: every version is new, nothing stale is served
+
+
+def _bump() -> None:
+    with contextlib.suppress(RedisError, OSError):
+        if not cache.add(GENERATION_KEY, 1, None):
+            cache.incr(GENERATION_KEY)
+
+
+def bump() -> None:
+    """A reference row changed: every reference response is rebuilt, now and after commit (a
+    request that read the old rows meanwhile must not leave them current)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def reference_response(request, *, name: str, build: Callable[[], HttpResponse], version: str = "",
+                       max_age: int = MAX_AGE) -> HttpResponse:
+    """`build()`'s response for this name, version and language, from the cache when it was built
+    before; 304 when the client's `If-None-Match` holds the ETag."""
+    tag = hashlib.sha1(f"{name}|{version}|{generation()}|{get_language()}".encode()).hexdigest()[:32]
+    etag = f'"{tag}"'
+    if etag in [value.strip() for value in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        key = f"reference:{tag}"
+        try:
+            stored = cache.get(key)
+        except (RedisError, OSError):
+            stored = None
+        if stored is not None:
+            status, content_type, body = stored
+            response = HttpResponse(body, status=status, content_type=content_type)
+        else:
+            response = build()
+            if response.status_code == 200:
+                with contextlib.suppress(RedisError, OSError):
+                    cache.set(key, (200, response["Content-Type"], response.content), CACHE_SECONDS)
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+def connect_receivers() -> None:
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_save
+
+    def changed(sender, **kwargs):
+        bump()
+
+    for label in REFERENCE_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"refcache.save.{label}")
+        post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"refcache.delete.{label}")

@@ -1,0 +1,42 @@
+"""Reference data from the cache with ETags, rebuilt when a row changes (issue 13)."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.incidents.factories import EventTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _services(client, **headers):
+    return client.get(reverse("open311-services", kwargs={"fmt": "json"}), **headers)
+
+
+def test_services_json_is_built_once_then_served_with_an_etag(client, world):
+    first = _services(client)
+    assert first.status_code == 200 and first["ETag"] and "max-age" in first["Cache-Control"]
+    with CaptureQueriesContext(connection) as queries:
+        again = _services(client)
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    assert not any("incidents_eventtype" in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)
+    assert _services(client, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_a_changed_row_is_served_at_once(client, world):
+    first = _services(client)
+    department = world["types"]["manhole"].department
+    department.name = "城管新名称"
+    department.save()
+    changed = _services(client, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert "城管新名称" in changed.content.decode()
+    EventTypeFactory(code="0101099", name="新类型", category=world["types"]["manhole"].category,
+                     department=department)
+    assert "0101099" in {s["service_code"] for s in _services(client).json()}
+
+
+def test_command_centres_are_cached_with_an_etag(client, world):
+    first = client.get(reverse("command-centre-list"))
+    assert first.status_code == 200 and first["ETag"]
+    assert client.get(reverse("command-centre-list"), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
