@@ -45,7 +45,9 @@ class AsgiServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="gridops.settings.test",
-                   DEBUG="1", DB_CONN_MAX_AGE="0", PYTHONUNBUFFERED="1")
+                   DEBUG="1", DB_CONN_MAX_AGE="0", PYTHONUNBUFFERED="1",
+                   # Pages must get their events live: the per-process table re-read stays off.
+                   GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS="0")
         self.log = open(ARTIFACTS / f"uvicorn-{self.port}.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "gridops.asgi:application", "--host", "127.0.0.1",
