@@ -21,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev \
 	binutils gettext python3-venv redis-server chromium fonts-noto-cjk apache2-utils
 
-.PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest clean
+.PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest loadtest-capacity clean
 
 run: setup demo serve
 
@@ -100,6 +100,10 @@ bench: setup
 
 loadtest: setup
 	$(PY) -m bench.loadtest
+
+## Capacity: the load-test mix at 1x..4x (LOAD_CAPACITY), LOAD_SECONDS each (default 120).
+loadtest-capacity: setup
+	LOAD_SECONDS=$${LOAD_SECONDS:-120} $(PY) -m bench.loadtest --capacity $${LOAD_CAPACITY:-1,2,3,4}
 
 clean:
 	rm -rf $(STAMPS) $(VENV)

@@ -12,6 +12,14 @@ a free loopback port over the bench database and runs, in one asyncio process:
   is an answer, not an error);
 - Open311 clients (default 5): POST requests with the API key and GET the request feed.
 
+Measured with the per-process table re-read off (`GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS=0`, set
+by `bench.support.live_server`), so the pushes counted are the live path's; each live push carries
+its commit time, and the harness records commit -> arrival (same machine, same clock). The load
+client's own CPU share and the machine's load average are recorded with the figures.
+`--scale k` (`LOAD_SCALE`) multiplies tablets, operators and Open311 clients together;
+`--capacity 1,2,3,4` (`make loadtest-capacity`) runs the multiples one after another and reports
+req/s, p99 and push p99 at each, and the largest multiple that holds p99 under 1 s.
+
 It is bounded in time (`--seconds`) and in requests (`--max-requests`). Afterwards it checks:
 every accepted report is stored exactly once (counted by idempotency key), every Open311 request
 answered 201 exists, and every operator received every event it was entitled to (the event table
@@ -69,6 +77,7 @@ class Config:
     output: Path = RESULTS / "loadtest.json"
     demo: bool = True
     seed: int = 8
+    scale: float = 1.0  # multiple of the mix (tablets, operators and Open311 clients together)
 
 
 @dataclass
@@ -194,6 +203,8 @@ class Run:
         self.retries = 0
         self.sockets: list[Socket] = []
         self.stop_at = 0.0
+        self.push_latencies: list[float] = []  # commit (server clock) -> arrival, live pushes
+        self.pushes_without_stamp = 0  # replayed on reconnect or recovered from the table
 
     def running(self) -> bool:
         return time.monotonic() < self.stop_at and self.stats.requests < self.config.max_requests
@@ -287,6 +298,11 @@ class Run:
                         event_id = message.get("id")
                         if event_id is None:
                             continue
+                        if event_id not in socket.received:
+                            if "committed_at" in message:  # same machine, same clock
+                                self.push_latencies.append(time.time() - message["committed_at"])
+                            else:
+                                self.pushes_without_stamp += 1
                         if event_id in seen_here:
                             socket.duplicates_in_connection += 1
                         seen_here.add(event_id)
@@ -439,10 +455,16 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
         name: {**percentiles_ms(samples), "codes": dict(run.stats.codes[name]), "errors": run.stats.errors.get(name, 0)}
         for name, samples in sorted(run.stats.latencies.items())
     }
+    push = percentiles_ms(run.push_latencies) if run.push_latencies else None
     result = {
-        "config": {"seconds": config.seconds, "tablets": config.tablets, "operators": config.operators,
-                   "open311_clients": config.open311, "uvicorn_workers": config.workers,
-                   "max_requests": config.max_requests},
+        "config": {"seconds": config.seconds, "scale": config.scale, "tablets": config.tablets,
+                   "operators": config.operators, "open311_clients": config.open311,
+                   "uvicorn_workers": config.workers, "max_requests": config.max_requests,
+                   "fallback_poll_seconds": os.environ.get("GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS", "0")},
+        "machine_before": run.machine_before, "machine_after": run.machine_after,
+        "load_client_cpu_share": round(run.client_cpu_s / (elapsed * (os.cpu_count() or 1)), 3) if elapsed else None,
+        "push_latency_commit_to_arrival": push,
+        "pushes_without_commit_stamp": run.pushes_without_stamp,
         "elapsed_s": round(elapsed, 1),
         "requests": run.stats.requests,
         "throughput_rps": round(run.stats.requests / elapsed, 1) if elapsed else 0,
@@ -454,7 +476,10 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
         "error_samples": run.stats.samples_of_errors,
         **checks,
     }
+    result["goals"] = {"p99_ms": 500, "push_p99_ms": 250, "lost": 0, "duplicated": 0}
     result["met"] = (errors == 0 and checks["reports_missing"] == 0 and checks["duplicates"] == 0
+                     and result["latency_all"] is not None and result["latency_all"]["p99_ms"] < 500
+                     and push is not None and push["p99_ms"] < 250
                      and checks["pushes_lost"] == 0 and checks["pushes_misdelivered"] == 0
                      and checks["pushes_duplicated_in_connection"] == 0
                      and checks["open311_stored"] == checks["open311_accepted"])
@@ -476,6 +501,11 @@ def summary_text(result: dict) -> str:
         f"- pushes entitled: {result['pushes_entitled']}, received: {result['pushes_received']}, "
         f"lost: {result['pushes_lost']}, misdelivered: {result['pushes_misdelivered']}, "
         f"duplicated on one connection: {result['pushes_duplicated_in_connection']}",
+        f"- push latency commit -> arrival: {result['push_latency_commit_to_arrival']} "
+        f"(live pushes; {result['pushes_without_commit_stamp']} replayed/recovered without a stamp)",
+        f"- load client CPU share: {result['load_client_cpu_share']}; load average before "
+        f"{result['machine_before']['loadavg_1_5_15']}, after {result['machine_after']['loadavg_1_5_15']} "
+        f"on {result['machine_before']['cpus']} cores",
         f"- 409 conflicts (expected): {result['conflicts_409']}, 429 throttled: {result['throttled_429']}, "
         f"report retries: {result['report_retries']}", "",
         "| endpoint | n | p50 ms | p95 ms | p99 ms | errors | codes |", "|---|---|---|---|---|---|---|",
@@ -490,7 +520,13 @@ def summary_text(result: dict) -> str:
 async def _drive(run: Run) -> tuple[float, int]:
     from asgiref.sync import sync_to_async
 
+    from bench.support import machine
+
+    run.machine_before = machine()
+    cpu = time.process_time()
     outcome = await run.main()
+    run.client_cpu_s = time.process_time() - cpu
+    run.machine_after = machine()
     end_id = await sync_to_async(entitled_events, thread_sensitive=False)(run.sockets)
     await run.drain()
     for task in outcome["listeners"]:
@@ -524,16 +560,59 @@ def parse_args(argv: list[str]) -> Config:
     parser.add_argument("--max-requests", type=int, default=int(env("LOAD_MAX_REQUESTS", "2000000")))
     parser.add_argument("--workers", type=int, default=int(env("LOAD_WORKERS", "2")), help="uvicorn workers")
     parser.add_argument("--output", type=Path, default=Path(env("LOAD_OUTPUT", str(RESULTS / "loadtest.json"))))
+    parser.add_argument("--scale", type=float, default=float(env("LOAD_SCALE", "1")),
+                        help="multiple of the mix: tablets, operators and Open311 clients scaled together")
+    parser.add_argument("--capacity", default=env("LOAD_CAPACITY", ""),
+                        help="comma-separated multiples to run one after another (e.g. 1,2,3,4), "
+                             "reported in loadtest_capacity.json")
     parser.add_argument("--no-demo", dest="demo", action="store_false",
                         help="use the zones and catalogue already in the database (tests)")
     args = parser.parse_args(argv)
-    return Config(seconds=args.seconds, tablets=args.tablets, operators=args.operators, open311=args.open311,
-                  max_requests=args.max_requests, workers=args.workers, output=args.output, demo=args.demo)
+    config = Config(seconds=args.seconds, tablets=round(args.tablets * args.scale),
+                    operators=round(args.operators * args.scale), open311=round(args.open311 * args.scale),
+                    max_requests=args.max_requests, workers=args.workers, output=args.output, demo=args.demo,
+                    scale=args.scale)
+    config.capacity = [float(x) for x in args.capacity.split(",") if x.strip()]
+    config.base = (args.tablets, args.operators, args.open311)
+    return config
+
+
+def run_capacity(config: Config) -> dict:
+    """The mix at each multiple, one after another on fresh servers; the largest multiple whose
+    p99 over all requests stays under 1 s is the capacity."""
+    import dataclasses
+
+    rows = []
+    for scale in config.capacity:
+        tablets, operators, open311 = config.base
+        scaled = dataclasses.replace(config, scale=scale, tablets=round(tablets * scale),
+                                     operators=round(operators * scale), open311=round(open311 * scale),
+                                     output=config.output.with_name(f"loadtest_x{scale:g}.json"))
+        result = run_load(scaled)
+        rows.append({"scale": scale, "req_per_s": result["throughput_rps"], "requests": result["requests"],
+                     "p99_ms": result["latency_all"]["p99_ms"] if result["latency_all"] else None,
+                     "n": result["latency_all"]["n"] if result["latency_all"] else 0,
+                     "push_p99_ms": (result["push_latency_commit_to_arrival"] or {}).get("p99_ms"),
+                     "pushes_lost": result["pushes_lost"], "duplicates": result["duplicates"],
+                     "errors": result["errors"], "load_client_cpu_share": result["load_client_cpu_share"],
+                     "loadavg_after": result["machine_after"]["loadavg_1_5_15"]})
+        print(json.dumps(rows[-1]), flush=True)
+    holding = [row["scale"] for row in rows if row["p99_ms"] is not None and row["p99_ms"] < 1000
+               and row["pushes_lost"] == 0 and row["duplicates"] == 0]
+    summary = {"seconds_each": config.seconds, "base_mix": dict(zip(("tablets", "operators", "open311"), config.base)),
+               "rows": rows, "capacity_multiple_p99_under_1s": max(holding) if holding else None,
+               "goal_multiple": 3}
+    (RESULTS / "loadtest_capacity.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
 
 
 def main(argv: list[str]) -> int:
     config = parse_args(argv)
     prepare_django(config)
+    if config.capacity:
+        summary = run_capacity(config)
+        print(json.dumps(summary, indent=2))
+        return 0 if (summary["capacity_multiple_p99_under_1s"] or 0) >= summary["goal_multiple"] else 1
     result = run_load(config)
     print(summary_text(result))
     return 0 if result["met"] else 1
