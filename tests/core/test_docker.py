@@ -47,13 +47,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str, **headers) -> tuple[int, dict, bytes]:
+def _get(url: str, **headers):
+    """(status, headers, body); the headers answer case-insensitively (uvicorn sends lower case)."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
