@@ -78,9 +78,9 @@
                axisLine: { lineStyle: { color: COLOURS.line } } },
       yAxis: valueAxis(r, { minInterval: 1 }),
       series: [
-        { name: T.reported, type: "line", smooth: true, symbol: "none", data: rows.map((d) => d.total),
+        { name: T.reported, type: "line", symbol: "none", data: rows.map((d) => d.total),
           lineStyle: { color: COLOURS.a, width: 0.15 * r }, itemStyle: { color: COLOURS.a }, areaStyle: { color: COLOURS.a, opacity: 0.18 } },
-        { name: T.closed, type: "line", smooth: true, symbol: "none", data: rows.map((d) => d.resolved_or_later),
+        { name: T.closed, type: "line", symbol: "none", data: rows.map((d) => d.resolved_or_later),
           lineStyle: { color: COLOURS.b, width: 0.15 * r }, itemStyle: { color: COLOURS.b } },
       ],
     }, true);
@@ -113,22 +113,31 @@
                    { xAxis: Object.assign(valueAxis(r), { show: false, min: low, max: 100 }) });
   }
 
+  const roundUp = (x) => { const step = 10 ** Math.floor(Math.log10(x)); return Math.ceil(x / step) * step; };  // 4952 → 5000
   function renderSeats(s, r) {
     const rows = s.seats.towns;
     const towns = [...new Set(rows.map((row) => row.town))];
     const names = Object.fromEntries(rows.map((row) => [row.town, row.name]));
+    // A bar per level and town (its colour says the level); a shortage points down, its figure in red.
     const series = [["primary", T.primary, COLOURS.a], ["junior", T.junior, COLOURS.c]].map(([level, label, colour]) => ({
-      name: label, type: "bar", barMaxWidth: 1.2 * r,
-      data: towns.map((town) => { const row = rows.find((x) => x.town === town && x.level === level); return row ? row.gap : null; }),
-      itemStyle: { color: (p) => (p.value < 0 ? COLOURS.bad : colour), borderRadius: 0.2 * r },
-      label: { show: true, position: "top", color: COLOURS.text, fontSize: 0.7 * r, formatter: (p) => Math.round(p.value).toLocaleString(LOCALE) },
+      name: label, type: "bar", barMaxWidth: 1.2 * r, barGap: "15%", itemStyle: { color: colour, borderRadius: 0.2 * r },
+      data: towns.map((town) => {
+        const row = rows.find((x) => x.town === town && x.level === level);
+        if (!row) return null;
+        const short = row.gap < 0;
+        return { value: row.gap, label: { position: short ? "bottom" : "top", color: short ? COLOURS.bad : COLOURS.text } };
+      }),
+      label: { show: true, fontSize: 0.65 * r, formatter: (p) => String(Math.round(p.value)) },
     }));
     chart("chart-seats").setOption(empty({
       animationDuration: 300,
       legend: { top: 0, right: 0, itemWidth: r, itemHeight: 0.6 * r, textStyle: { color: COLOURS.text, fontSize: 0.75 * r } },
       grid: { left: 3.2 * r, right: 0.4 * r, top: 1.9 * r, bottom: 1.5 * r },
-      xAxis: { type: "category", data: towns.map((t) => names[t]), axisLabel: axisText(r), axisLine: { lineStyle: { color: COLOURS.line } } },
-      yAxis: valueAxis(r),
+      xAxis: { type: "category", data: towns.map((t) => names[t]), axisLine: { lineStyle: { color: COLOURS.line } },
+               axisLabel: Object.assign(axisText(r), { interval: 0, fontSize: 0.7 * r }) },
+      // Room below the deepest shortage (and above the largest surplus) for the bars' figures.
+      yAxis: valueAxis(r, { axisLabel: Object.assign(axisText(r), { fontSize: 0.7 * r }),
+                            min: (v) => (v.min < 0 ? -roundUp(-v.min * 1.35) : 0), max: (v) => (v.max > 0 ? roundUp(v.max * 1.25) : 0) }),
       series,
     }, rows, r), true);
   }
@@ -150,6 +159,7 @@
     li.append(el("span", "t", timeOf(p.reported_at, today ? { hour: "2-digit", minute: "2-digit" } : { month: "2-digit", day: "2-digit" })),
               el("span", "z", cfg.names[p.town_code] || ""), el("span", "n", (p.event_type && p.event_type.name) || ""),
               el("span", "s", p.status_label || p.status || ""));
+    li.querySelectorAll(".z, .n").forEach((span) => span.setAttribute("translate", "no"));  // names are data
     return li;
   }
   function renderFeed(items) {
