@@ -337,7 +337,7 @@ def incident_merge(*, user, incident_id, into_id, version, note: str = "") -> In
     Both must be visible to the operator; the duplicate's version guards against a stale screen.
     Returns the original.
     """
-    if role_of(user) not in rules.OPERATORS:
+    if role_of(user) not in rules.MERGERS:
         # Visibility first: a role that cannot see the incident learns nothing about it.
         selectors.incident_for(user, incident_id, related=False)
         raise Forbidden("only command-centre operators merge duplicates", field="into")

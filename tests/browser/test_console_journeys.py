@@ -331,6 +331,8 @@ def test_town_operator_opens_on_their_town_and_sees_only_its_places(scene, new_c
     page.wait_for_selector(".leaflet-marker-icon.opt-halls", timeout=WAIT_MS)
     assert page.locator(".leaflet-marker-icon.opt-halls").count() == 1
     assert page.get_attribute(".leaflet-marker-icon.opt-halls", "title") == "南庄镇行政服务中心"
+    if not page.evaluate("document.querySelector('.legend').open"):
+        page.click(".legend summary")
     legend = page.inner_text(".legend")
     assert "聚合点" in legend and "含超期事件的聚合点" in legend and "政务服务大厅" in legend
     screenshot(page, "console-nanzhuang-town")

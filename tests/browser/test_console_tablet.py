@@ -218,6 +218,8 @@ def test_approval_hall_layer_follows_hall_queue_events(people, new_context):
     wait_tiles(console)
     console.check("#toggles input[data-layer=halls]")
     console.wait_for_selector("#map .leaflet-marker-icon.opt-halls", timeout=WAIT_MS)
+    if not console.evaluate("document.querySelector('.legend').open"):
+        console.click(".legend summary")  # the legend starts folded on a short map
     assert "政务服务大厅" in console.inner_text(".legend")
     off_loop(publish_hall_queue, hall)  # the approvals app's own event (nobody waiting yet)
     console.wait_for_function("window.gridopsConsole.halls['ZM-H1'] === 0", timeout=WAIT_MS)

@@ -9,6 +9,17 @@
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   };
+  // Data (names of places, event types, addresses, notes) is marked translate="no": it is what
+  // people wrote, not interface text (the page scans and translation tools skip it).
+  const data = (tag, text, attrs) => el(tag, Object.assign({ translate: "no" }, attrs || {}), text);
+  /** Children in order: strings as text, elements as they are, empty parts left out, joined by sep. */
+  const compose = (node, parts, sep) => {
+    parts.filter((part) => part !== undefined && part !== null && part !== "").forEach((part, i) => {
+      if (i && sep) node.appendChild(document.createTextNode(sep));
+      node.appendChild(typeof part === "string" ? document.createTextNode(part) : part);
+    });
+    return node;
+  };
   const fmt = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
   // Dates in the page's language and the district's time zone (not the browser's).
   const LOCALE = document.documentElement.lang || "zh-hans";
@@ -46,6 +57,6 @@
     return params;
   }
 
-  window.GridOpsConsole = { cfg, T: cfg.i18n, el, fmt, when, getJson, postJson, filterParams, listParams,
+  window.GridOpsConsole = { cfg, T: cfg.i18n, el, data, compose, fmt, when, getJson, postJson, filterParams, listParams,
                             incidentUrl: (id, tail) => cfg.api.incidents + id + "/" + (tail || "") };
 })();

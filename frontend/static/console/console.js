@@ -9,7 +9,7 @@
 (function () {
   "use strict";
   const C = window.GridOpsConsole;
-  const { cfg, T, el, fmt, when } = C;
+  const { cfg, T, el, data, compose, fmt, when } = C;
   const P = cfg.palette;
   const $ = (id) => document.getElementById(id);
 
@@ -94,7 +94,10 @@
       C.openIncident(e.layer.featureId);
     });
     zonesLayer.on("click", (e) => {
-      L.popup().setLatLng(e.latlng).setContent(el("div", {}, fmt(T.zone, e.layer.properties))).openOn(map);
+      // "{name}: {open} open, {overdue} overdue" with the zone's name as data.
+      const [before, after] = T.zone.split("{name}");
+      const box = compose(el("div"), [before, data("span", e.layer.properties.name), fmt(after || "", e.layer.properties)]);
+      L.popup().setLatLng(e.latlng).setContent(box).openOn(map);
     });
   }
   bindTileEvents();
@@ -126,7 +129,8 @@
                        iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
   }
   const placeMarker = (key, latlng, name, size) =>
-    L.marker(latlng, { icon: placeIcon(key, size || 18), title: name || "", alt: name || "", keyboard: true });
+    L.marker(latlng, { icon: placeIcon(key, size || 18), title: name || "", alt: name || "", keyboard: true })
+      .on("add", (e) => e.target.getElement().setAttribute("translate", "no"));  // its title is a name
 
   // --- legend ----------------------------------------------------------------------------------
   const legend = L.control({ position: "bottomleft" });
@@ -146,7 +150,8 @@
     return sw;
   }
   legend.onAdd = () => {
-    const box = el("details", { class: "legend", open: "" });
+    // Open where it leaves most of the map in view; a click on its summary shows or hides it.
+    const box = el("details", Object.assign({ class: "legend" }, map.getSize().y > 700 ? { open: "" } : {}));
     box.appendChild(el("summary", {}, T.legend));
     legendBox = box.appendChild(el("div", { class: "legend-rows" }));
     L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
@@ -187,19 +192,20 @@
   // A popup of named fields with translated labels; every value goes in as text, never as HTML.
   function popupFor(props, fields) {
     const box = el("div", { class: "popup" });
-    if (props.name) box.appendChild(el("b", {}, props.name));
+    if (props.name) box.appendChild(data("b", props.name));
     const dl = el("dl", { class: "kv" });
     (fields || []).forEach(([path, label]) => {
       const value = pick(props, path);
       if (value === undefined || value === null || value === "" || typeof value === "object") return;
-      dl.appendChild(el("dt", {}, label)); dl.appendChild(el("dd", {}, shown(value)));
+      dl.appendChild(el("dt", {}, label));
+      dl.appendChild(typeof value === "string" && !/^\d{4}-\d\d-\d\dT/.test(value) ? data("dd", value) : el("dd", {}, shown(value)));
     });
     box.appendChild(dl);
     return box;
   }
   const centres = L.geoJSON(null, {
     pointToLayer: (f, ll) => placeMarker("centres", ll, f.properties.name, f.properties.level === 0 ? 24 : 20),
-    onEachFeature: (f, layer) => layer.bindTooltip(el("span", {}, f.properties.name), { permanent: false }),
+    onEachFeature: (f, layer) => layer.bindTooltip(data("span", f.properties.name), { permanent: false }),
   });
   const workers = L.geoJSON(null, {
     pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 6, color: "#0f766e", weight: 2, fillColor: P.worker, fillOpacity: 1,
@@ -298,9 +304,9 @@
     if (p.id === undefined) return;
     placeLive(p);
     const li = el("li", { "data-incident-id": p.id, "data-event-id": event.id, class: "flash" });
-    const button = el("button", { type: "button", class: "item" },
-      (event.kind === "incident.created" ? T.newIncident : T.updated) + " #" + p.id + " " +
-      ((p.event_type && p.event_type.name) || "") + " · " + (p.status_label || p.status || ""));
+    const button = compose(el("button", { type: "button", class: "item" }), [
+      (event.kind === "incident.created" ? T.newIncident : T.updated) + " #" + p.id + " ",
+      p.event_type && data("span", p.event_type.name), " · " + (p.status_label || p.status || "")]);
     button.addEventListener("click", () => C.openIncident(p.id, { opener: button }));
     li.appendChild(button);
     $("feed").prepend(li); setTimeout(() => li.classList.remove("flash"), 4000);

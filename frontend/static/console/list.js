@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   const C = window.GridOpsConsole;
-  const { T, el, fmt } = C;
+  const { T, el, data, compose, fmt } = C;
   const list = document.getElementById("list");
   const count = document.getElementById("list-count");
   const more = document.getElementById("list-more");
@@ -18,9 +18,9 @@
   function row(feature) {
     const p = feature.properties || {};
     const id = feature.id ?? p.id;
-    const text = ["#" + id, p.event_type && p.event_type.name, p.status_label,
-                  p.address || (p.grid && p.grid.name)].filter(Boolean).join(" · ");
-    const button = el("button", { type: "button", class: "item" + (p.overdue ? " overdue" : ""), "data-incident-id": id }, text);
+    const button = compose(el("button", { type: "button", class: "item" + (p.overdue ? " overdue" : ""), "data-incident-id": id }),
+      ["#" + id, p.event_type && data("span", p.event_type.name), p.status_label,
+       (p.address || p.grid) && data("span", p.address || p.grid.name)], " · ");
     if (p.overdue) button.appendChild(el("span", { class: "badge overdue" }, T.overdue));
     button.addEventListener("click", () => C.openIncident(id, { opener: button }));
     const li = el("li", { "data-incident-id": id });

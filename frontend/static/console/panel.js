@@ -9,7 +9,7 @@
 (function () {
   "use strict";
   const C = window.GridOpsConsole;
-  const { cfg, T, el, fmt, when } = C;
+  const { cfg, T, el, data, compose, fmt, when } = C;
   const panel = document.getElementById("panel");
   const PRIORITY = Object.fromEntries(cfg.choices.priorities.map((p) => [p.value, p.label]));
   const MOVES = new Map(cfg.transitions.map((t) => [t.from + ">" + t.to, t]));
@@ -41,14 +41,14 @@
     if (opts.focus && !panel.contains(document.activeElement)) opener = opts.opener || document.activeElement;
     panel.hidden = false;
     if (shownId !== id) panel.replaceChildren(el("p", {}, T.loading));
-    let data;
-    try { data = await C.getJson(C.incidentUrl(id)); } catch (e) {
+    let incident;
+    try { incident = await C.getJson(C.incidentUrl(id)); } catch (e) {
       panel.replaceChildren(closeButton(), notice(T.failed + " (" + e.message + ")", "error"));
       if (opts.focus) panel.focus();
       return;
     }
     shownId = id;
-    render(data, opts);
+    render(incident, opts);
   }
 
   function closeButton() {
@@ -57,19 +57,24 @@
     return button;
   }
 
-  function render(data, opts) {
-    const p = data.properties || data;
-    const id = data.id || p.id;
+  function render(incident, opts) {
+    const p = incident.properties || incident;
+    const id = incident.id || p.id;
     const body = [closeButton()];
-    const title = el("h2", { id: "panel-title", tabindex: "-1" }, "#" + id + " " + ((p.event_type && p.event_type.name) || ""));
+    const title = compose(el("h2", { id: "panel-title", tabindex: "-1" }),
+                          ["#" + id + " ", p.event_type && data("span", p.event_type.name)]);
     body.push(title);
     if (opts.notice) body.push(notice(opts.notice.text, opts.notice.kind));
     const kv = el("dl", { class: "kv" });
-    const add = (k, v) => { if (v !== undefined && v !== null && v !== "") { kv.appendChild(el("dt", {}, k)); kv.appendChild(el("dd", {}, v)); } };
+    // Labels and values: names and addresses are data (translate="no"), labels are interface text.
+    const add = (k, v, isData) => {
+      if (v === undefined || v === null || v === "") return;
+      kv.appendChild(el("dt", {}, k)); kv.appendChild(isData ? data("dd", v) : el("dd", {}, v));
+    };
     add(T.status, p.status_label || p.status); add(T.priority, PRIORITY[p.priority] || p.priority);
-    add(T.department, p.department && p.department.name);
-    add(T.town, p.town && p.town.name); add(T.grid, p.grid && p.grid.name);
-    add(T.address, p.address);
+    add(T.department, p.department && p.department.name, true);
+    add(T.town, p.town && p.town.name, true); add(T.grid, p.grid && p.grid.name, true);
+    add(T.address, p.address, true);
     add(T.reported, when(p.reported_at));
     const breached = p.breached_deadlines || [];
     kv.append(...deadline(T.responseDeadline, p.response_deadline, breached.includes("response")));
@@ -78,7 +83,7 @@
     kv.lastChild.dataset.level = p.escalation_level;
     body.push(kv);
     if (p.overdue) body.push(el("span", { class: "badge overdue" }, T.overdue));
-    if (p.description) body.push(el("p", { class: "description" }, p.description));
+    if (p.description) body.push(data("p", p.description, { class: "description" }));
     body.push(el("h3", {}, T.routing)); body.push(el("p", { class: "routing" }, p.routing_reason || "–"));
     body.push(el("h3", {}, T.actions)); body.push(...actions(id, p));
     body.push(el("h3", {}, T.photos));
@@ -88,8 +93,8 @@
     body.push(photos);
     body.push(el("h3", {}, T.history));
     const hist = el("ol", { class: "history" });
-    (p.transitions || []).forEach((h) => hist.appendChild(el("li", {},
-      [when(h.at), h.from_label, "→", h.to_label, h.actor, h.note].filter(Boolean).join(" "))));
+    (p.transitions || []).forEach((h) => hist.appendChild(compose(el("li"),
+      [when(h.at), h.from_label, "→", h.to_label, h.actor && data("span", h.actor), h.note && data("span", h.note)], " ")));
     body.push(hist);
     panel.replaceChildren(...body);
     panel.setAttribute("aria-labelledby", "panel-title");
@@ -104,7 +109,7 @@
       const form = el("form", { class: "act-form" });
       if (moves.some((m) => m.needs_department)) {
         const label = el("label", {}, T.dispatchTo + " ");
-        const select = el("select", { name: "department" });
+        const select = el("select", { name: "department", translate: "no" });  // department names are data
         cfg.departments.forEach((d) => {
           const option = el("option", { value: d.code }, d.name);
           if (p.department && p.department.code === d.code) option.selected = true;
