@@ -31,6 +31,12 @@ def test_the_image_is_the_production_configuration():
     assert not re.search(r"^ENV .*SECRET_KEY", DOCKERFILE, re.M)  # no secret baked into a layer
 
 
+def test_secrets_stay_out_of_git_and_the_image():
+    for ignore in (".gitignore", ".dockerignore"):
+        lines = {line.strip().rstrip("/") for line in (ROOT / ignore).read_text().splitlines()}
+        assert {".env", "docker/certs"} <= lines, ignore
+
+
 def test_compose_takes_every_secret_from_the_environment():
     for name in ("SECRET_KEY", "GRIDOPS_LEDGER_SIGNING_KEY", "POSTGRES_PASSWORD"):
         assert re.search(rf"\$\{{{name}:\?", COMPOSE), name
