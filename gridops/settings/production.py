@@ -18,6 +18,7 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the host(s) this deployment serves")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 GRIDOPS_DEMO = False  # the demo district's figures are never shown beside production data
+GRIDOPS_ALLOW_DEMO = False  # `manage.py load_demo` (published demo passwords) refuses to run
 SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -108,3 +108,13 @@ def test_the_entrypoint_serves_production_settings_behind_the_proxy(tmp_path):
         process.terminate()
         process.wait(10)
         log.close()
+
+
+def test_production_settings_refuse_to_load_the_demo_accounts(settings):
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    settings.GRIDOPS_ALLOW_DEMO = False  # what gridops/settings/production.py says
+    with pytest.raises(CommandError, match="production"):
+        call_command("load_demo")
+    assert "GRIDOPS_ALLOW_DEMO = False" in (ROOT / "gridops" / "settings" / "production.py").read_text()
