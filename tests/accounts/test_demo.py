@@ -17,6 +17,9 @@ def test_demo_accounts(tiny_district):
     assert {p.role for p in Profile.objects.all()} == set(Role.values)
     nz = Profile.objects.get(user__username="nanzhuang_op")
     assert nz.zone.code == "440604101"
+    # The wall displays: the district's and 南庄镇's, view only (Role.SCREEN).
+    screens = dict(Profile.objects.filter(role=Role.SCREEN).values_list("user__username", "zone__code"))
+    assert screens == {"screen": "440604", "nanzhuang_screen": "440604101"}
     assert Profile.objects.get(user__username="chengguan_handler").department.code == "cg"
     worker = Profile.objects.get(user__username="grid_worker")
     assert worker.grids.count() == 2 and all(g.code.startswith("440604101") for g in worker.grids.all())
