@@ -18,7 +18,7 @@
   const fmt = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
   const pick = (obj, path) => path.split(".").reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), obj);
   const state = window.gridopsScreen = {
-    summary: null, received: [], refreshes: 0, ready: false, charts: {}, lastId: cfg.lastId || 0, socket: null,
+    summary: null, received: [], refreshes: 0, ready: false, charts: {}, live: null,
   };
 
   // --- formats ---------------------------------------------------------------------------------
@@ -296,33 +296,14 @@
 
   // --- live events ------------------------------------------------------------------------------
   const seen = new Set();
-  function setConn(s, text) { $("conn").dataset.state = s; $("conn-text").textContent = text; }
+  function setConn(s) { $("conn").dataset.state = s; $("conn-text").textContent = s === "live" ? T.live : T.reconnecting; }
   function handle(message) {
-    if (message.kind === "realtime.hello") { setConn("live", T.live); if (message.reset) scheduleRefresh(0, "all"); return; }
-    if (message.kind === "realtime.pong") { state.pongAt = Date.now(); return; }
+    if (message.kind === "realtime.hello") { if (message.reset) scheduleRefresh(0, "all"); return; }
     if (message.id === undefined || seen.has(message.id)) return;
-    seen.add(message.id); state.lastId = Math.max(state.lastId, message.id);
+    seen.add(message.id);
     state.received.push(Object.assign({ arrivedAt: Date.now() }, message));
     if (String(message.kind).startsWith("incident.")) onIncident(message);
   }
-  let backoff = 500, pingTimer = null;
-  function connect() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(proto + "//" + location.host + cfg.ws + "?last_id=" + state.lastId);
-    state.socket = socket;
-    socket.onopen = () => {
-      backoff = 500; state.pongAt = Date.now(); clearInterval(pingTimer);
-      pingTimer = setInterval(() => {
-        if (Date.now() - state.pongAt > 45000) { socket.close(); return; }
-        socket.send(JSON.stringify({ type: "ping", t: Date.now() }));
-      }, 15000);
-    };
-    socket.onmessage = (e) => handle(JSON.parse(e.data));
-    socket.onclose = () => {
-      clearInterval(pingTimer); setConn("reconnecting", T.reconnecting);
-      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
-    };
-  }
-  connect();
+  state.live = window.gridopsLiveSocket(cfg.ws, { lastId: cfg.lastId, onMessage: handle, onState: setConn });
   refresh("all");
 })();
