@@ -169,7 +169,17 @@ def applicant_by_number(id_number: str):
 
 
 def applicant_of_user(user):
-    return Applicant.objects.filter(user=user).order_by("id").first() if user.is_authenticated else None
+    """The account's identity for its own applications: the latest one bound to it whose number
+    passes its own check (an older record with a bad check digit is never offered again)."""
+    if not user.is_authenticated:
+        return None
+    for applicant in Applicant.objects.filter(user=user).order_by("-id")[:20]:
+        try:
+            rules.normalise_id_number(applicant.kind, applicant.id_number)
+        except InvalidInput:
+            continue
+        return applicant
+    return None
 
 
 def documents_offered(applicant, item: Item, *, today: date | None = None) -> list[dict]:

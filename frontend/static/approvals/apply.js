@@ -20,7 +20,9 @@
           const cb = el("input", { type: "checkbox", name: "reuse", value: d.offered.id, checked: true, id: "reuse-" + d.code });
           row.append(cb, el("label", { htmlFor: cb.id, style: "display:inline" }, ` ${T.reuse} ${d.offered.uploaded_at.slice(0, 10)}`), el("br"));
         }
-        row.append(el("input", { type: "file", name: "documents." + d.code, accept: "application/pdf,image/jpeg,image/png" }));
+        const file = el("input", { type: "file", name: "documents." + d.code, accept: "application/pdf,image/jpeg,image/png" });
+        file.setAttribute("aria-label", d.name);  // the document's name is its label
+        row.append(file);
         box.append(row);
       }
     });

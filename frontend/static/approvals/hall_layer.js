@@ -29,7 +29,10 @@
     function place(p, latlng) {
       props.set(p.code, p);
       let marker = markers.get(p.code);
-      if (!marker) { marker = L.marker(latlng, { icon: icon(p), title: p.name }).addTo(group); markers.set(p.code, marker); }
+      if (!marker) {
+        marker = L.marker(latlng, { icon: icon(p), title: p.name }).addTo(group); markers.set(p.code, marker);
+        if (marker.getElement()) marker.getElement().setAttribute("translate", "no");  // its title is the hall's name
+      }
       else marker.setIcon(icon(p));
       marker.bindPopup(() => popup(props.get(p.code)));
     }

@@ -44,7 +44,7 @@
   // --- screens ------------------------------------------------------------------------------
   function show(tab) {
     ["login", "tasks", "report", "queue"].forEach((id) => ($(id).hidden = id !== tab));
-    document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", b.dataset.tab === tab));
+    document.querySelectorAll("[data-tab]").forEach((b) => (b.dataset.tab === tab ? b.setAttribute("aria-current", "page") : b.removeAttribute("aria-current")));
     if (tab === "report") setTimeout(() => pickMap.invalidateSize(), 50);
     if (tab === "queue") renderQueue();
   }

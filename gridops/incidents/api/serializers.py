@@ -8,7 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridops.accounts.models import Department
 
-from .. import rules, selectors
+from .. import rules, selectors, texts
 from ..models import Category, EventType, Incident, IncidentPhoto, IncidentTransition, Source, Status, WorkerPosition
 
 
@@ -43,6 +43,7 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     overdue = serializers.SerializerMethodField()
     reporter = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
+    routing_reason = serializers.SerializerMethodField()
     may_merge = serializers.SerializerMethodField()
     breached_deadlines = serializers.SerializerMethodField()
     escalation_label = serializers.SerializerMethodField()
@@ -70,6 +71,11 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     def _capacities(self, obj):
         user = getattr(self.context.get("request"), "user", None)
         return selectors.acting_capacities(user, obj) if user else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_routing_reason(self, obj):
+        """Why it went where it went, in the reader's language (the record keeps the Chinese)."""
+        return texts.localized(obj.routing_reason)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, obj):
@@ -122,6 +128,7 @@ class TransitionSerializer(serializers.ModelSerializer):
     from_label = serializers.SerializerMethodField()
     to_label = serializers.SerializerMethodField()
     department = RefField()
+    note = serializers.SerializerMethodField()
 
     class Meta:
         model = IncidentTransition
@@ -131,7 +138,7 @@ class TransitionSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.STR)
     def get_actor(self, obj):
         if obj.actor_id is None:
-            return "系统"
+            return texts.actor_label(texts.SYSTEM)
         request = self.context.get("request")
         user = getattr(request, "user", None)
         # A citizen's name is personal data: departments see only the role.
@@ -139,6 +146,11 @@ class TransitionSerializer(serializers.ModelSerializer):
                 user and selectors.may_see_personal_data(user, obj.incident)):
             return None
         return obj.actor.get_username()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_note(self, obj):
+        """A system-written note in the reader's language; a person's note as typed."""
+        return texts.localized(obj.note)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_from_label(self, obj):

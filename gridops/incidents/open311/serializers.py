@@ -38,7 +38,7 @@ def _hours(value: float) -> str:
 
 def service_dict(et: EventType) -> dict:
     """One entry of services.json: code, name, the group (category) and search keywords."""
-    priority = Priority(et.priority).label
+    priority = str(Priority(et.priority).label)
     description = (f"{et.category.name}·{et.name}：由{et.department.name}处置，{priority}，"
                    f"{_hours(et.response_hours)}小时内响应，{_hours(et.resolution_hours)}小时内办结")
     if et.emergency:
@@ -60,7 +60,7 @@ def service_definition(et: EventType) -> dict:
 
 
 def _status(incident: Incident) -> tuple[str, str]:
-    notes = Status(incident.status).label
+    notes = str(Status(incident.status).label)
     if incident.merged_into_id:
         notes += f"（已合并至 {incident.merged_into_id}）"
     return (OPEN if incident.status in OPEN_STATUSES else CLOSED), notes

@@ -1,0 +1,46 @@
+"""Issue 12: the demo citizen's pre-filled resident ID failed its own check digit, so applying
+with one's own details was refused. The page offers only an identity whose number is valid."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from gridops.approvals import rules
+from gridops.approvals.models import Applicant
+from gridops.approvals.selectors import applicant_of_user
+from gridops.ledger.demo import DEMO_ID_NUMBER
+
+pytestmark = pytest.mark.django_db
+
+BAD = "440604199001011237"  # the old demo number: its check character should be X
+
+
+def test_the_demo_resident_id_passes_its_own_check():
+    assert rules.resident_id_valid(DEMO_ID_NUMBER) and not rules.resident_id_valid(BAD)
+
+
+def test_apply_page_prefills_only_a_valid_identity():
+    user = get_user_model().objects.create_user("citizen", password="pw")
+    Applicant.objects.create(id_number=BAD, name="张三", user=user)  # written before the check existed
+    assert applicant_of_user(user) is None
+    good = Applicant.objects.create(id_number=DEMO_ID_NUMBER, name="张三", user=user)
+    assert applicant_of_user(user) == good
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("approvals-apply")).content.decode()
+    assert f'value="{DEMO_ID_NUMBER}"' in page and BAD not in page
+
+
+def test_a_bad_number_is_refused_in_the_pages_language():
+    from django.utils import translation
+
+    from gridops.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        rules.normalise_id_number("person", BAD)
+    with translation.override("zh-hans"):
+        chinese = refused.value.as_dict()["error"]
+    with translation.override("en"):
+        english = refused.value.as_dict()["error"]
+    assert chinese["field"] == "id_number" and chinese["message"] == "证件号码无效（请核对位数和校验位）"
+    assert english["message"] == "the identity number is not valid"
