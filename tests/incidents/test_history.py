@@ -179,3 +179,5 @@ def test_closure_rate_is_a_parameter(world):
     assert abs(_closure_rate(world, NOW) - 0.95) < 0.01
     with pytest.raises(ValueError, match="closure_rate"):
         generate_history(incidents=10, years=1, now=NOW, closure_rate=1.5)
+    with pytest.raises(CommandError, match="closure_rate"):
+        call_command("generate_history", incidents=10, years=1, closure_rate=1.5)

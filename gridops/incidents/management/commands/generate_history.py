@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from gridops.core.demo import SEED_CLOSURE_RATE
 from gridops.incidents.history import generate_history
 
 
@@ -10,10 +11,12 @@ class Command(BaseCommand):
         parser.add_argument("--incidents", type=int, required=True, help="how many incidents, e.g. 540000")
         parser.add_argument("--years", type=float, default=3.0, help="spread over the last N years (default 3)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same history)")
+        parser.add_argument("--closure-rate", type=float, default=SEED_CLOSURE_RATE,
+                            help="办结率 to reproduce, e.g. 0.9856 (the seed's, default); 0 leaves durations alone")
 
-    def handle(self, *args, incidents, years, seed, **options):
+    def handle(self, *args, incidents, years, seed, closure_rate, **options):
         try:
-            report = generate_history(incidents=incidents, years=years, seed=seed,
+            report = generate_history(incidents=incidents, years=years, seed=seed, closure_rate=closure_rate or None,
                                       log=self.stdout.write if options["verbosity"] > 1 else None)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
