@@ -21,7 +21,8 @@
           row.append(cb, el("label", { htmlFor: cb.id, style: "display:inline" }, ` ${T.reuse} ${d.offered.uploaded_at.slice(0, 10)}`), el("br"));
         }
         const file = el("input", { type: "file", name: "documents." + d.code, accept: "application/pdf,image/jpeg,image/png" });
-        file.setAttribute("aria-label", d.name);  // the document's name is its label
+        file.setAttribute("aria-label", d.name);  // the document's name is its label (data: not translated)
+        file.setAttribute("translate", "no");
         row.append(file);
         box.append(row);
       }

@@ -151,6 +151,7 @@
     function load() {
       const state = $("desk-state").value, dept = root.dataset.department;
       return fetch(root.dataset.casesUrl + "?state=" + encodeURIComponent(state)).then((r) => r.json()).then((cases) => {
+        if ($("desk-state").value !== state) return;  // another state was chosen meanwhile: its answer wins
         const mine = cases.filter((c) => c.department === dept);  // not the reviewer's own applications
         $("desk-cases").replaceChildren(...(mine.length ? mine.map(caseRow) : [el("p", { className: "muted" }, T.noCases)]));
       });
