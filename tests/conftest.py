@@ -30,14 +30,16 @@ def _fresh_rate_limits():
 
 
 def _forget_cached_token_users():
-    """Cached token lookups (gridops.core.tokens) and reference responses (gridops.core.refcache)
-    outlive a test's database rows; drop them."""
+    """Cached token lookups (gridops.core.tokens) and reference data (gridops.core.refcache: the
+    responses and the rows kept per process) outlive a test's database rows; drop the former and
+    move the reference generation on, which retires the latter."""
     from django.conf import settings
     from django.core.cache import cache
 
+    from gridops.core import refcache
+
     client = cache._cache.get_client()
-    prefix = settings.CACHES["default"]["KEY_PREFIX"]
-    for pattern in ("token-user:*", "reference*"):
-        keys = list(client.scan_iter(match=f"{prefix}:*{pattern}", count=1000))
-        if keys:
-            client.delete(*keys)
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*token-user:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    refcache.bump_now()

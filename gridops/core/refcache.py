@@ -7,13 +7,16 @@ and kept in the cache under its ETag; clients get `ETag` + `Cache-Control` and a
 have it.
 
 The version is a generation number in the cache, bumped after commit whenever a reference row
-is saved or deleted (the models in `REFERENCE_MODELS`), together with whatever the caller adds
-(Open311 adds its `changeset`, which also follows bulk imports that bypass `save()`).
+is saved or deleted (the models in `REFERENCE_MODELS`; bulk imports that bypass `save()` call
+`bump()` themselves), together with whatever the caller adds (Open311 adds its `changeset`).
+`memoised` keeps reference rows in the process under the same generation, for the intake path.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -36,7 +39,7 @@ def generation() -> int:
         return -1  # no cache: every version is new, nothing stale is served
 
 
-def _bump() -> None:
+def bump_now() -> None:
     with contextlib.suppress(RedisError, OSError):
         if not cache.add(GENERATION_KEY, 1, None):
             cache.incr(GENERATION_KEY)
@@ -45,8 +48,8 @@ def _bump() -> None:
 def bump() -> None:
     """A reference row changed: every reference response is rebuilt, now and after commit (a
     request that read the old rows meanwhile must not leave them current)."""
-    _bump()
-    transaction.on_commit(_bump)
+    bump_now()
+    transaction.on_commit(bump_now)
 
 
 def reference_response(request, *, name: str, build: Callable[[], HttpResponse], version: str = "",
@@ -75,6 +78,29 @@ def reference_response(request, *, name: str, build: Callable[[], HttpResponse],
     response["Cache-Control"] = f"public, max-age={max_age}"
     response["Vary"] = "Accept-Language, Cookie"
     return response
+
+
+_memo: "OrderedDict[tuple, tuple[int, object]]" = OrderedDict()
+_memo_lock = threading.Lock()
+MEMO_SIZE = 20_000
+
+
+def memoised(name: str, key, load: Callable[[], object]):
+    """Reference rows kept in this process while the generation stands (one Redis GET instead of
+    a database query on the intake path: event types, routing rules, command centres). The rows
+    are shared between threads: callers read them, never change them."""
+    current = generation()
+    with _memo_lock:
+        hit = _memo.get((name, key))
+        if hit is not None and hit[0] == current and current >= 0:
+            _memo.move_to_end((name, key))
+            return hit[1]
+    value = load()
+    with _memo_lock:
+        _memo[(name, key)] = (current, value)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return value
 
 
 def connect_receivers() -> None:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
 from gridops.accounts.models import Department
+from gridops.core import refcache
 
 from .models import Category, CategoryKind, EventType, Priority
 
@@ -257,6 +258,8 @@ def import_catalogue(directory, *, commit: bool = False, log=None) -> ImportRepo
                                                                                 updated_at=timezone.now()))
         if not commit:
             transaction.set_rollback(True)
+        else:
+            refcache.bump()  # bulk writes bypass save(): reference caches must still move
     report.committed = commit
     return report
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from geodata.models import CommandCentre, Level, Zone
+from gridops.core.refcache import memoised
 
 from . import conf
 from .models import EventType, RoutingRule
@@ -24,6 +25,8 @@ def zone_prefixes(code: str) -> list[str]:
 
 
 def _candidates(event_type: EventType, zone_code: str) -> list[tuple[RuleCandidate, RoutingRule]]:
+    """Read on every report, not kept in the process: rules are switched off with bulk updates
+    (`.update(active=False)`) that no cache would hear of."""
     rules = (
         RoutingRule.objects.filter(active=True, zone__code__in=zone_prefixes(zone_code))
         .filter(Q(event_type_id=event_type.pk) | Q(category_id=event_type.category_id))
@@ -43,9 +46,12 @@ def _candidates(event_type: EventType, zone_code: str) -> list[tuple[RuleCandida
 def command_centres_for(town_code: str, *, emergency: bool) -> list[CommandCentre]:
     """The town's sub-centre, plus the district centre for emergencies (town first)."""
     codes = [town_code, town_code[:6]] if emergency else [town_code]
-    centres = {c.zone.code: c for c in CommandCentre.objects.select_related("zone").defer("zone__geom")
-               .filter(zone__code__in=codes)}
-    return [centres[code] for code in codes if code in centres]
+
+    def load():
+        centres = {c.zone.code: c for c in CommandCentre.objects.select_related("zone").defer("zone__geom")
+                   .filter(zone__code__in=codes)}
+        return [centres[code] for code in codes if code in centres]
+    return list(memoised("command-centres-for", tuple(codes), load))
 
 
 def route(event_type: EventType, grid: Zone, *, accuracy_m: float | None = None,

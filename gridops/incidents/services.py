@@ -32,6 +32,7 @@ from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
 from gridops.core import authz, clock, uploads
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from gridops.core.refcache import memoised
 from gridops.core.services import audit_record
 
 from . import conf, jurisdiction, rules, selectors
@@ -48,8 +49,9 @@ Action = IncidentTransition.Action
 def _event_type(value) -> EventType:
     if isinstance(value, EventType):
         return value
-    et = (EventType.objects.select_related("category", "department")
-          .filter(code=str(value or "").strip(), active=True).first())
+    code = str(value or "").strip()
+    et = memoised("event-type", code, lambda: EventType.objects.select_related("category", "department")
+                  .filter(code=code, active=True).first())
     if et is None:
         raise InvalidInput(f"unknown event type {value!r}", field="event_type")
     return et

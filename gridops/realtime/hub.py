@@ -189,9 +189,15 @@ class Hub:
                         await self._recover(conf.catchup_grace_seconds() + 60)
                     response = await client.xread({self.key: last}, block=block_ms, count=1000)
                 except (RedisError, OSError) as exc:
-                    logger.warning("realtime: event stream unreadable (%s); retrying", exc)
+                    if not failed:
+                        logger.warning("realtime: event stream unreadable (%s); serving from the table "
+                                       "until it returns", exc)
                     failed = True
                     await asyncio.sleep(1.0)
+                    # Redis is away: the sockets stay open and get events from the table, one read a
+                    # second for the whole process, until the stream answers again.
+                    if last is not None:
+                        await self._recover(conf.catchup_grace_seconds())
                     continue
                 for _stream, entries in response or ():
                     for entry_id, fields in entries:

@@ -40,3 +40,26 @@ def test_command_centres_are_cached_with_an_etag(client, world):
     first = client.get(reverse("command-centre-list"))
     assert first.status_code == 200 and first["ETag"]
     assert client.get(reverse("command-centre-list"), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_intake_keeps_event_types_per_process_until_one_changes(world):
+    """The intake path reads event types from the process's memo; a saved change is used at once."""
+    from gridops.incidents.models import Source
+    from gridops.incidents.services import incident_report
+
+    from .factories import NZ_POINT
+
+    def report():
+        incident, _ = incident_report(reporter=None, lon=NZ_POINT[0], lat=NZ_POINT[1], event_type="0101001",
+                                      source=Source.HOTLINE)
+        return incident
+
+    first = report()
+    with CaptureQueriesContext(connection) as queries:
+        report()
+    assert not any('FROM "incidents_eventtype"' in q["sql"] for q in queries.captured_queries)
+    manhole = world["types"]["manhole"]
+    manhole.resolution_hours = manhole.resolution_hours * 2
+    manhole.save()
+    later = report()
+    assert (later.resolution_deadline - later.reported_at) > (first.resolution_deadline - first.reported_at)
