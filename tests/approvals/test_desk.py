@@ -5,6 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from gridops.accounts.models import Role
 from gridops.approvals import identity, services
@@ -110,13 +111,15 @@ def test_a_clerk_calls_the_next_ticket_from_the_page(new_context, live_world):
 
     page.click("#desk-call")
     page.locator("#desk-ticket[data-ticket=A001]").wait_for()
-    assert page.locator("#desk-item").inner_text() == "居住证办理"
-    page.wait_for_function("document.getElementById('desk-next').children.length === 1")
+    # Each part of the page follows its own event: wait for each (expect retries), never read once.
+    expect(page.locator("#desk-item")).to_have_text("居住证办理")
+    expect(page.locator("#desk-next > *")).to_have_count(1)
     row = page.locator("#desk-serving-rows tr")
-    row.wait_for()
-    assert row.inner_text().split("\t")[:2] == ["A001", "2"]
-    assert page.locator("#desk-waiting").inner_text() == "1"
-    assert page.locator("#desk-call").is_disabled() and page.locator("#desk-finish").is_enabled()
+    expect(row.locator("td").nth(0)).to_have_text("A001")
+    expect(row.locator("td").nth(1)).to_have_text("2")
+    expect(page.locator("#desk-waiting")).to_have_text("1")
+    expect(page.locator("#desk-call")).to_be_disabled()
+    expect(page.locator("#desk-finish")).to_be_enabled()
     ticket = Ticket.objects.get(pk=first.pk)
     assert (ticket.status, ticket.counter_id, ticket.clerk_id) == (TicketStatus.CALLED, counter.pk, world["clerk"].pk)
     screenshot(page, "approvals-desk-called")
@@ -125,7 +128,7 @@ def test_a_clerk_calls_the_next_ticket_from_the_page(new_context, live_world):
     page.locator("#desk-ticket[data-ticket='']").wait_for()
     page.wait_for_function("document.getElementById('desk-serving-rows').children.length === 0")
     assert Ticket.objects.get(pk=first.pk).status == TicketStatus.DONE
-    assert page.locator("#desk-call").is_enabled()
+    expect(page.locator("#desk-call")).to_be_enabled()
 
 
 def _case_in_review(world):
