@@ -336,3 +336,21 @@ def test_town_operator_opens_on_their_town_and_sees_only_its_places(scene, new_c
     legend = page.inner_text(".legend")
     assert "聚合点" in legend and "含超期事件的聚合点" in legend and "政务服务大厅" in legend
     screenshot(page, "console-nanzhuang-town")
+
+
+def test_the_list_pages_on_with_show_more(scene, new_context):
+    zones = scene["zones"]
+    for n in range(55):
+        make_incident(zones, NANZHUANG_GRID, address=f"南庄镇紫洞路{n}号")
+    page = console_page(new_context, scene["users"]["district"])
+    page.wait_for_function("() => document.getElementById('list-count').textContent !== ''", timeout=WAIT_MS)
+    everything = page.inner_text("#list-count")   # the decoy too
+    page.fill("#q", "紫洞路")
+    page.press("#q", "Enter")
+    page.wait_for_function(f"() => document.getElementById('list-count').textContent !== '{everything}'", timeout=WAIT_MS)
+    assert page.locator("#list button.item").count() == 50
+    total = int("".join(ch for ch in page.inner_text("#list-count") if ch.isdigit()))
+    assert total == Incident.objects.filter(address__contains="紫洞路").count() >= 56
+    page.click("#list-more")
+    page.wait_for_function(f"() => document.querySelectorAll('#list button.item').length === {total}", timeout=WAIT_MS)
+    assert page.is_hidden("#list-more")

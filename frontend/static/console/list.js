@@ -41,7 +41,8 @@
     (page.features || []).forEach((f) => list.appendChild(row(f)));
     count.textContent = page.count === 0 ? T.noResults
       : fmt(page.count_capped ? T.resultCountCapped : T.resultCount, { n: page.count });
-    next = page.next || null;
+    // The API's absolute link, kept to its path (behind a TLS proxy its scheme may be wrong).
+    next = page.next ? (({ pathname, search }) => pathname + search)(new URL(page.next, location.href)) : null;
     more.hidden = !next;
     list.removeAttribute("aria-busy");
   }
