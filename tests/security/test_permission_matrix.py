@@ -274,7 +274,7 @@ SCREEN: dict[str, dict[str, int]] = {
     'locate': {'GET': 400, 'POST': 403},
     'login': {'GET': 302, 'POST': 302, 'PUT': 302},
     'logout': {'GET': 200, 'POST': 302},
-    'media': {'GET': 404, 'POST': 405},
+    'media': {'GET': 404, 'POST': 403},
     'me': {'GET': 200},
     'open311-discovery': {'GET': 200},
     'open311-request': {'GET': 200},
