@@ -5,7 +5,8 @@ workers `make serve` uses (2), then ApacheBench (`ab -k`, keep-alive, a C client
 any Python one, so the load client takes little of the machine) drives each endpoint in turn at
 the same concurrency for the same time:
 
-- `/healthz` — the floor: uvicorn, Django and the middleware, no database, no Redis;
+- `/healthz` — the floor: uvicorn, Django and the middleware, no database, no Redis (measured
+  first and again last; the larger is the floor);
 - `GET /api/v1/locate?lon&lat` — one point to its micro-grid chain (PostGIS);
 - `GET /open311/v2/services.json` — the Open311 service list (reference data);
 - a warm incident tile (`/tiles/incidents/14/x/y.pbf`, district operator's token, the tile
@@ -110,13 +111,22 @@ def run() -> dict:
             cpu1 = os.times()
             client_cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
             results[name]["load_client_cpu_share"] = round(client_cpu / (results[name]["wall_s"] * os.cpu_count()), 3)
-    floor = results["healthz"]["req_per_s"]
+        # The floor again at the end: on a shared machine one run can be hit by someone else's
+        # spike, and the larger of the two is the harder floor to reach half of.
+        cpu0 = os.times()
+        results["healthz_again"] = _ab(base_url + targets["healthz"][0], {})
+        cpu1 = os.times()
+        client_cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
+        results["healthz_again"]["load_client_cpu_share"] = round(
+            client_cpu / (results["healthz_again"]["wall_s"] * os.cpu_count()), 3)
+    floor = max(results["healthz"]["req_per_s"], results["healthz_again"]["req_per_s"])
     for name in ("locate", "open311_services", "incident_tile_warm"):
         results[name]["share_of_floor"] = round(results[name]["req_per_s"] / floor, 3)
     return {
         "server": f"uvicorn, {WORKERS} workers, loopback ({urlparse(base_url).hostname})",
         "client": f"ab -k -c {CONCURRENCY} -t {SECONDS}",
         "machine_before": before, "machine_after": machine(),
+        "floor_req_per_s": floor,
         "results": results,
         "goal": f"each >= {GOAL_SHARE:.0%} of the /healthz floor's req/s",
         "met": all(results[name]["share_of_floor"] >= GOAL_SHARE and results[name]["failed"] == 0

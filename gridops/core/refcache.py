@@ -61,25 +61,28 @@ def reference_response(request, *, name: str, build: Callable[[], HttpResponse],
     if etag in [value.strip() for value in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
         response = HttpResponseNotModified()
     else:
-        key = f"reference:{tag}"
-        try:
-            stored = cache.get(key)
-        except (RedisError, OSError):
-            stored = None
-        if stored is not None:
-            status, content_type, body = stored
-            response = HttpResponse(body, status=status, content_type=content_type)
+        # The bytes are kept in the process too (hundreds of kB for services.json: fetching them
+        # from Redis on every request cost more than the rest of the request).
+        slot = (name, get_language())
+        held = _responses.get(slot)
+        if held is not None and held[0] == tag:
+            stored = held[1]
         else:
-            response = build()
-            if response.status_code == 200:
-                with contextlib.suppress(RedisError, OSError):
-                    cache.set(key, (200, response["Content-Type"], response.content), CACHE_SECONDS)
+            stored = _shared(tag, build)
+            if stored is not None:
+                _responses[slot] = (tag, stored)  # one version per name and language
+        if stored is None:
+            response = build()  # not a 200: never kept
+        else:
+            content_type, body = stored
+            response = HttpResponse(body, content_type=content_type)
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={max_age}"
     response["Vary"] = "Accept-Language, Cookie"
     return response
 
 
+_responses: dict[tuple[str, str], tuple[str, tuple[str, bytes]]] = {}
 _memo: "OrderedDict[tuple, tuple[int, object]]" = OrderedDict()
 _memo_lock = threading.Lock()
 MEMO_SIZE = 20_000
@@ -101,6 +104,23 @@ def memoised(name: str, key, load: Callable[[], object]):
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
     return value
+
+
+def _shared(tag: str, build: Callable[[], HttpResponse]) -> tuple[str, bytes] | None:
+    """(content type, body) from the cache shared by all processes, or built and stored there."""
+    key = f"reference:{tag}"
+    try:
+        stored = cache.get(key)
+    except (RedisError, OSError):
+        stored = None
+    if stored is None:
+        response = build()
+        if response.status_code != 200:
+            return None
+        stored = (response["Content-Type"], response.content)
+        with contextlib.suppress(RedisError, OSError):
+            cache.set(key, stored, CACHE_SECONDS)
+    return stored
 
 
 def connect_receivers() -> None:
