@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from gridops.core.i18n import error_code_messages
+from gridops.incidents import rules
 
 from .views import STATIC_DIR, api_urls
 
@@ -39,13 +40,8 @@ def tablet_strings() -> dict:
         "actionDone": _("{action}: done (incident no. {id})"), "actionFailed": _("{action} refused: {reason}"),
         "signedOut": _("Signed out; this tablet keeps no tasks or reports."),
         "remove": _("Remove from the outbox"),
-        # Labels of the moves the API may allow, by "from>to" (a resolved task's two checks differ).
-        "moves": {
-            "dispatched>in_progress": _("Accept"), "in_progress>resolved": _("Resolve"),
-            "resolved>verified": _("Check: passed"), "resolved>in_progress": _("Check: not done, back to work"),
-            "returned>dispatched": _("Dispatch again"), "registered>dispatched": _("Dispatch"),
-            "dispatched>returned": _("Return"), "in_progress>returned": _("Return"),
-        },
+        # Each move's label, from the lifecycle's one table (a resolved task's two checks differ).
+        "moves": {f"{frm}>{to}": str(label) for (frm, to), label in rules.TRANSITION_LABELS.items()},
         "errors": error_code_messages(),
     }
 
