@@ -159,6 +159,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_NAMESPACE,
+        # One pool per process (Django would open a connection per request under ASGI).
+        "OPTIONS": {"pool_class": "gridops.core.redis_pool.SharedConnectionPool"},
     }
 }
 
