@@ -87,7 +87,8 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     'ledger-api:export': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'ledger-api:head-latest': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'ledger-api:heads': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
-    'ledger-api:identity-attest': {'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
+    # Only attesters reach the body's checks (the role is asked first: no oracle of account ids).
+    'ledger-api:identity-attest': {'POST': (401, 403, 403, 403, 403, 400, 403, 400, 403, 403)},
     'ledger-api:identity-me': {'GET': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (401, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'ledger-api:notarisations': {'GET': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400), 'POST': (401, 400, 400, 400, 400, 400, 400, 400, 400, 400)},
     'ledger-api:persons': {'GET': (401, 403, 403, 403, 403, 403, 403, 403, 403, 200), 'POST': (401, 403, 403, 403, 403, 403, 403, 403, 403, 400)},
