@@ -44,10 +44,13 @@ def test_point_on_shared_boundary_is_deterministic(client, tiny_district):
 def test_outside_the_district_is_404(client, tiny_district):
     response = locate(client, lon=113.5, lat=23.5)
     assert response.status_code == 404
-    assert "outside the district" in response.json()["error"]["message"]
+    assert response.json()["error"]["message"] == "该地点不在禅城区范围内。"  # the default language
+    client.cookies["django_language"] = "en"  # messages follow the reader's language (issue 12)
+    assert "outside the district" in locate(client, lon=113.5, lat=23.5).json()["error"]["message"]
 
 
 def test_swapped_coordinates_are_named(client, tiny_district):
+    client.cookies["django_language"] = "en"  # the English message carries the hint
     response = locate(client, lon=23.005, lat=113.01)
     assert response.status_code == 400
     error = response.json()["error"]

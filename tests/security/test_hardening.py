@@ -53,6 +53,7 @@ def test_secure_headers_on_pages_and_apis(world, url):
 
 def test_session_writes_need_the_csrf_token(world):
     client = as_role(world, "district_operator", session=True)
+    client.cookies["django_language"] = "en"  # error messages follow the reader's language (issue 12)
     url = reverse("incident-transition", args=[world["incident"].pk])
     body = {"status": "registered", "version": world["incident"].version}
     refused = client.post(url, body, format="json")
