@@ -27,12 +27,20 @@ ALLOWED_LATIN = {"GridOps", "English", "Leaflet", "OpenStreetMap", "Open311", "C
 
 @pytest.fixture
 def world(settings, tmp_path):
+    from django.utils import timezone
+
+    from gridops.incidents.models import Incident, Status
+
     settings.MEDIA_ROOT = str(tmp_path)
-    return build_world()
+    world = build_world()
+    # The worker's tablet shows a task card (status, place, deadline, the allowed moves) to scan.
+    Incident.objects.filter(pk=world["incident"].pk).update(
+        status=Status.DISPATCHED, registered_at=timezone.now(), dispatched_at=timezone.now())
+    return world
 
 
 def _report(kind: str, found: dict) -> str:
-    """Findings per page, also written to test-artifacts/pages/<kind>.json for reading."""
+    """Findings per page, written to test-artifacts/pages/<kind>.json ({} when none)."""
     (ARTIFACTS / "pages" / f"{kind}.json").write_text(json.dumps(found, ensure_ascii=False, indent=1))
     return "\n".join(f"{page}: {items}" for page, items in found.items())
 
@@ -52,7 +60,8 @@ def test_english_pages_have_no_chinese_interface_text(world, new_context, asgi_s
         chinese = sorted({text for text in page.evaluate(VISIBLE_TEXT_JS) if CJK.search(text)})
         if chinese:
             found[name] = chinese
-    assert not found, _report("english-pages-chinese-text", found)
+    report = _report("english-pages-chinese-text", found)  # written on success too: the artefact says what was found
+    assert not found, report
 
 
 def test_chinese_pages_show_no_english_server_text(world, new_context, asgi_server):
@@ -65,7 +74,8 @@ def test_chinese_pages_show_no_english_server_text(world, new_context, asgi_serv
                     english.add(run)
         if english:
             found[name] = sorted(english)
-    assert not found, _report("chinese-pages-english-text", found)
+    report = _report("chinese-pages-english-text", found)  # written on success too: the artefact says what was found
+    assert not found, report
 
 
 def test_axe_finds_no_critical_or_serious_violations(world, new_context, asgi_server):
@@ -78,4 +88,5 @@ def test_axe_finds_no_critical_or_serious_violations(world, new_context, asgi_se
                for v in result["violations"] if v["impact"] in ("critical", "serious")]
         if bad:
             found[name] = bad
-    assert not found, _report("axe-violations", found)
+    report = _report("axe-violations", found)  # written on success too: the artefact says what was found
+    assert not found, report
