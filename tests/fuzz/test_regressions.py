@@ -25,10 +25,13 @@ def assert_bad_input(response, field):
     assert response.json()["error"]["field"] == field
 
 
-@pytest.mark.parametrize("url_name", ["ledger-api:vendors", "ledger-api:notarisations", "ledger-api:checkins",
-                                      "ledger-api:identity-attest", "ledger-api:persons"])
-def test_ledger_writes_refuse_a_json_array_body(world, url_name):
-    response = as_role(world, "justice_officer").post(reverse(url_name), [None, None], format="json")
+@pytest.mark.parametrize("url_name,role", [
+    ("ledger-api:vendors", "justice_officer"), ("ledger-api:notarisations", "justice_officer"),
+    ("ledger-api:checkins", "justice_officer"), ("ledger-api:persons", "justice_officer"),
+    ("ledger-api:identity-attest", "counter_clerk"),  # only clerks and district operators attest
+])
+def test_ledger_writes_refuse_a_json_array_body(world, url_name, role):
+    response = as_role(world, role).post(reverse(url_name), [None, None], format="json")
     assert_bad_input(response, "body")
 
 
