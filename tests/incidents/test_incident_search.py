@@ -4,13 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from gridops.incidents import rules
 from gridops.incidents.models import Status
-from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident
+from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people():
     return build_people()
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _ids(client, **params) -> list[int]:
@@ -36,7 +29,7 @@ def test_search_finds_an_incident_by_number_address_grid_and_village(people):
     zones = people["zones"]
     wanted = make_incident(zones, NANZHUANG_GRID, address="南庄镇紫洞路18号")
     other = make_incident(zones, ZUMIAO_GRID, address="祖庙街道人民路3号")
-    client = _client(people["users"]["district"])
+    client = signed_in(people["users"]["district"])
     assert _ids(client, q=str(wanted.id)) == [wanted.id]
     assert _ids(client, q=f"#{wanted.id}") == [wanted.id]
     assert _ids(client, q="紫洞路") == [wanted.id]
@@ -51,7 +44,7 @@ def test_search_stays_inside_the_jurisdiction_and_the_filters(people):
     zones = people["zones"]
     zumiao = make_incident(zones, ZUMIAO_GRID, address="祖庙街道人民路3号")
     closed = make_incident(zones, NANZHUANG_GRID, address="南庄镇紫洞路18号", status=Status.CLOSED)
-    nanzhuang_op = _client(people["users"]["nanzhuang"])
+    nanzhuang_op = signed_in(people["users"]["nanzhuang"])
     assert _ids(nanzhuang_op, q="人民路") == []
     assert _ids(nanzhuang_op, q=str(zumiao.id)) == []               # hidden, not found
     assert _ids(nanzhuang_op, q="紫洞路") == [closed.id]
@@ -59,7 +52,7 @@ def test_search_stays_inside_the_jurisdiction_and_the_filters(people):
 
 
 def test_bad_search_text_is_a_400_naming_q(people):
-    client = _client(people["users"]["district"])
+    client = signed_in(people["users"]["district"])
     response = client.get(reverse("incident-list"), {"q": "a\x00b"})
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "q"
@@ -76,14 +69,14 @@ def test_detail_names_the_deadline_that_is_past_and_the_escalation_level(people)
     incident.resolution_deadline = now + timedelta(hours=20)
     incident.escalation_level = 1
     incident.save()
-    body = _client(people["users"]["district"]).get(reverse("incident-detail", args=[incident.id])).json()
+    body = signed_in(people["users"]["district"]).get(reverse("incident-detail", args=[incident.id])).json()
     props = body["properties"]
     assert props["breached_deadlines"] == ["response"]
     assert props["overdue"] is True
     assert props["response_deadline"] and props["resolution_deadline"]
     assert props["escalation_level"] == 1
     assert props["escalation_label"] == "一级：超时未响应，已升级至区指挥中心"
-    english = _client(people["users"]["district"])
+    english = signed_in(people["users"]["district"])
     english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     props = english.get(reverse("incident-detail", args=[incident.id])).json()["properties"]
     assert props["escalation_label"].startswith("Level 1")
@@ -118,7 +111,7 @@ def test_every_move_has_its_own_label_and_send_back_is_not_accept():
 
 
 def test_meta_api_serves_the_labelled_table(people):
-    body = _client(people["users"]["district"]).get(reverse("incident-meta")).json()
+    body = signed_in(people["users"]["district"]).get(reverse("incident-meta")).json()
     assert body["transitions"] == rules.transition_table()
 
 
@@ -132,7 +125,7 @@ def test_may_merge_is_what_the_merge_endpoint_allows(people, user_key, status, m
     zones = people["zones"]
     duplicate = make_incident(zones, NANZHUANG_GRID, status=status, dispatched_at=timezone.now())
     original = make_incident(zones, NANZHUANG_GRID, status=Status.DISPATCHED, dispatched_at=timezone.now())
-    client = _client(people["users"][user_key])
+    client = signed_in(people["users"][user_key])
     props = client.get(reverse("incident-detail", args=[duplicate.id])).json()["properties"]
     assert props["may_merge"] is may_merge
     response = client.post(reverse("incident-merge", args=[duplicate.id]),
@@ -146,7 +139,7 @@ def test_roles_see_only_the_moves_the_transition_endpoint_accepts(people):
     for user_key in ("district", "nanzhuang", "dept_cg"):
         for status in Status.values:
             incident = make_incident(zones, NANZHUANG_GRID, status=status, dispatched_at=timezone.now())
-            client = _client(people["users"][user_key])
+            client = signed_in(people["users"][user_key])
             allowed = client.get(reverse("incident-detail", args=[incident.id])).json()["properties"]["allowed_transitions"]
             for target in Status.values:
                 incident.refresh_from_db()

@@ -9,7 +9,7 @@ from gridops.approvals.models import Hall, HallKind
 from gridops.incidents import rules
 from gridops.ledger import services as ledger_services
 
-from .users import NANZHUANG, ZUMIAO, build_people
+from .users import NANZHUANG, ZUMIAO, build_people, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -19,29 +19,23 @@ def people():
     return build_people()
 
 
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_console_opens_on_the_users_jurisdiction(people):
-    nanzhuang = as_user(people["users"]["nanzhuang"]).get(reverse("console")).context["config"]
+    nanzhuang = signed_in(people["users"]["nanzhuang"]).get(reverse("console")).context["config"]
     assert nanzhuang["extent"] == pytest.approx((113.00, 23.00, 113.02, 23.02))
     for who in ("district", "dept_cg"):
-        config = as_user(people["users"][who]).get(reverse("console")).context["config"]
+        config = signed_in(people["users"][who]).get(reverse("console")).context["config"]
         assert config["extent"] == pytest.approx((113.00, 23.00, 113.04, 23.02))
 
 
 def test_console_reads_moves_and_labels_from_the_lifecycle_table(people):
-    config = as_user(people["users"]["district"]).get(reverse("console")).context["config"]
+    config = signed_in(people["users"]["district"]).get(reverse("console")).context["config"]
     assert config["transitions"] == rules.transition_table()
     assert "actionNames" not in config["i18n"]  # no second copy of the labels in the page
 
 
 def test_centres_are_cut_to_the_town(people):
     def codes(who):
-        return sorted(f["properties"]["code"] for f in as_user(people["users"][who]).get(reverse("realtime-centres")).json()["features"])
+        return sorted(f["properties"]["code"] for f in signed_in(people["users"][who]).get(reverse("realtime-centres")).json()["features"])
 
     assert codes("nanzhuang") == [f"town-{NANZHUANG}"]
     assert codes("zumiao") == [f"town-{ZUMIAO}"]
@@ -55,7 +49,7 @@ def test_halls_are_cut_to_the_town(people):
                             location=Point(x, 23.01, srid=4326))
 
     def codes(who):
-        features = as_user(people["users"][who]).get(reverse("approvals-halls")).json()["features"]
+        features = signed_in(people["users"][who]).get(reverse("approvals-halls")).json()["features"]
         return sorted(f["id"] for f in features)
 
     assert codes("nanzhuang") == ["NZ-H1"]
@@ -71,7 +65,7 @@ def test_stalls_are_cut_to_the_town(people):
             "lon": lon, "lat": 23.005})
 
     def names(who):
-        features = as_user(people["users"][who]).get(reverse("ledger-api:vendors")).json()["features"]
+        features = signed_in(people["users"][who]).get(reverse("ledger-api:vendors")).json()["features"]
         return sorted(f["properties"]["name"] for f in features)
 
     assert names("nanzhuang") == ["南庄菜档"]

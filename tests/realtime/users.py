@@ -70,3 +70,12 @@ def make_incident(zones, grid_code: str, *, status="dispatched", overdue=False, 
         event_type=event_type, category=event_type.category, priority=event_type.priority,
         source="grid_worker", status=status, department=event_type.department,
         reported_at=now - timedelta(hours=2), response_deadline=deadline, resolution_deadline=deadline, **extra)
+
+
+def signed_in(user):
+    """A Django test client with `user`'s session."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
