@@ -82,8 +82,9 @@ def load_demo_ledger(log) -> None:
             for days_ago, hour, where in [(3, 9, town), (2, 10, town), (1, 15, away), (1, 23, town), (0, 8, "home")]:
                 point = person.home if where == "home" else _grid_point(TOWNS[where], days_ago)
                 at = datetime.combine(today - timedelta(days=days_ago), time(hour, 0), tzinfo=shanghai)
+                at = min(at, timezone.now())
                 services.checkin_submit(actor=person.user, person=person, lon=point.x, lat=point.y,
-                                        at=min(at, timezone.now()), accuracy_m=15)
+                                        at=at, accuracy_m=15, received_at=at)
         if citizen:
             for text in ("房屋租赁合同 2026-001", "二手车买卖协议"):
                 services.notarise(user=citizen, sha256=hashlib.sha256(text.encode()).hexdigest(), title=text)

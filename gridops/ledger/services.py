@@ -370,14 +370,18 @@ def _home_distance_m(person: SupervisedPerson, point: Point) -> float | None:
         return float(cur.fetchone()[0])
 
 
-def checkin_submit(*, actor, person: SupervisedPerson, lon, lat, at=None, crs: str | None = None, accuracy_m=None) -> CheckIn:
+def checkin_submit(*, actor, person: SupervisedPerson, lon, lat, at=None, crs: str | None = None, accuracy_m=None,
+                   received_at: datetime | None = None) -> CheckIn:
     """Record a check-in: judged against geofence and curfew, logged whatever the verdict,
-    and pushed live to the justice officers."""
+    and pushed live to the justice officers.
+
+    `received_at` is the server's time of arrival; only a backfill of history (the demo) passes
+    it, so that a check-in of three days ago is judged as it would have been then."""
     authz.require_may_act(actor, person)  # the person themselves, or a justice officer
     if not person.active:
         raise InvalidInput("this supervision has ended", field="person")
     point = _point(lon, lat, crs)
-    now = timezone.now()
+    now = received_at or timezone.now()
     officer = role_of(actor) == Role.JUSTICE_OFFICER
     if not officer:
         # The person's own phone only *claims* a time (kept, within `core.clock`'s bounds); the
