@@ -299,6 +299,12 @@
   }
   function refilterLive() { [...liveMarkers.values()].forEach(({ payload }) => placeLive(payload)); }
 
+  // The page's own label (its language), not the pushed one, which is in the server's language.
+  function statusLabel(p) {
+    const known = cfg.choices.statuses.find((s) => s.value === p.status);
+    return known ? known.label : (p.status_label || p.status || "");
+  }
+
   function showIncident(event) {
     const p = event.payload || {};
     if (p.id === undefined) return;
@@ -306,7 +312,7 @@
     const li = el("li", { "data-incident-id": p.id, "data-event-id": event.id, class: "flash" });
     const button = compose(el("button", { type: "button", class: "item" }), [
       (event.kind === "incident.created" ? T.newIncident : T.updated) + " #" + p.id + " ",
-      p.event_type && data("span", p.event_type.name), " · " + (p.status_label || p.status || "")]);
+      p.event_type && data("span", p.event_type.name), " · " + statusLabel(p)]);
     button.addEventListener("click", () => C.openIncident(p.id, { opener: button }));
     li.appendChild(button);
     $("feed").prepend(li); setTimeout(() => li.classList.remove("flash"), 4000);
