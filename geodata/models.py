@@ -70,3 +70,6 @@ class CommandCentre(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from .roads_models import RoadEdge, RoadVertex  # noqa: E402,F401  (the road graph, registered with the app)

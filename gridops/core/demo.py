@@ -18,6 +18,7 @@ SEED_HANDLING_MINUTES = (5.0, 10.0)
 # Dotted paths of `step(logger) -> None` functions, in dependency order.
 DEMO_STEPS = [
     "geodata.loaders.demo.load_demo_zones",
+    "geodata.loaders.roads.load_demo_roads",
     "gridops.incidents.catalogue.load_demo_catalogue",
     "gridops.accounts.demo.load_demo_accounts",
     "gridops.education.demo.load_demo_education",

@@ -144,11 +144,3 @@ class CatchmentMember(models.Model):
             models.CheckConstraint(name="catchment_weight_positive", condition=Q(weight__gt=0)),
         ]
         indexes = [models.Index(fields=["plan", "zone"])]
-
-
-class RoadSegment(models.Model):
-    """An optional road network; when loaded, distances are also given along it (Dijkstra)."""
-
-    name = models.CharField(max_length=128, blank=True)
-    geom = models.LineStringField(srid=4326)
-    length_m = models.FloatField(default=0)

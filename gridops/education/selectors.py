@@ -315,11 +315,10 @@ def serving_schools(plan: CatchmentPlan, lon: float, lat: float) -> dict:
     """The micro-grid holding the point and the schools whose catchment it is in, with distances.
 
     Straight-line distance is on the geography; when a road network is loaded the distance
-    along it is added (`roads.network_distances`), otherwise `road_m` is null.
+    along it is added (pgRouting, `geodata.roads.distances_from`), otherwise `road_m` is null.
     """
+    from geodata.roads import distances_from
     from geodata.selectors import locate_point
-
-    from .roads import network_distances
 
     located = locate_point(lon, lat)
     if located is None:
@@ -327,7 +326,7 @@ def serving_schools(plan: CatchmentPlan, lon: float, lat: float) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(SERVING_SQL, {"plan_id": plan.pk, "grid_id": located.grid.pk, "lon": lon, "lat": lat})
         rows = cursor.fetchall()
-    road = network_distances((lon, lat), [(r[5], r[6]) for r in rows])
+    road = distances_from((lon, lat), [(r[5], r[6]) for r in rows])
     schools = [
         {"id": r[0], "code": r[1], "name": r[2], "level": r[3], "ownership": r[4], "lon": r[5], "lat": r[6],
          "share": round(r[7], 4), "straight_m": round(r[8], 1), "road_m": None if d is None else round(d, 1)}

@@ -1,28 +1,22 @@
-"""Road distances (Dijkstra), the demo generator and the management commands."""
+"""Road distances (pgRouting, over the geodata road graph), the demo generator and the management commands."""
 import pyogrio
 import pytest
-from django.contrib.gis.geos import LineString
+from shapely.geometry import LineString
 from django.core.management import call_command
 
 from gridops.education import selectors
 from gridops.education.demo import load_demo_education
-from gridops.education.models import CatchmentPlan, GridChildren, PlanStatus, RoadSegment, School
+from geodata.loaders.roads import roads_from_lines
+from gridops.education.models import CatchmentPlan, GridChildren, PlanStatus, School
 from gridops.education.projection import default_projection
-from gridops.education.roads import shortest_paths
 
 pytestmark = pytest.mark.django_db
 
 
-def test_dijkstra_takes_the_shorter_way_round():
-    best = shortest_paths([("a", "b", 5), ("b", "c", 5), ("a", "c", 12), ("c", "d", 1)], "a")
-    assert best == {"a": 0, "b": 5, "c": 10, "d": 11}
-
-
 def test_road_distance_is_given_when_roads_are_loaded(edu):
     # A road east from the point to P2 (g4's centre), then south to J1 (g2's centre).
-    for coords in [((113.025, 23.015), (113.035, 23.015)), ((113.035, 23.015), (113.035, 23.005))]:
-        line = LineString(*coords, srid=4326)
-        RoadSegment.objects.create(geom=line, length_m=line.transform(4547, clone=True).length)
+    roads_from_lines([LineString([(113.025, 23.015), (113.035, 23.015)]),
+                      LineString([(113.035, 23.015), (113.035, 23.005)])])
     result = selectors.serving_schools(edu["plan"], 113.025, 23.015)
     p2 = next(s for s in result["schools"] if s["code"] == "P2")
     assert p2["road_m"] == pytest.approx(p2["straight_m"], rel=0.01)  # the road runs straight to P2

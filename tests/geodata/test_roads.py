@@ -1,0 +1,114 @@
+"""The road graph: topology built by the importer, distances and routes answered by pgRouting."""
+import geopandas as gpd
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import F
+from shapely.geometry import LineString, Point
+
+from geodata import roads
+from geodata.loaders import roads as loader
+from geodata.roads_models import RoadEdge, RoadVertex
+
+pytestmark = pytest.mark.django_db
+
+# a ---- b ---- c ---- d along 23.0 N (about 1 km a step); a to c also by a long bend north.
+A, B, C, D = (113.00, 23.0), (113.01, 23.0), (113.02, 23.0), (113.03, 23.0)
+BEND = LineString([A, (113.00, 23.02), (113.02, 23.02), C])
+
+
+def _pgr_cost(start: int, end: int) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT agg_cost FROM pgr_dijkstraCost(%s, %s::bigint, %s::bigint, directed => true)",
+                       (roads.EDGES_SQL, start, end))
+        return cursor.fetchone()[0]
+
+
+def test_the_shorter_way_round_is_taken():
+    loader.roads_from_lines([LineString([A, B]), LineString([B, C]), BEND, LineString([C, D])])
+    ab, bc, cd = (LineString(p) for p in ((A, B), (B, C), (C, D)))
+    metres = [roads.distances_from(A, [place])[0] for place in (B, C, D)]
+    straight = [RoadEdge.objects.get(geom__equals=line.wkt).cost for line in (ab, bc, cd)]
+    assert metres == pytest.approx([straight[0], straight[0] + straight[1], sum(straight)])
+    assert RoadEdge.objects.count() == 4 and RoadVertex.objects.count() == 4
+
+
+def test_no_graph_means_no_distance():
+    assert roads.distances_from(A, [B]) == [None] and roads.snap([A]) is None
+
+
+def test_route_geometry_follows_the_streets_and_matches_pgr_dijkstra():
+    loader.roads_from_lines([LineString([A, B]), LineString([B, C]), BEND, LineString([C, D])])
+    here, there = roads.snap([A, D])
+    route = roads.routes_to(there.vertex, [here.vertex])[here.vertex]
+    assert route["geometry"]["type"] == "LineString" and len(route["geometry"]["coordinates"]) == 4
+    assert route["metres"] == pytest.approx(_pgr_cost(here.vertex, there.vertex))
+
+
+def _write(tmp_path, rows, crs=4326, name="roads.gpkg"):
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    path = tmp_path / name
+    frame.to_file(path)
+    return path
+
+
+def test_import_builds_junctions_from_shared_vertices_respects_one_way_and_bridges(tmp_path):
+    rows = [
+        {"name": "东西路", "oneway": "yes", "highway": "primary", "geometry": LineString([A, B, C])},
+        {"name": "南北路", "oneway": None, "highway": "residential",
+         "geometry": LineString([(113.01, 22.99), B, (113.01, 23.01)])},
+        # A bridge over 东西路 between B and C: it crosses without a shared vertex.
+        {"name": "高架", "oneway": None, "highway": "trunk",
+         "geometry": LineString([(113.015, 22.99), (113.015, 23.01)])},
+        {"name": "河", "oneway": None, "highway": None, "geometry": LineString([A, (113.0, 23.05)])},
+    ]
+    path = _write(tmp_path, rows)
+    dry = loader.run(path)
+    assert dry.ok and not dry.committed and dry.read == 3 and RoadEdge.objects.count() == 0
+    report = loader.run(path, commit=True)
+    # 东西路 cut at B into two edges, 南北路 cut at B into two, the bridge whole.
+    assert report.ok and report.edges == 5 and report.vertices == 7
+    assert roads.distances_from(A, [C])[0] is not None
+    assert roads.distances_from(C, [A]) == [None]  # one way: east only
+    assert roads.distances_from((113.015, 23.01), [B]) == [None]  # the bridge does not meet the street
+    noded = loader.run(path, commit=True, node_intersections=True)
+    assert noded.edges == 7  # the bridge now meets 东西路 (and cuts it) where they cross
+    assert roads.distances_from((113.015, 23.01), [C])[0] == pytest.approx(
+        roads.distances_from((113.015, 23.01), [(113.015, 23.0)])[0] + 514, rel=0.02)
+
+
+def test_import_reprojects_and_reports_bad_input(tmp_path):
+    metres = gpd.GeoSeries([LineString([A, B])], crs=4326).to_crs(4547).iloc[0]
+    path = _write(tmp_path, [{"name": "x", "geometry": metres}], crs=4547, name="cgcs.gpkg")
+    assert loader.run(path, commit=True).ok
+    assert RoadEdge.objects.get().cost == pytest.approx(1024, rel=0.01)
+    points = _write(tmp_path, [{"name": "p", "geometry": Point(A)}], name="points.gpkg")
+    report = loader.run(points, commit=True)
+    assert not report.ok and "not a line" in report.problems[0] and RoadEdge.objects.count() == 1
+    assert "cannot read" in loader.run(tmp_path / "missing.gpkg").problems[0]
+
+
+def test_import_roads_command(tmp_path):
+    path = _write(tmp_path, [{"name": "x", "geometry": LineString([A, B])}])
+    call_command("import_roads", str(path))
+    assert RoadEdge.objects.count() == 0
+    call_command("import_roads", str(path), "--commit")
+    assert RoadEdge.objects.count() == 1
+    with pytest.raises(CommandError, match="problems"):
+        call_command("import_roads", str(tmp_path / "missing.gpkg"), "--commit")
+
+
+def test_demo_street_graph_is_one_network_from_the_grid_boundaries_and_idempotent(db):
+    from bench.education import build_lattice_district
+
+    build_lattice_district(areas=1, villages=(2, 1), grids=(2, 2))
+    messages = []
+    loader.load_demo_roads(messages.append)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT component) FROM pgr_connectedComponents(%s)", (roads.EDGES_SQL,))
+        assert cursor.fetchone()[0] == 1
+    edges = RoadEdge.objects.count()
+    assert edges > 0 and RoadEdge.objects.filter(source=F("target")).count() == 0
+    loader.load_demo_roads(messages.append)
+    assert messages[-1].endswith("already loaded, skipped") and RoadEdge.objects.count() == edges
+
