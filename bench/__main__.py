@@ -76,8 +76,21 @@ def _write_summary() -> None:
     (RESULTS / "latest.md").write_text("\n".join(summary))
 
 
+def _dedicated_database(names: list[str]) -> None:
+    """A bench that must never touch a shared database names its own (`DATABASE = "..."`, e.g.
+    `scale`, which COPYs tens of millions of rows): DATABASE_URL is pointed at it."""
+    for name in names:
+        spec = importlib.util.find_spec(f"bench.{name}")
+        source = Path(spec.origin).read_text() if spec and spec.origin else ""
+        if '\nDATABASE = "' in source:
+            database = source.split('\nDATABASE = "', 1)[1].split('"', 1)[0]
+            base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gridops_bench")
+            os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + database
+
+
 def main(argv: list[str]) -> int:
     names = argv or BENCHES
+    _dedicated_database(names)
     _prepare_django(_demo_steps_needed(names))
     RESULTS.mkdir(exist_ok=True)
     for name in names:

@@ -41,3 +41,9 @@ def priority_deadline_hours() -> dict[str, tuple[float, float]]:
         "important": (2.0, 24.0),
         "normal": (4.0, 72.0),
     })
+
+
+def position_retention_days() -> int:
+    """Grid workers' position pings are kept this many days (their weekly partitions are dropped
+    whole by pg_partman, gridops/core/partitioning.py); 0 keeps them all."""
+    return int(_get("GRIDOPS_POSITION_RETENTION_DAYS", 90))

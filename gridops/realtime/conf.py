@@ -23,6 +23,12 @@ def catchup_grace_seconds() -> float:
     return float(_get("GRIDOPS_REALTIME_CATCHUP_GRACE", 10.0))
 
 
+def catchup_clock_slack_seconds() -> float:
+    """How much earlier than the client's last event a later id may be stamped (created_at comes
+    from the writing node's clock); the catch-up's partition bound allows for it."""
+    return float(_get("GRIDOPS_REALTIME_CLOCK_SLACK", 300.0))
+
+
 def retention_days() -> int:
     """Events older than this are pruned by the worker tick (clients older than that reload)."""
     return int(_get("GRIDOPS_REALTIME_RETENTION_DAYS", 14))

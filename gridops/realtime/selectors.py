@@ -48,6 +48,17 @@ def latest_event_id() -> int:
     return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+def _partition_bound(last_id: int) -> Q:
+    """A time bound for `id > last_id`, so that the catch-up reads only the day partitions from
+    the client's last event on (realtime_event is partitioned by created_at): later ids were
+    stamped no earlier than that event, less the clock slack between nodes. An id the table no
+    longer holds (expired, or never issued) gives no bound."""
+    anchor = Event.objects.filter(id=last_id).values_list("created_at", flat=True).first()
+    if anchor is None:
+        return Q()
+    return Q(created_at__gte=anchor - timedelta(seconds=conf.catchup_clock_slack_seconds()))
+
+
 def events_since(*, audiences: list[str], last_id: int, limit: int | None = None) -> tuple[list[dict], bool]:
     """Events for these audiences after `last_id` (plus a short grace window), oldest first.
 
@@ -60,7 +71,7 @@ def events_since(*, audiences: list[str], last_id: int, limit: int | None = None
     recent = timezone.now() - timedelta(seconds=conf.catchup_grace_seconds())
     rows = list(
         Event.objects.filter(audiences__overlap=audiences)
-        .filter(Q(id__gt=last_id) | Q(created_at__gte=recent))
+        .filter((Q(id__gt=last_id) & _partition_bound(last_id)) | Q(created_at__gte=recent))
         .order_by("id")
         .values("id", "kind", "payload")[: limit + 1]
     )

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "gridops.core.inputs.InputHygieneMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gridops.core.dbrouter.ReplicaReadsMiddleware",
     "gridops.accounts.middleware.ReadOnlyRolesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -102,19 +103,33 @@ TEMPLATES = [
 ]
 
 DEFAULT_DATABASE_URL = "postgis://postgres@127.0.0.1:5432/gridops"
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
+
+
+def _database(url: str) -> dict:
+    settings_dict = dj_database_url.parse(
+        url,
         conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
         # No `SELECT 1` before every request (it showed in the profile under load): request
         # threads live as long as the process and keep their connection; one that died with a
         # PostgreSQL restart fails its request with 503 + Retry-After and is then replaced.
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
-}
-# Whatever scheme the URL used (postgres://, postgresql://), GeoDjango needs the PostGIS engine.
-DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "5"))
+    # Whatever scheme the URL used (postgres://, postgresql://), GeoDjango needs the PostGIS engine.
+    settings_dict["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+    settings_dict.setdefault("OPTIONS", {})["connect_timeout"] = int(env("DB_CONNECT_TIMEOUT", "5"))
+    return settings_dict
+
+
+DATABASES = {"default": _database(env("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL)}
+# A standby for lag-tolerant reads (gridops/core/dbrouter.py): tiles, KPIs, exports, Open311 GET.
+# Without DATABASE_REPLICA_URL every read goes to `default`.
+if env("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = _database(env("DATABASE_REPLICA_URL"))
+DATABASE_ROUTERS = ["gridops.core.dbrouter.ReplicaRouter"]
+# Views (URL names) whose GET may read the replica, and how long a user who wrote reads the primary.
+GRIDOPS_REPLICA_READ_VIEWS = ["tile", "incident-kpis", "realtime-kpis", "education-export", "open311-discovery",
+                              "open311-services", "open311-service", "open311-requests", "open311-request"]
+GRIDOPS_READ_YOUR_WRITES_SECONDS = int(env("GRIDOPS_READ_YOUR_WRITES_SECONDS", "10"))
 
 
 
@@ -245,6 +260,10 @@ SPECTACULAR_SETTINGS = {
 
 # Apps that add realtime audiences for their own roles (a counter clerk hears their hall).
 GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.approvals.selectors.realtime_audiences"]
+
+# Retention of the time-partitioned tables (gridops/core/partitioning.py), in days; 0 keeps all.
+GRIDOPS_REALTIME_RETENTION_DAYS = int(env("GRIDOPS_REALTIME_RETENTION_DAYS", "14"))
+GRIDOPS_POSITION_RETENTION_DAYS = int(env("GRIDOPS_POSITION_RETENTION_DAYS", "90"))
 
 # Fixed-window rate limits per client (gridops.core.ratelimit): "<count>/<s|m|h|d>" per scope.
 GRIDOPS_RATE_LIMITS = {
