@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("gridops.education.api.urls")),
     path("", include("gridops.ledger.api.urls")),
     path("", include("gridops.screen.api.urls")),
+    path("", include("gridops.emergency.api.urls")),
 ]
 
 urlpatterns = [

@@ -21,6 +21,7 @@ DEMO_STEPS = [
     "geodata.loaders.roads.load_demo_roads",
     "gridops.incidents.catalogue.load_demo_catalogue",
     "gridops.accounts.demo.load_demo_accounts",
+    "gridops.emergency.demo.load_demo_shelters",
     "gridops.education.demo.load_demo_education",
     "gridops.ledger.demo.load_demo_ledger",
     "gridops.approvals.demo.load_demo_approvals",

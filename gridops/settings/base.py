@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "gridops.approvals",
     "gridops.education",
     "gridops.ledger",
+    "gridops.emergency",
     "gridops.screen",
     "frontend",
 ]
