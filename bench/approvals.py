@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.support import live_server, percentiles_ms, timed
-from gridops.approvals import selectors
+from gridops.approvals import kpis, selectors
 from gridops.approvals.history import HistoryRequest, generate_history
 from gridops.approvals.models import Hall
 
@@ -57,9 +57,9 @@ def run() -> dict:
     year_start = end - timedelta(days=364)
     kpi = {}
     for by in ("district", "department", "hall", "item"):
-        seconds, rows = timed(selectors.kpis, by=by, start=year_start, end=end)
+        seconds, rows = timed(kpis.kpis, by=by, start=year_start, end=end)
         kpi[by] = {"seconds": round(seconds, 2), "groups": len(rows)}
-    _, (district,) = timed(selectors.kpis, by="district", start=year_start, end=end)
+    _, (district,) = timed(kpis.kpis, by="district", start=year_start, end=end)
     halls = list(Hall.objects.filter(is_active=True).select_related("zone"))
     raw = [timed(selectors.halls_today, halls)[0] for _ in range(50)]
     with live_server() as base:

@@ -26,7 +26,8 @@ from urllib.parse import urlparse
 from django.db import connection, transaction
 
 from bench.support import live_server, percentiles_ms, timed
-from gridops.ledger import merkle, records, selectors, services
+from gridops.ledger import merkle, records, selectors
+from gridops.ledger.services import log, notary
 
 DEMO_STEPS = []  # the bench rebuilds the log from scratch and needs no demo data
 N = int(os.environ.get("BENCH_LEDGER_N", "1000000"))
@@ -134,7 +135,7 @@ def _proofs(leaves, levels) -> dict:
 
 
 def _receipt_http(size: int) -> dict:
-    services.sign_head()
+    log.sign_head()
     rng = random.Random(11)
     samples, body_bytes = [], 0
     with live_server() as base:
@@ -162,14 +163,14 @@ def _appends() -> dict:
 
     started = time.perf_counter()
     for i in range(SINGLE_APPENDS):
-        services.append_leaves([leaf(i)])  # its own transaction, committed (autocommit outside atomic)
+        log.append_leaves([leaf(i)])  # its own transaction, committed (autocommit outside atomic)
     single = SINGLE_APPENDS / (time.perf_counter() - started)
 
     started = time.perf_counter()
     for b in range(BATCHES):
         with transaction.atomic():
-            services.append_leaves([leaf(b * BATCH + i) for i in range(BATCH)])
-            services.sign_head()
+            log.append_leaves([leaf(b * BATCH + i) for i in range(BATCH)])
+            log.sign_head()
     batched = BATCHES * BATCH / (time.perf_counter() - started)
 
     from django.contrib.auth import get_user_model
@@ -177,7 +178,7 @@ def _appends() -> dict:
     user, _ = get_user_model().objects.get_or_create(username="bench-notary")
     started = time.perf_counter()
     for i in range(NOTARISATIONS):
-        services.notarise(user=user, sha256=hashlib.sha256(str(i).encode()).hexdigest())
+        notary.notarise(user=user, sha256=hashlib.sha256(str(i).encode()).hexdigest())
     notarised = NOTARISATIONS / (time.perf_counter() - started)
     concurrent = _concurrent_notarisations(user)
     return {
@@ -205,7 +206,7 @@ def _concurrent_notarisations(user) -> dict:
     def client(n):
         try:
             for i in range(PER_CLIENT):
-                elapsed, (_, receipt) = timed(lambda: services.notarise(user=user, sha256=f"{n:032x}{i:032x}"))
+                elapsed, (_, receipt) = timed(lambda: notary.notarise(user=user, sha256=f"{n:032x}{i:032x}"))
                 latencies.append(elapsed)
         except BaseException as exc:  # reported below
             errors.append(exc)

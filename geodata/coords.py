@@ -10,6 +10,10 @@ import enum
 from collections.abc import Iterable
 
 import prcoords
+from django.contrib.gis.geos import Point
+
+from gridops.core.errors import InvalidInput
+from gridops.core.numbers import parse_lon_lat
 
 METRIC_SRID = 4547
 STORAGE_SRID = 4326
@@ -60,6 +64,27 @@ def to_wgs84(lon: float, lat: float, crs: InputCRS | str = InputCRS.WGS84) -> tu
         return lon, lat
     result = convert(prcoords.Coords(lat, lon))
     return result.lon, result.lat
+
+
+def parse_crs(value, field: str = "crs") -> InputCRS:
+    """`InputCRS.parse` for request input: an unknown name is a 400 on `field`."""
+    try:
+        return InputCRS.parse(value)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=field) from None
+
+
+def input_point(lon, lat, crs=None, *, prefix: str = "") -> tuple[Point, InputCRS]:
+    """Coordinates as a device or a form sends them → (a WGS84 storage point, the CRS they were in).
+
+    The one path from request input to a stored point (the locate API, incident intake, position
+    pings, the ledger's stalls and check-ins, the planner's new schools): numbers on the globe
+    (`gridops.core.numbers`), a known CRS, then the shift to WGS84; every refusal names the field.
+    """
+    lon, lat = parse_lon_lat(lon, lat, prefix=prefix)
+    parsed = parse_crs(crs)  # one crs for the whole body
+    x, y = to_wgs84(lon, lat, parsed)
+    return Point(x, y, srid=STORAGE_SRID), parsed
 
 
 def many_to_wgs84(points: Iterable[tuple[float, float]], crs: InputCRS | str) -> list[tuple[float, float]]:

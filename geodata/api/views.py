@@ -1,7 +1,7 @@
 """Thin HTTP adapters over the spatial core's selectors."""
 from __future__ import annotations
 
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -9,14 +9,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gridops.core.conditional import conditional_response
 from gridops.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from gridops.core.numbers import parse_lon_lat, parse_number
 from gridops.core.refcache import reference_response
 from geodata import selectors
 from geodata.conf import locate_batch_limit
-from geodata.coords import many_to_wgs84, to_wgs84
-from geodata.models import Level
+from geodata.coords import many_to_wgs84, parse_crs, to_wgs84
+from geodata.models import CODE_LENGTH, Level
 
-from .params import looks_swapped, parse_crs, parse_float, parse_lon_lat
+from .params import looks_swapped
 from .schema import (
     CommandCentreCollection, LocateBatchResult, LocateResult, ZoneDetailFeature, ZoneFeatureCollection,
 )
@@ -93,14 +95,11 @@ def _batch_point(item, index: int) -> tuple[float, float]:
 
 def _geojson_response(request, body_fn, *etag_parts) -> HttpResponse:
     """Conditional GET: the ETag comes from the zones' fingerprint, so unchanged data is a 304."""
-    etag = selectors.etag_for(selectors.zones_version(), *etag_parts)
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(body_fn(), content_type=GEOJSON)
-    response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=60, must-revalidate"
-    return response
+    return conditional_response(
+        request, etag=selectors.etag_for(selectors.zones_version(), *etag_parts),
+        build=lambda: HttpResponse(body_fn(), content_type=GEOJSON),
+        cache_control={"public": True, "max_age": 60, "must_revalidate": True},
+    )
 
 
 def _level_param(value) -> int | None:
@@ -137,7 +136,7 @@ class ZoneListView(APIView):
         if level is None:
             raise InvalidInput("level is required (district, town, area, village or grid): all 1,077 zones with "
                                "geometry are too many for one response", field="level", code="required")
-        tolerance = parse_float(request.query_params.get("simplify") or 0, "simplify", 0.0, 0.1)
+        tolerance = parse_number(request.query_params.get("simplify"), "simplify", low=0.0, high=0.1, default=0.0)
         return _geojson_response(
             request, lambda: selectors.zones_feature_collection(level=level, tolerance=tolerance),
             "list", level, tolerance,
@@ -184,7 +183,7 @@ class ZoneChildrenView(APIView):
     def get(self, request, code: str):
         if selectors.zone_by_code(code) is None:
             raise NotFound(f"no zone with code {code}", field="code")
-        tolerance = parse_float(request.query_params.get("simplify") or 0, "simplify", 0.0, 0.1)
+        tolerance = parse_number(request.query_params.get("simplify"), "simplify", low=0.0, high=0.1, default=0.0)
         return _geojson_response(
             request, lambda: selectors.zones_feature_collection(parent_code=code, tolerance=tolerance),
             "children", code, tolerance,
@@ -192,10 +191,21 @@ class ZoneChildrenView(APIView):
 
 
 class CommandCentreListView(APIView):
+    """The district's command centres, public; `within` cuts them to one zone's subtree (the
+    console asks for the user's jurisdiction). It replaced /api/v1/realtime/centres/ (issue 15)."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, GEOJSON): CommandCentreCollection})
+    @extend_schema(
+        parameters=[OpenApiParameter("within", OpenApiTypes.STR, description="a zone code (6-17 digits): only the "
+                                     "centres of that zone and the zones under it")],
+        responses={(200, GEOJSON): CommandCentreCollection, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request):
-        return reference_response(request, name="command-centres", build=lambda: HttpResponse(
-            selectors.command_centres_feature_collection(), content_type=GEOJSON))
+        within = request.query_params.get("within") or ""
+        if within and not (within.isascii() and within.isdigit() and len(within) in CODE_LENGTH.values()):
+            raise InvalidInput("within must be a zone code (6, 9, 11, 14 or 17 digits)", field="within")
+        if within and selectors.zone_by_code(within) is None:  # also bounds the cached variants
+            raise NotFound(f"no zone with code {within}", field="within")
+        return reference_response(request, name=f"command-centres|{within}", build=lambda: HttpResponse(
+            selectors.command_centres_feature_collection(within), content_type=GEOJSON))

@@ -13,7 +13,8 @@ from gridops.accounts.models import Department, Profile, Role
 from gridops.core.demo import SEED_HANDLING_MINUTES
 from gridops.ledger.demo import DEMO_ID_NUMBER
 
-from . import identity, services
+from . import identity
+from .services import queue
 from .catalogue import import_catalogue
 from .history import HistoryRequest, generate_history, history_loaded
 from .models import Applicant, ClerkAssignment, Hall, HallKind, Item, Ticket
@@ -33,7 +34,7 @@ def _accounts(log) -> None:
     centre = Hall.objects.filter(kind=HallKind.DISTRICT_CENTRE).first()
     clerk = User.objects.filter(username="clerk", profile__role=Role.COUNTER_CLERK).first()
     if clerk and centre and not ClerkAssignment.objects.filter(user=clerk, is_active=True).exists():
-        services.clerk_assign(user=clerk, hall=centre)
+        queue.clerk_assign(user=clerk, hall=centre)
         log(f"approvals: clerk works at {centre.name}")
     reviewer = Profile.objects.filter(user__username="reviewer", role=Role.REVIEWER, department__isnull=True).first()
     department = Department.objects.filter(code=DEMO_REVIEWER_DEPARTMENT).first()
@@ -49,7 +50,7 @@ def _accounts(log) -> None:
 def _bind_demo_citizen(citizen, clerk, log) -> None:
     """The demo citizen's identity is bound the way a real one is: through the ledger's attestation
     (made by the ledger demo step) or, without one, by the demo clerk's check at the counter."""
-    from gridops.ledger.services import identity_matches
+    from gridops.ledger.services.identity import identity_matches
 
     person = {"id_number": DEMO_CITIZEN_ID, "name": "张三", "phone": "13800000000"}
     if identity_matches(user=citizen, id_number=DEMO_CITIZEN_ID):
@@ -69,7 +70,7 @@ def _live_queue(log) -> None:
         return
     for index, hall in enumerate(centres):
         for n in range(4 + index):
-            services.ticket_issue(hall=hall, item=items[(index * 7 + n * 3) % len(items)])
+            queue.ticket_issue(hall=hall, item=items[(index * 7 + n * 3) % len(items)])
     log(f"approvals: live queues at {centres.count()} centres")
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from gridops.core.demo import SEED_SATISFACTION_RATE
 from gridops.core.errors import Conflict, InvalidInput
+from gridops.core.resident_id import resident_id_with_check
 
 from . import rules
 from .models import Case, Hall, HallKind, Item
@@ -94,7 +95,7 @@ def _applicant_pool(rng: np.random.Generator, size: int, log) -> tuple[np.ndarra
     base = date(1945, 1, 1)
     for i in range(persons):
         birth = base + timedelta(days=i % 21900)
-        number = rules.resident_id_with_check(f"440604{birth:%Y%m%d}{i // 21900 % 1000:03d}")
+        number = resident_id_with_check(f"440604{birth:%Y%m%d}{i // 21900 % 1000:03d}")
         name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)] + GIVEN[(i * 13) % len(GIVEN)] * (i % 3 > 0)
         rows.write(f"{number}\t{name}\tperson\n")
     for i in range(companies):

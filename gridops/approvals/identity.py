@@ -72,7 +72,7 @@ def _attested(user, kind: str, number: str) -> bool:
     """Whether the ledger holds a verified attestation that this account holds this resident ID."""
     if kind != ApplicantKind.PERSON:
         return False  # attestations are of resident IDs; companies are verified at a counter
-    from gridops.ledger.services import identity_matches
+    from gridops.ledger.services.identity import identity_matches
 
     return identity_matches(user=user, id_number=number)
 
@@ -126,7 +126,7 @@ def identity_verify_at_counter(*, clerk, account, kind: str = ApplicantKind.PERS
     A resident ID is also attested in the ledger (so the proof is public and tamper-evident);
     a binding to another account is moved, since the document in hand outranks any earlier claim.
     """
-    from gridops.ledger.services import identity_attest
+    from gridops.ledger.services.identity import identity_attest
 
     applicant = applicant_at_counter(clerk=clerk, kind=kind, id_number=id_number, name=name, phone=phone)
     applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)

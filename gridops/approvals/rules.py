@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime, time, timedelta
 
+from gridops.core import resident_id
 from gridops.core.errors import Conflict, InvalidInput
 
 from . import conf
@@ -164,18 +165,8 @@ def is_open_at(opening_hours: dict, moment: datetime, calendar: dict | None = No
 
 # --- Applicant identity ---------------------------------------------------------------------
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def resident_id_valid(number: str) -> bool:
-    """GB 11643: 17 digits and an ISO 7064 MOD 11-2 check character."""
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    total = sum(int(digit) * weight for digit, weight in zip(number[:17], _ID_WEIGHTS))
-    return _ID_CHECK[total % 11] == number[17].upper()
 
 
 def uscc_valid(code: str) -> bool:
@@ -188,8 +179,8 @@ def uscc_valid(code: str) -> bool:
 
 def normalise_id_number(kind: str, number: str) -> str:
     """The canonical identity number of an applicant, or a 400 on `id_number`."""
-    text = (number or "").strip().upper()
-    valid = resident_id_valid(text) if kind == "person" else uscc_valid(text)
+    text = resident_id.normalise(number)
+    valid = resident_id.resident_id_valid(text) if kind == "person" else uscc_valid(text)
     if not valid:
         raise InvalidInput("the identity number is not valid", field="id_number")
     return text
@@ -201,12 +192,6 @@ def same_name(recorded: str, given: str) -> bool:
         return "".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
     return bool(canonical(given)) and canonical(recorded) == canonical(given)
-
-
-def resident_id_with_check(first17: str) -> str:
-    """Complete 17 digits with their check character (test data and the history generator)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
-    return first17 + _ID_CHECK[total % 11]
 
 
 def uscc_with_check(first17: str) -> str:

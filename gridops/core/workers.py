@@ -7,5 +7,5 @@ WORKERS: dict[str, float] = {
     "gridops.emergency.services.escalation_tick": 30.0,
     "gridops.core.partitioning.maintain": 3600.0,
     "gridops.incidents.services.escalation_tick": 30.0,
-    "gridops.ledger.services.sign_if_grown": 30.0,
+    "gridops.ledger.services.log.sign_if_grown": 30.0,
 }

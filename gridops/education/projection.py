@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from gridops.core.errors import InvalidInput
+from gridops.core.numbers import parse_number
 
 from . import conf
 
@@ -55,16 +56,6 @@ class Projection:
         }
 
 
-def _number(value, name: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{name} must be a number", field=name) from None
-    if number != number or not (low <= number <= high):
-        raise InvalidInput(f"{name} must be between {low} and {high}", field=name)
-    return number
-
-
 def _towns(value) -> dict[str, tuple[float, float]]:
     if value in (None, ""):
         return {}
@@ -82,8 +73,8 @@ def _towns(value) -> dict[str, tuple[float, float]]:
         if not isinstance(rates, dict):
             raise InvalidInput("rates must be an object with hukou and non_hukou", field=f"towns.{code}")
         towns[code] = (
-            _number(rates.get("hukou", 0), f"towns.{code}.hukou", -_RATE_LIMIT, _RATE_LIMIT),
-            _number(rates.get("non_hukou", 0), f"towns.{code}.non_hukou", -_RATE_LIMIT, _RATE_LIMIT),
+            parse_number(rates.get("hukou", 0), f"towns.{code}.hukou", low=-_RATE_LIMIT, high=_RATE_LIMIT),
+            parse_number(rates.get("non_hukou", 0), f"towns.{code}.non_hukou", low=-_RATE_LIMIT, high=_RATE_LIMIT),
         )
     return towns
 
@@ -105,18 +96,13 @@ def projection_from(data) -> Projection:
     Given town overrides are merged over the default towns (a planner changes one town at a time).
     """
     base = default_projection()
-    year = base.year
-    if data.get("year") not in (None, ""):
-        year = int(_number(data.get("year"), "year", conf.base_year(), conf.base_year() + conf.projection_horizon()))
-    birth_rate = base.birth_rate
-    if data.get("birth_rate") not in (None, ""):
-        birth_rate = _number(data.get("birth_rate"), "birth_rate", 0, 40)
-    hukou = base.migration_hukou
-    if data.get("migration_hukou") not in (None, ""):
-        hukou = _number(data.get("migration_hukou"), "migration_hukou", -_RATE_LIMIT, _RATE_LIMIT)
-    non_hukou = base.migration_non_hukou
-    if data.get("migration_non_hukou") not in (None, ""):
-        non_hukou = _number(data.get("migration_non_hukou"), "migration_non_hukou", -_RATE_LIMIT, _RATE_LIMIT)
+    year = parse_number(data.get("year"), "year", low=conf.base_year(),
+                        high=conf.base_year() + conf.projection_horizon(), default=base.year, whole=True)
+    birth_rate = parse_number(data.get("birth_rate"), "birth_rate", low=0, high=40, default=base.birth_rate)
+    hukou = parse_number(data.get("migration_hukou"), "migration_hukou", low=-_RATE_LIMIT, high=_RATE_LIMIT,
+                         default=base.migration_hukou)
+    non_hukou = parse_number(data.get("migration_non_hukou"), "migration_non_hukou", low=-_RATE_LIMIT,
+                             high=_RATE_LIMIT, default=base.migration_non_hukou)
     towns = dict(base.towns)
     towns.update(_towns(data.get("towns")))
     return Projection(year=year, birth_rate=birth_rate, migration_hukou=hukou, migration_non_hukou=non_hukou, towns=towns)

@@ -13,6 +13,7 @@ from django.db import connection
 
 from geodata.models import Zone
 from gridops.core.errors import InvalidInput
+from gridops.core.numbers import parse_lon_lat
 
 from . import conf
 from .models import GRADES, CatchmentPlan, School, SchoolLevel
@@ -108,12 +109,7 @@ def _new_schools(plan: CatchmentPlan, specs, scenario: Scenario, resolve: GridRe
         level = spec.get("level")
         if level not in SchoolLevel.values:
             raise InvalidInput("level must be primary or junior", field=f"{prefix}.level")
-        try:
-            lon, lat = float(spec["lon"]), float(spec["lat"])
-        except (KeyError, TypeError, ValueError):
-            raise InvalidInput("lon and lat are required numbers", field=f"{prefix}.lon") from None
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise InvalidInput("lon/lat out of range", field=f"{prefix}.lon")
+        lon, lat = parse_lon_lat(spec.get("lon"), spec.get("lat"), prefix=f"{prefix}.")
         seats, entry, per_grade = _seats(spec, level, prefix)
         new_id = -i
         key = str(spec.get("key") or f"new{i}")

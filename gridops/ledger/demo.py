@@ -16,7 +16,10 @@ from django.utils import timezone
 from geodata.models import Level, Zone
 from gridops.accounts.models import Profile, Role
 
-from . import services
+from gridops.core.resident_id import resident_id_valid
+
+from .services import corrections, identity, notary, vendors
+from .services import log as ledger_log
 from .models import SupervisedPerson, Vendor
 
 TOWNS = {"zumiao": "440604001", "shiwan": "440604002", "zhangcha": "440604003", "nanzhuang": "440604101"}
@@ -64,7 +67,7 @@ def load_demo_ledger(log) -> None:
     with transaction.atomic():
         for name, licence, market, stall, goods, town, nth in VENDORS:
             point = _grid_point(TOWNS[town], nth)
-            services.vendor_register(actor=operator, data={
+            vendors.vendor_register(actor=operator, data={
                 "name": name, "licence_no": licence, "market": market, "stall_no": stall, "goods": goods,
                 "lon": point.x, "lat": point.y,
             })
@@ -72,7 +75,7 @@ def load_demo_ledger(log) -> None:
         for case_no, name, username, town in [("SQJZ-2026-0001", "李某", "sqjz_li", "zumiao"),
                                                ("SQJZ-2026-0002", "陈某", "sqjz_chen", "shiwan")]:
             home = _grid_point(TOWNS[town], 2)
-            persons.append(services.supervision_create(actor=officer, data={
+            persons.append(corrections.supervision_create(actor=officer, data={
                 "case_no": case_no, "name": name, "user_id": _supervised_account(username).pk,
                 "zone_codes": [TOWNS[town]], "curfew_start": "22:00", "curfew_end": "06:00",
                 "home_lon": home.x, "home_lat": home.y, "home_radius_m": 300,
@@ -83,13 +86,13 @@ def load_demo_ledger(log) -> None:
                 point = person.home if where == "home" else _grid_point(TOWNS[where], days_ago)
                 at = datetime.combine(today - timedelta(days=days_ago), time(hour, 0), tzinfo=shanghai)
                 at = min(at, timezone.now())
-                services.checkin_submit(actor=person.user, person=person, lon=point.x, lat=point.y,
+                corrections.checkin_submit(actor=person.user, person=person, lon=point.x, lat=point.y,
                                         at=at, accuracy_m=15, received_at=at)
         if citizen:
             for text in ("房屋租赁合同 2026-001", "二手车买卖协议"):
-                services.notarise(user=citizen, sha256=hashlib.sha256(text.encode()).hexdigest(), title=text)
-            if clerk and services.valid_resident_id(DEMO_ID_NUMBER):
-                services.identity_attest(actor=clerk, subject=citizen, id_number=DEMO_ID_NUMBER)
-        head = services.sign_head()
+                notary.notarise(user=citizen, sha256=hashlib.sha256(text.encode()).hexdigest(), title=text)
+            if clerk and resident_id_valid(DEMO_ID_NUMBER):
+                identity.identity_attest(actor=clerk, subject=citizen, id_number=DEMO_ID_NUMBER)
+        head = ledger_log.sign_head()
     log(f"ledger: {len(VENDORS)} vendors, {SupervisedPerson.objects.count()} persons under supervision, "
         f"check-ins and notarisations; signed head of size {head.tree_size}")

@@ -12,6 +12,8 @@ import json
 from django.db import connection
 from django.db.models import QuerySet
 
+from geodata.models import Zone
+from geodata.selectors import locate_point
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of, within_jurisdiction
 from gridops.core.errors import Forbidden, InvalidInput, NotFound
@@ -216,6 +218,12 @@ def persons_in_reach_of(user) -> QuerySet[SupervisedPerson]:
     if role_of(user) in JUSTICE_ROLES:
         return SupervisedPerson.objects.all()
     return SupervisedPerson.objects.filter(user=user)
+
+
+def grid_at(point) -> Zone | None:
+    """The micro-grid holding a stall or a check-in (None outside the district)."""
+    located = locate_point(point.x, point.y)
+    return None if located is None else located.grid
 
 
 def vendor_by_code(code: str) -> Vendor:

@@ -7,6 +7,9 @@ server process: concurrent callers queue their leaves, the first becomes the lea
 everything queued in one transaction with one fresh signed head, then wakes the others. A lone
 caller pays nothing extra; under load a batch rides on every fsync.
 
+It appends through `services.log`, which imports nothing back (the notary service imports this
+module), so there is no import cycle.
+
 Callers must not be inside a transaction (the batch commits on the leader's connection and
 must not depend on the leader's own request); `submit` checks that.
 """
@@ -17,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection, transaction
+
+from .services.log import append_leaves, sign_head
 
 MAX_BATCH = 512
 WAIT_SECONDS = 30.0
@@ -64,8 +69,6 @@ class Sequencer:
         return item.entry, item.head, item.result
 
     def _lead(self) -> None:
-        from .services import append_leaves, sign_head
-
         while True:
             with self._mutex:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]

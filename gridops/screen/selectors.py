@@ -1,7 +1,7 @@
 """What the command centre's big screen (指挥大屏) shows, composed from each app's KPI selectors.
 
 Nothing is computed here: incidents come from `incidents.kpis.incident_kpis` (the KPI API's
-function), approvals from `approvals.selectors.kpis`, seats from the education balance, the
+function), approvals from `approvals.kpis.kpis`, seats from the education balance, the
 ledger from its tree state. This module only picks the zone and the period, asks each home once
 and arranges the answers, so a figure on the wall is the figure the API gives for the same
 viewer, zone and period.
@@ -15,13 +15,13 @@ from django.utils import timezone
 from geodata.models import Level, Zone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
-from gridops.approvals import selectors as approvals
+from gridops.approvals import kpis as approvals
 from gridops.core.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from gridops.education import selectors as education
 from gridops.education.projection import projection_from
 from gridops.incidents import kpis
 from gridops.incidents.selectors import newest_first, with_related
-from gridops.incidents.services import incident_payload
+from gridops.incidents.services.trail import incident_payload
 from gridops.ledger import selectors as ledger
 from gridops.realtime.selectors import latest_event_id
 

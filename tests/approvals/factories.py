@@ -10,10 +10,10 @@ from django.db import connections
 
 from geodata.models import Level, Zone
 from gridops.accounts.models import Department, Profile, Role
-from gridops.approvals import rules
 from gridops.approvals.models import (
     ClerkAssignment, Counter, DocumentType, Hall, HallKind, Item, ItemDocument,
 )
+from gridops.core.resident_id import resident_id_with_check
 from tests import images
 
 HOURS = {day: [["09:00", "12:00"], ["13:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -81,7 +81,7 @@ def user_with(role: str, *, dept: Department | None = None, zone: Zone | None = 
 
 
 def person_id(n: int) -> str:
-    return rules.resident_id_with_check(f"44060419900101{n:03d}")
+    return resident_id_with_check(f"44060419900101{n:03d}")
 
 
 def off_loop(func, **kwargs):
@@ -99,6 +99,6 @@ def off_loop(func, **kwargs):
 
 def attest(user, id_number: str, *, by) -> None:
     """The ledger's identity attestation that `user` holds `id_number` (made by clerk `by`)."""
-    from gridops.ledger.services import identity_attest
+    from gridops.ledger.services.identity import identity_attest
 
     identity_attest(actor=by, subject=user, id_number=id_number)

@@ -3,7 +3,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from gridops.approvals import identity, services
+from gridops.approvals import identity
+from gridops.approvals.services import cases, queue
 from gridops.approvals.models import Counter
 
 from . import factories as f
@@ -12,16 +13,16 @@ from . import factories as f
 @pytest.fixture
 def case(world):
     """A food licence accepted at the town centre, now under review."""
-    ticket = services.ticket_issue(hall=world["town"], item=world["food"])
+    ticket = queue.ticket_issue(hall=world["town"], item=world["food"])
     counter = Counter.objects.get(hall=world["town"], number=1)
-    ticket = services.ticket_call_next(counter=counter, clerk=world["clerk"])
+    ticket = queue.ticket_call_next(counter=counter, clerk=world["clerk"])
     applicant = identity.identity_verify_at_counter(clerk=world["clerk"], account=world["citizen"],
                                                     id_number=f.person_id(20), name="周八", phone="13612345678")
     pdf = lambda: SimpleUploadedFile("a.pdf", f.PDF, content_type="application/pdf")  # noqa: E731
-    accepted = services.case_accept_at_counter(clerk=world["clerk"], ticket=ticket, applicant=applicant,
+    accepted = cases.case_accept_at_counter(clerk=world["clerk"], ticket=ticket, applicant=applicant,
                                                uploads={"application_form": pdf(), "id_card": pdf(), "lease": pdf()})
-    services.ticket_finish(ticket=ticket, clerk=world["clerk"])
-    return services.case_transition(actor=world["food_reviewer"], case=accepted, action="review")
+    queue.ticket_finish(ticket=ticket, clerk=world["clerk"])
+    return cases.case_transition(actor=world["food_reviewer"], case=accepted, action="review")
 
 
 # who -> (sees the case, sees personal data, may approve, may read KPIs)
@@ -59,7 +60,7 @@ def test_permission_matrix(client, world, case, who, read, personal, approve, kp
 
 @pytest.mark.django_db
 def test_a_result_ready_for_pickup_is_visible_to_any_hall(client, world, case):
-    services.case_transition(actor=world["food_reviewer"], case=case, action="approve")
+    cases.case_transition(actor=world["food_reviewer"], case=case, action="approve")
     client.force_login(world["other_clerk"])
     detail = client.get(reverse("approvals-case", args=[case.number])).json()
     assert detail["state"] == "approved" and detail["applicant"]["masked"] is False
@@ -121,8 +122,8 @@ def test_online_only_for_online_items_and_own_identity(client, world):
 
 @pytest.mark.django_db
 def test_hall_layer_is_geojson_with_live_figures(client, world):
-    services.ticket_issue(hall=world["town"], item=world["food"])
-    services.ticket_issue(hall=world["town"], item=world["residence"])
+    queue.ticket_issue(hall=world["town"], item=world["food"])
+    queue.ticket_issue(hall=world["town"], item=world["residence"])
     layer = client.get(reverse("approvals-halls")).json()
     assert layer["type"] == "FeatureCollection"
     by_code = {feature["id"]: feature for feature in layer["features"]}
@@ -130,8 +131,8 @@ def test_hall_layer_is_geojson_with_live_figures(client, world):
     assert town["geometry"]["type"] == "Point"
     assert town["properties"]["today"]["waiting"] == 2 and town["properties"]["today"]["open_counters"] == 3
     assert by_code["H440604001"]["properties"]["today"]["waiting"] == 0
-    queue = client.get(reverse("approvals-hall-queue", args=["H440604101"])).json()
-    assert queue["next"] == ["A001", "A002"]
+    shown = client.get(reverse("approvals-hall-queue", args=["H440604101"])).json()
+    assert shown["next"] == ["A001", "A002"]
 
 
 @pytest.mark.django_db

@@ -8,7 +8,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from gridops.accounts.models import Role
-from gridops.approvals import identity, services
+from gridops.approvals import identity
+from gridops.approvals.services import cases, queue
 from gridops.approvals.models import Case, CaseState, Counter, Ticket, TicketStatus
 from tests.browser_support import screenshot
 
@@ -70,8 +71,8 @@ def test_the_desk_answers_only_get(world):
 
 
 def test_a_clerk_sees_their_own_hall_and_the_ticket_each_counter_serves(world):
-    services.ticket_issue(hall=world["town"], item=world["food"])
-    called = services.ticket_call_next(counter=Counter.objects.get(hall=world["town"], number=2), clerk=world["clerk"])
+    queue.ticket_issue(hall=world["town"], item=world["food"])
+    called = queue.ticket_call_next(counter=Counter.objects.get(hall=world["town"], number=2), clerk=world["clerk"])
     response = _get(world["clerk"])
     html = response.content.decode()
     assert "南庄镇行政服务中心" in html and 'data-hall="H440604101"' in html
@@ -100,8 +101,8 @@ def test_the_page_is_in_chinese_by_default(world):
 @pytest.mark.django_db(transaction=True)
 def test_a_clerk_calls_the_next_ticket_from_the_page(new_context, live_world):
     world = live_world
-    first = off_loop(services.ticket_issue, hall=world["town"], item=world["residence"])
-    off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
+    first = off_loop(queue.ticket_issue, hall=world["town"], item=world["residence"])
+    off_loop(queue.ticket_issue, hall=world["town"], item=world["food"])
     page = new_context(user=world["clerk"]).new_page()
     page.goto(reverse("approvals-desk"))
     page.locator("#desk-status[data-status=live]").wait_for()
@@ -133,17 +134,17 @@ def test_a_clerk_calls_the_next_ticket_from_the_page(new_context, live_world):
 
 def _case_in_review(world):
     """A food licence accepted at the town centre by the clerk, then taken into review."""
-    off_loop(services.ticket_issue, hall=world["town"], item=world["food"])
-    ticket = off_loop(services.ticket_call_next, counter=Counter.objects.get(hall=world["town"], number=1),
+    off_loop(queue.ticket_issue, hall=world["town"], item=world["food"])
+    ticket = off_loop(queue.ticket_call_next, counter=Counter.objects.get(hall=world["town"], number=1),
                       clerk=world["clerk"])
     applicant = off_loop(identity.identity_verify_at_counter, clerk=world["clerk"], account=world["citizen"],
                          id_number=f.person_id(21), name="周八", phone="13612345678")
     uploads = {code: SimpleUploadedFile("a.pdf", f.PDF, content_type="application/pdf")
                for code in ("application_form", "id_card", "lease")}
-    case = off_loop(services.case_accept_at_counter, clerk=world["clerk"], ticket=ticket, applicant=applicant,
+    case = off_loop(cases.case_accept_at_counter, clerk=world["clerk"], ticket=ticket, applicant=applicant,
                     uploads=uploads)
-    off_loop(services.ticket_finish, ticket=ticket, clerk=world["clerk"])
-    return off_loop(services.case_transition, actor=world["food_reviewer"], case=case, action="review")
+    off_loop(queue.ticket_finish, ticket=ticket, clerk=world["clerk"])
+    return off_loop(cases.case_transition, actor=world["food_reviewer"], case=case, action="review")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -186,7 +187,7 @@ def test_a_reviewer_returns_a_case_for_a_missing_document(new_context, live_worl
 def test_a_clerk_verifies_an_applicant_at_the_desk(new_context, live_world):
     """Issue 11 finding 1: the clerk's check at the counter binds an identity (and attests it)."""
     from gridops.approvals.models import Applicant
-    from gridops.ledger.services import identity_matches
+    from gridops.ledger.services.identity import identity_matches
 
     world = live_world
     page = new_context(user=world["clerk"]).new_page()

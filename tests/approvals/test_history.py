@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from gridops.approvals import selectors
+from gridops.approvals import kpis
 from gridops.approvals.history import HistoryRequest, generate_history
 from gridops.approvals.models import Case
 from gridops.core.errors import InvalidInput
@@ -18,13 +18,13 @@ def test_kpis_reproduce_the_requested_figures(world, median_minutes, rate):
                              median_wait_minutes=5.0, satisfaction_rate=rate)
     result = generate_history(request, log=lambda line: None)
     assert result["cases"] == Case.objects.count() == 4000
-    (row,) = selectors.kpis(by="district", start=date(2025, 1, 1), end=END)
+    (row,) = kpis.kpis(by="district", start=date(2025, 1, 1), end=END)
     assert row["cases"] >= 3990  # a few online cases are accepted the day after the period
     assert abs(row["median_handling_s"] / 60 - median_minutes) < 0.05 * median_minutes
     assert abs(row["median_wait_s"] / 60 - 5.0) < 0.25
     assert abs(row["satisfaction_rate"] - rate) < 0.01
     assert 0 < row["on_the_spot_share"] < 1 and row["cases_per_day"] == pytest.approx(row["cases"] / 365)
-    by_department = selectors.kpis(by="department", start=date(2025, 1, 1), end=END)
+    by_department = kpis.kpis(by="department", start=date(2025, 1, 1), end=END)
     assert {r["code"] for r in by_department} == {"shichang", "gongan"}
     assert sum(r["cases"] for r in by_department) == row["cases"]
     assert Case.objects.filter(on_the_spot=True, item__on_the_spot=False).count() == 0
@@ -50,7 +50,7 @@ def test_demo_year_reproduces_the_seed_figures(world):
 
     assert HistoryRequest(cases=1).satisfaction_rate == SEED_SATISFACTION_RATE
     generate_history(demo_history_request(end=END), log=lambda line: None)
-    (row,) = selectors.kpis(by="district", start=date(2025, 1, 1), end=END)
+    (row,) = kpis.kpis(by="district", start=date(2025, 1, 1), end=END)
     assert abs(row["satisfaction_rate"] - SEED_SATISFACTION_RATE) < 0.005, row["satisfaction_rate"]
     low, high = (minutes * 60 for minutes in SEED_HANDLING_MINUTES)
     assert low < row["median_handling_s"] < high
@@ -66,11 +66,11 @@ def test_kpis_of_a_town_count_its_halls_cases(world, client):
 
     generate_history(HistoryRequest(cases=1500, end=END, seed=11), log=lambda line: None)
     period = {"start": date(2025, 1, 1), "end": END}
-    by_hall = {row["code"]: row for row in selectors.kpis(by="hall", **period)}
-    (town,) = selectors.kpis(by="district", zone="440604101", **period)
+    by_hall = {row["code"]: row for row in kpis.kpis(by="hall", **period)}
+    (town,) = kpis.kpis(by="district", zone="440604101", **period)
     assert town["cases"] == by_hall["H440604101"]["cases"] > 0
     assert town["satisfaction_rate"] == by_hall["H440604101"]["satisfaction_rate"]
-    assert selectors.kpis(by="district", zone="440604", **period) == selectors.kpis(by="district", **period)
+    assert kpis.kpis(by="district", zone="440604", **period) == kpis.kpis(by="district", **period)
     client.force_login(world["operator"])
     answer = client.get(reverse("approvals-kpis"), {"by": "district", "zone": "440604101", "start": "2025-01-01",
                                                     "end": END.isoformat()}).json()

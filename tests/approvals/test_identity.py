@@ -10,10 +10,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from gridops.approvals import identity, services
+from gridops.approvals import identity
+from gridops.approvals.services import cases, queue
 from gridops.approvals.models import Applicant, ApplicantDocument, Case, Counter
 from gridops.ledger.models import IdentityAttestation
-from gridops.ledger.services import identity_matches
+from gridops.ledger.services.identity import identity_matches
 
 from . import factories as f
 
@@ -28,13 +29,13 @@ def pdf(name="a.pdf"):
 @pytest.fixture
 def victim_case(world):
     """The victim applied at the counter: the clerk saw her ID card; no account is bound."""
-    services.ticket_issue(hall=world["town"], item=world["food"])
-    ticket = services.ticket_call_next(counter=Counter.objects.get(hall=world["town"], number=1), clerk=world["clerk"])
+    queue.ticket_issue(hall=world["town"], item=world["food"])
+    ticket = queue.ticket_call_next(counter=Counter.objects.get(hall=world["town"], number=1), clerk=world["clerk"])
     applicant = identity.applicant_at_counter(clerk=world["clerk"], id_number=VICTIM_ID, name=VICTIM_NAME,
                                               phone="13511112222")
-    case = services.case_accept_at_counter(clerk=world["clerk"], ticket=ticket, applicant=applicant,
+    case = cases.case_accept_at_counter(clerk=world["clerk"], ticket=ticket, applicant=applicant,
                                            uploads={"application_form": pdf(), "id_card": pdf(), "lease": pdf()})
-    services.ticket_finish(ticket=ticket, clerk=world["clerk"])
+    queue.ticket_finish(ticket=ticket, clerk=world["clerk"])
     return case
 
 
@@ -160,9 +161,10 @@ def test_only_clerks_verify_and_a_verification_moves_a_wrong_binding(client, wor
 
 def test_the_demo_citizen_is_bound_the_way_a_real_one_is(world):
     """The demo's checksummed ID is attested by the ledger demo step and bound through it."""
-    from gridops.approvals import demo, rules
+    from gridops.approvals import demo
+    from gridops.core.resident_id import resident_id_valid
 
-    assert rules.resident_id_valid(demo.DEMO_CITIZEN_ID)
+    assert resident_id_valid(demo.DEMO_CITIZEN_ID)
     citizen = world["citizen"]
     citizen.username = "citizen"
     citizen.save(update_fields=["username"])

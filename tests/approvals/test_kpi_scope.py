@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gridops.accounts.models import Role
-from gridops.approvals import identity, services
+from gridops.approvals import identity
+from gridops.approvals.services import cases, queue
 from gridops.approvals.models import Counter
 
 from . import factories as f
@@ -15,13 +16,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _case_at(hall, clerk, item, n):
-    services.ticket_issue(hall=hall, item=item)
-    ticket = services.ticket_call_next(counter=Counter.objects.filter(hall=hall).first(), clerk=clerk)
+    queue.ticket_issue(hall=hall, item=item)
+    ticket = queue.ticket_call_next(counter=Counter.objects.filter(hall=hall).first(), clerk=clerk)
     applicant = identity.applicant_at_counter(clerk=clerk, id_number=f.person_id(n), name=f"办事人{n}")
     uploads = {"id_card": SimpleUploadedFile("id.pdf", f.PDF, "application/pdf"),
                "photo": SimpleUploadedFile("p.jpg", f.JPEG, "image/jpeg")}
-    services.case_accept_at_counter(clerk=clerk, ticket=ticket, applicant=applicant, uploads=uploads)
-    services.ticket_finish(ticket=ticket, clerk=clerk)
+    cases.case_accept_at_counter(clerk=clerk, ticket=ticket, applicant=applicant, uploads=uploads)
+    queue.ticket_finish(ticket=ticket, clerk=clerk)
 
 
 @pytest.fixture

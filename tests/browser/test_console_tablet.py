@@ -209,7 +209,7 @@ def test_approval_hall_layer_follows_hall_queue_events(people, new_context):
     from django.contrib.gis.geos import Point
 
     from gridops.approvals.models import Hall, HallKind
-    from gridops.approvals.services import hall_audiences, publish_hall_queue
+    from gridops.approvals.services.queue import hall_audiences, publish_hall_queue
     from gridops.realtime.services import publish_event
 
     hall = off_loop(lambda: Hall.objects.create(code="ZM-H1", name="祖庙行政服务中心", kind=HallKind.TOWN_CENTRE,

@@ -7,7 +7,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from gridops.accounts.models import Role
-from gridops.ledger import records, selectors, services, verify
+from gridops.ledger import records, selectors, verify
+from gridops.ledger.services import corrections, log
 
 from .factories import user_with_role, zone_chain
 
@@ -20,10 +21,10 @@ ROLES = ["anonymous", Role.CITIZEN, Role.DISTRICT_OPERATOR, Role.COUNTER_CLERK, 
 def world():
     town, grid = zone_chain()
     officer = user_with_role(Role.JUSTICE_OFFICER)
-    person = services.supervision_create(actor=officer, data={"case_no": "C-1", "name": "王某", "zone_codes": [town.code]})
-    checkin = services.checkin_submit(actor=officer, person=person, lon=113.105, lat=23.005)
-    notary_entry = services.append_record("notary", records.notary_record("ab" * 32, ""))
-    services.sign_head()
+    person = corrections.supervision_create(actor=officer, data={"case_no": "C-1", "name": "王某", "zone_codes": [town.code]})
+    checkin = corrections.checkin_submit(actor=officer, person=person, lon=113.105, lat=23.005)
+    notary_entry = log.append_record("notary", records.notary_record("ab" * 32, ""))
+    log.sign_head()
     return {"town": town, "checkin_entry": checkin.entry_id, "notary_entry": notary_entry.index}
 
 
@@ -91,8 +92,8 @@ def test_notarisation_receipt_over_http_verifies(world):
 
 def test_consistency_between_two_heads_verifies(world):
     first = selectors.latest_head()
-    services.append_leaves([("notary", b"{}")] * 6)
-    second = services.sign_head()
+    log.append_leaves([("notary", b"{}")] * 6)
+    second = log.sign_head()
     body = client_for("anonymous").get(reverse("ledger-api:consistency"), {"first": first.tree_size, "second": second.tree_size}).json()
     from gridops.ledger import merkle
 
@@ -104,7 +105,7 @@ def test_consistency_between_two_heads_verifies(world):
 def test_vendor_detail_and_qr_codes(world):
     operator = client_for(Role.DISTRICT_OPERATOR)
     code = operator.post(reverse("ledger-api:vendors"), VENDOR, format="json").json()["id"]
-    services.sign_head()
+    log.sign_head()
     detail = client_for("anonymous").get(reverse("ledger-api:vendor", args=[code])).json()
     assert detail["properties"]["state"] == "verified" and detail["receipt"]["entry"]["index"] == detail["properties"]["entry"]
     svg = client_for("anonymous").get(reverse("ledger-api:vendor-qr", args=[code, "svg"]))
@@ -123,8 +124,8 @@ def test_vendor_detail_and_qr_codes(world):
     ("heads", "get", {"tree_size": "-1"}, "tree_size"),
     ("notarisations", "get", {"sha256": "zz"}, "sha256"),
     ("notarisations", "post", {"sha256": ""}, "sha256"),
-    ("vendors", "post", {**VENDOR, "lat": "north"}, "lon"),
-    ("checkins", "post", {"case_no": "C-1", "lon": 113.1}, "lon"),
+    ("vendors", "post", {**VENDOR, "lat": "north"}, "lat"),  # the field at fault (was "lon" for either)
+    ("checkins", "post", {"case_no": "C-1", "lon": 113.1}, "lat"),
     ("checkins", "post", {"case_no": "nobody", "lon": 113.1, "lat": 23.0}, "case_no"),
     ("persons", "post", {"case_no": "C-2", "name": "x", "zone_codes": ["999"]}, "zone_codes"),
     ("identity-attest", "post", {"user_id": "abc"}, "user_id"),

@@ -3,17 +3,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from gridops.ledger import records, services
+from gridops.ledger import records
+from gridops.ledger.services import log as ledger_log
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def log():
-    services.append_leaves([("notary", records.canonical_json({"n": i})) for i in range(11)])
-    services.sign_head()
-    services.append_leaves([("notary", records.canonical_json({"n": i})) for i in range(11, 14)])
-    services.sign_head()
+    ledger_log.append_leaves([("notary", records.canonical_json({"n": i})) for i in range(11)])
+    ledger_log.sign_head()
+    ledger_log.append_leaves([("notary", records.canonical_json({"n": i})) for i in range(11, 14)])
+    ledger_log.sign_head()
 
 
 def _tamper(sql, params=()):
@@ -56,8 +57,8 @@ def test_deleted_entry_is_named(log, capsys):
 
 
 def test_forged_head_signature_is_reported(capsys):
-    services.append_leaves([("notary", b"{}")])
-    head = services.sign_head()
+    ledger_log.append_leaves([("notary", b"{}")])
+    head = ledger_log.sign_head()
     with connection.cursor() as cur:
         cur.execute("ALTER TABLE ledger_treehead DISABLE TRIGGER ledger_treehead_append_only")
         cur.execute("UPDATE ledger_treehead SET timestamp_ms = timestamp_ms + 1 WHERE id = %s", [head.pk])

@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from gridops.accounts.models import Role
-from gridops.ledger import services
+from gridops.ledger.services import corrections, log, vendors
 from gridops.ledger.models import Vendor
 from tests.browser_support import screenshot
 
@@ -38,8 +38,8 @@ def _in_thread(func):
 
 def test_vendor_page_verifies_the_record_in_the_browser(new_context):
     zone_chain()
-    vendor = services.vendor_register(actor=user_with_role(Role.DISTRICT_OPERATOR), data=VENDOR)
-    services.sign_head()
+    vendor = vendors.vendor_register(actor=user_with_role(Role.DISTRICT_OPERATOR), data=VENDOR)
+    log.sign_head()
     page = new_context().new_page()
     assert _verified_in_browser(page, vendor.code, "ledger-vendor-verified") == "yes"
     assert page.locator("#proof-steps li.ok").count() == 4
@@ -61,9 +61,9 @@ def _verified_in_browser(page, code: str, shot: str) -> str:
 def test_officers_view_flags_the_check_in_outside_the_geofence(new_context):
     town, _ = zone_chain()
     officer = user_with_role(Role.JUSTICE_OFFICER)
-    person = services.supervision_create(actor=officer, data={"case_no": "SQJZ-1", "name": "李某", "zone_codes": [town.code]})
+    person = corrections.supervision_create(actor=officer, data={"case_no": "SQJZ-1", "name": "李某", "zone_codes": [town.code]})
     # publish_event pushes after commit with async_to_sync, which cannot run on Playwright's loop thread.
-    _in_thread(lambda: [services.checkin_submit(actor=officer, person=person, lon=lon, lat=lat)
+    _in_thread(lambda: [corrections.checkin_submit(actor=officer, person=person, lon=lon, lat=lat)
                         for lon, lat in ((113.105, 23.005), (113.30, 23.05))])
     page = new_context(user=officer).new_page()
     page.goto("/ledger/corrections/")

@@ -5,7 +5,8 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from gridops.ledger import merkle, records, selectors, services, verify
+from gridops.ledger import merkle, records, selectors, verify
+from gridops.ledger.services import log
 from gridops.ledger.models import Entry, Node, TreeHead
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ def leaf(i) -> bytes:
 
 
 def _append(n, start=0):
-    return services.append_leaves([("notary", leaf(i)) for i in range(start, start + n)])
+    return log.append_leaves([("notary", leaf(i)) for i in range(start, start + n)])
 
 
 def test_appends_build_the_same_tree_as_merkle_py():
@@ -38,7 +39,7 @@ def test_appends_build_the_same_tree_as_merkle_py():
 
 def test_signed_head_verifies_with_the_published_key():
     _append(5)
-    head = services.sign_head()
+    head = log.sign_head()
     body = selectors.head_json(head)
     public = verify.load_public_key(selectors.public_key_json()["public_key"])
     assert verify.verify_head(body, public) == []
@@ -48,18 +49,18 @@ def test_signed_head_verifies_with_the_published_key():
 
 
 def test_sign_if_grown_signs_only_when_the_log_grew():
-    first = services.sign_if_grown()
+    first = log.sign_if_grown()
     assert first is not None and first.tree_size == 0
-    assert services.sign_if_grown() is None
+    assert log.sign_if_grown() is None
     _append(2)
-    second = services.sign_if_grown()
+    second = log.sign_if_grown()
     assert second.tree_size == 2 and second.timestamp_ms > first.timestamp_ms
     assert TreeHead.objects.count() == 2
 
 
 def test_receipt_verifies_offline_and_fails_when_tampered():
     entries = _append(9)
-    head = services.sign_head()
+    head = log.sign_head()
     receipt = selectors.receipt(entries[4], head)
     public = verify.load_public_key(receipt["public_key"])
     assert verify.verify_receipt(receipt, public) == []
@@ -69,7 +70,7 @@ def test_receipt_verifies_offline_and_fails_when_tampered():
 
 def test_update_and_delete_in_sql_are_refused():
     _append(3)
-    services.sign_head()
+    log.sign_head()
     from django.db import DatabaseError, transaction
 
     for sql in ("UPDATE ledger_entry SET kind = 'vendor' WHERE index = 1",
@@ -120,7 +121,7 @@ def test_concurrent_appends_never_share_an_index():
     def worker(n):
         try:
             for i in range(10):
-                services.append_leaves([("notary", leaf(n * 100 + i))])
+                log.append_leaves([("notary", leaf(n * 100 + i))])
         except Exception as exc:  # surfaced below, with the thread's own error
             errors.append(exc)
         finally:

@@ -5,7 +5,8 @@ import pytest
 from django.db import connections
 
 from gridops.accounts.models import Role
-from gridops.ledger import selectors, services, verify
+from gridops.ledger import selectors, verify
+from gridops.ledger.services import notary
 from gridops.ledger.models import Entry
 from gridops.ledger.sequencer import Sequencer
 
@@ -22,7 +23,7 @@ def test_concurrent_notarisations_get_distinct_entries_and_valid_receipts(monkey
     def worker(n):
         try:
             for i in range(5):
-                receipts.append(services.notarise(user=user, sha256=f"{n * 100 + i:064x}")[1])
+                receipts.append(notary.notarise(user=user, sha256=f"{n * 100 + i:064x}")[1])
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
         finally:

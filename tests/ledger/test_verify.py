@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from gridops.ledger import records, selectors, services
+from gridops.ledger import records, selectors
+from gridops.ledger.services import log, notary
 
 from .factories import UserFactory
 
@@ -34,8 +35,8 @@ def test_verify_module_imports_no_django():
 
 def test_notarisation_receipt_verifies_with_the_public_key_alone(tmp_path):
     document = b"contract: 1 hour evidence in seconds"
-    services.append_leaves([("notary", b"{}")] * 5)
-    _, receipt = services.notarise(user=UserFactory(), sha256=hashlib.sha256(document).hexdigest(), title="合同")
+    log.append_leaves([("notary", b"{}")] * 5)
+    _, receipt = notary.notarise(user=UserFactory(), sha256=hashlib.sha256(document).hexdigest(), title="合同")
     receipt.pop("public_key")  # the verifier must rely on the key it is given, not the receipt's
     (tmp_path / "r.json").write_text(json.dumps(receipt))
     (tmp_path / "doc.bin").write_bytes(document)
@@ -64,10 +65,10 @@ def test_notarisation_receipt_verifies_with_the_public_key_alone(tmp_path):
 
 
 def test_whole_export_verifies_and_a_changed_leaf_fails(tmp_path):
-    services.append_leaves([("notary", records.canonical_json({"n": i})) for i in range(20)])
-    services.sign_head()
-    services.append_leaves([("checkin", records.canonical_json({"case_no": "secret"}))])
-    services.sign_head()
+    log.append_leaves([("notary", records.canonical_json({"n": i})) for i in range(20)])
+    log.sign_head()
+    log.append_leaves([("checkin", records.canonical_json({"case_no": "secret"}))])
+    log.sign_head()
     export = json.loads(json.dumps(selectors.export_log(AnonymousUser()), default=str))
     assert "leaf" not in export["entries"][20]  # a restricted leaf is exported as its hash only
     key = selectors.public_key_json()["public_key"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from gridops.approvals.models import Hall, HallKind
 from gridops.incidents import rules
-from gridops.ledger import services as ledger_services
+from gridops.ledger.services import vendors as ledger_vendors
 
 from .users import NANZHUANG, ZUMIAO, build_people, signed_in
 
@@ -60,7 +60,7 @@ def test_halls_are_cut_to_the_town(people):
 def test_stalls_are_cut_to_the_town(people):
     operator = people["users"]["district"]
     for name, lon in (("南庄菜档", 113.01), ("祖庙菜档", 113.03)):
-        ledger_services.vendor_register(actor=operator, data={
+        ledger_vendors.vendor_register(actor=operator, data={
             "name": name, "licence_no": "JY" + name, "market": "市场", "stall_no": "1", "goods": "蔬菜",
             "lon": lon, "lat": 23.005})
 

@@ -83,11 +83,11 @@ def _approvals(zones) -> None:
 
 def _ledger() -> None:
     from gridops.ledger import records
-    from gridops.ledger import services as ledger
+    from gridops.ledger.services import log as ledger_log
 
-    ledger.append_record("notary", records.notary_record("ab" * 32, "合同"))
-    ledger.append_record("notary", records.notary_record("cd" * 32, "协议"))
-    ledger.sign_head()
+    ledger_log.append_record("notary", records.notary_record("ab" * 32, "合同"))
+    ledger_log.append_record("notary", records.notary_record("cd" * 32, "协议"))
+    ledger_log.sign_head()
 
 
 def build_screen_world() -> dict:

@@ -138,10 +138,10 @@ def test_production_refuses_defaults(overrides, complaint):
 # --- audit trail ----------------------------------------------------------------------------
 
 def test_privileged_actions_are_audited(world, settings):
-    from gridops.approvals import services as approvals
+    from gridops.approvals.services import cases as approvals_cases
     from gridops.education.services import plan_publish
     from gridops.incidents.services import incident_transition
-    from gridops.ledger.services import sign_head
+    from gridops.ledger.services.log import sign_head
     from django.contrib.auth.models import Permission
 
     users = world["users"]
@@ -152,7 +152,7 @@ def test_privileged_actions_are_audited(world, settings):
     planner.user_permissions.add(Permission.objects.get(codename="publish_catchmentplan"))
     planner = type(planner).objects.get(pk=planner.pk)
     plan_publish(user=planner, plan=world["plan"])
-    approvals.case_transition(actor=users["reviewer"], case=world["case"], action="refuse", note="材料不全")
+    approvals_cases.case_transition(actor=users["reviewer"], case=world["case"], action="refuse", note="材料不全")
     head = sign_head()
     as_role(world, "justice_officer").get(reverse("ledger-api:export"))
     actions = set(AuditEntry.objects.values_list("action", flat=True))

@@ -42,14 +42,17 @@ def token_for(user) -> str:
 
 def build_world() -> dict:
     from gridops.approvals import identity
-    from gridops.approvals import rules as approval_rules
-    from gridops.approvals import services as approvals
+    from gridops.core.resident_id import resident_id_with_check
+    from gridops.approvals.services import cases as approvals_cases
+    from gridops.approvals.services import queue as approvals_queue
     from gridops.approvals.models import ClerkAssignment, Counter, DocumentType, Hall, HallKind, Item, ItemDocument
     from gridops.education.models import CatchmentMember, CatchmentPlan, PlanStatus, School, SchoolGrade
     from gridops.incidents.models import Category, CategoryKind, EventType, Source
     from gridops.incidents.services import incident_report
     from gridops.ledger import records
-    from gridops.ledger import services as ledger
+    from gridops.ledger.services import corrections as ledger_corrections
+    from gridops.ledger.services import log as ledger_log
+    from gridops.ledger.services import vendors as ledger_vendors
 
     zones = build_tiny_district()
     cg = Department.objects.create(code="cg", name="城市管理和综合执法局", short_name="城管")
@@ -85,9 +88,9 @@ def build_world() -> dict:
     ItemDocument.objects.create(item=item, document_type=DocumentType.objects.create(code="id_card", name="身份证"))
     applicant = identity.identity_verify_at_counter(
         clerk=users["counter_clerk"], account=users["citizen"],
-        id_number=approval_rules.resident_id_with_check("44060419900101001"), name="张三" + SCRIPT, phone=PHONE)
-    ticket = approvals.ticket_issue(hall=hall, item=item, applicant=applicant)
-    case = approvals.case_submit_online(user=users["citizen"], applicant=applicant, item=item,
+        id_number=resident_id_with_check("44060419900101001"), name="张三" + SCRIPT, phone=PHONE)
+    ticket = approvals_queue.ticket_issue(hall=hall, item=item, applicant=applicant)
+    case = approvals_cases.case_submit_online(user=users["citizen"], applicant=applicant, item=item,
                                         uploads={"id_card": SimpleUploadedFile("id.pdf", PDF, "application/pdf")},
                                         delivery_method="pickup", delivery_address="")
 
@@ -97,14 +100,14 @@ def build_world() -> dict:
     plan = CatchmentPlan.objects.create(name="2026年招生范围", school_year=2026, status=PlanStatus.DRAFT)
     CatchmentMember.objects.create(plan=plan, school=school, zone=zones["44060400101001001"])
 
-    vendor = ledger.vendor_register(actor=users["district_operator"], data={
+    vendor = ledger_vendors.vendor_register(actor=users["district_operator"], data={
         "name": "菜档" + SCRIPT, "licence_no": "L-1", "market": "南庄市场", "stall_no": "A1", "goods": "蔬菜",
         "lon": NZ_POINT[0], "lat": NZ_POINT[1]})
-    person = ledger.supervision_create(actor=users["justice_officer"], data={
+    person = ledger_corrections.supervision_create(actor=users["justice_officer"], data={
         "case_no": "SQ-1", "name": "王某某", "zone_codes": [NANZHUANG], "user_id": users["citizen"].pk})
-    checkin = ledger.checkin_submit(actor=users["justice_officer"], person=person, lon=NZ_POINT[0], lat=NZ_POINT[1])
-    notary = ledger.append_record("notary", records.notary_record("ab" * 32, "合同"))
-    ledger.sign_head()
+    checkin = ledger_corrections.checkin_submit(actor=users["justice_officer"], person=person, lon=NZ_POINT[0], lat=NZ_POINT[1])
+    notary = ledger_log.append_record("notary", records.notary_record("ab" * 32, "合同"))
+    ledger_log.sign_head()
     return {
         "zones": zones, "users": users, "incident": incident, "event_type": manhole, "hall": hall,
         "counter": counter, "ticket": ticket, "case": case, "item": item, "applicant": applicant,

@@ -2,7 +2,7 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from .. import rules, selectors
+from .. import kpis, rules, selectors
 from ..models import ApplicantKind, Case, DeliveryMethod, Hall, Item, Rating, Terminal, Ticket
 
 
@@ -121,7 +121,7 @@ class RatingInput(serializers.Serializer):
 
 
 class KpiQuery(serializers.Serializer):
-    by = serializers.ChoiceField(choices=sorted(selectors.KPI_GROUPS), default="hall")
+    by = serializers.ChoiceField(choices=sorted(kpis.KPI_GROUPS), default="hall")
     start = serializers.DateField()
     end = serializers.DateField()
     zone = serializers.RegexField(r"^\d{6}(\d{3})?$", required=False,

@@ -17,7 +17,9 @@ from gridops.core.errors import Forbidden, InvalidInput
 from gridops.core.parsers import JSONParser
 from gridops.core.ratelimit import ratelimit
 
-from .. import identity, rules, selectors, services
+from .. import identity, kpis, rules, selectors
+from ..services import cases as case_services
+from ..services import queue as queue_services
 from ..models import Counter, Hall, Terminal, Ticket
 from . import serializers as s
 
@@ -95,7 +97,7 @@ class HallTickets(APIView):
         item = selectors.item_by_code(data["item"])
         if data.get("id_number"):  # checked for form only: a kiosk proves nobody's identity
             rules.normalise_id_number(data["kind"], data["id_number"])
-        ticket = services.ticket_issue(hall=hall, item=item)
+        ticket = queue_services.ticket_issue(hall=hall, item=item)
         return Response(s.TicketSerializer(ticket).data, status=201)
 
 
@@ -111,7 +113,7 @@ class HallBookings(APIView):
             applicant = identity.applicant_for_account(user=request.user, kind=data["kind"],
                                                        id_number=data["id_number"], name=data["name"],
                                                        phone=data["phone"])
-            ticket = services.booking_create(hall=hall, item=item, applicant=applicant, slot_start=data["slot_start"])
+            ticket = queue_services.booking_create(hall=hall, item=item, applicant=applicant, slot_start=data["slot_start"])
         return Response(s.TicketSerializer(ticket).data, status=201)
 
 
@@ -122,7 +124,7 @@ def _ticket(pk) -> Ticket:
 class TicketCheckIn(APIView):
     @extend_schema(request=None, responses=s.TicketSerializer)
     def post(self, request, pk):
-        ticket = services.booking_check_in(actor=request.user, ticket=_ticket(pk))
+        ticket = queue_services.booking_check_in(actor=request.user, ticket=_ticket(pk))
         return Response(s.TicketSerializer(ticket).data)
 
 
@@ -133,7 +135,7 @@ class CounterCall(APIView):
     def post(self, request, pk):
         selectors.require_authenticated(request.user)
         counter = get_object_or_404(Counter, pk=pk)
-        ticket = services.ticket_call_next(counter=counter, clerk=request.user)
+        ticket = queue_services.ticket_call_next(counter=counter, clerk=request.user)
         return Response(s.TicketSerializer(ticket).data)
 
 
@@ -141,14 +143,14 @@ class TicketFinish(APIView):
     @extend_schema(request=None, responses=s.TicketSerializer)
     def post(self, request, pk):
         selectors.require_authenticated(request.user)
-        return Response(s.TicketSerializer(services.ticket_finish(ticket=_ticket(pk), clerk=request.user)).data)
+        return Response(s.TicketSerializer(queue_services.ticket_finish(ticket=_ticket(pk), clerk=request.user)).data)
 
 
 class TicketNoShow(APIView):
     @extend_schema(request=None, responses=s.TicketSerializer)
     def post(self, request, pk):
         selectors.require_authenticated(request.user)
-        return Response(s.TicketSerializer(services.ticket_no_show(ticket=_ticket(pk), clerk=request.user)).data)
+        return Response(s.TicketSerializer(queue_services.ticket_no_show(ticket=_ticket(pk), clerk=request.user)).data)
 
 
 class CaseList(APIView):
@@ -179,14 +181,14 @@ class CaseList(APIView):
                                                           id_number=data["id_number"], name=data["name"],
                                                           phone=data["phone"])
                 item = selectors.item_by_code(data["item"]) if data.get("item") else None
-                case = services.case_accept_at_counter(clerk=request.user, ticket=ticket, applicant=applicant,
+                case = case_services.case_accept_at_counter(clerk=request.user, ticket=ticket, applicant=applicant,
                                                        item=item, uploads=_uploads(request), reuse=data["reuse"])
             else:
                 item = selectors.item_by_code(data["item"])
                 applicant = identity.applicant_for_account(user=request.user, kind=data["kind"],
                                                            id_number=data["id_number"], name=data["name"],
                                                            phone=data["phone"])
-                case = services.case_submit_online(user=request.user, applicant=applicant, item=item,
+                case = case_services.case_submit_online(user=request.user, applicant=applicant, item=item,
                                                    uploads=_uploads(request), reuse=data["reuse"],
                                                    delivery_method=data["delivery_method"],
                                                    delivery_address=data["delivery_address"])
@@ -207,7 +209,7 @@ class CaseTransition(APIView):
     def post(self, request, number):
         case = selectors.case_for(request.user, number)
         data = _valid(s.TransitionInput, request.data)
-        case = services.case_transition(actor=request.user, case=case, uploads=_uploads(request), **data)
+        case = case_services.case_transition(actor=request.user, case=case, uploads=_uploads(request), **data)
         return Response(s.CaseSerializer(case, context={"request": request, "detail": True}).data)
 
 
@@ -216,7 +218,7 @@ class CaseRating(APIView):
     def post(self, request, number):
         case = selectors.case_for(request.user, number)
         data = _valid(s.RatingInput, request.data)
-        case = services.case_rate(user=request.user, case=case, rating=data["rating"], comment=data["comment"])
+        case = case_services.case_rate(user=request.user, case=case, rating=data["rating"], comment=data["comment"])
         return Response(s.CaseSerializer(case, context={"request": request}).data)
 
 
@@ -269,7 +271,7 @@ class Kpis(APIView):
         query = _valid(s.KpiQuery, request.query_params)
         if (query["end"] - query["start"]).days > 3660:
             raise InvalidInput("ask for at most ten years", field="start")
-        zone = selectors.kpi_zone(request.user, query.get("zone"))
-        rows = selectors.kpis(by=query["by"], start=query["start"], end=query["end"], zone=zone)
+        zone = kpis.kpi_zone(request.user, query.get("zone"))
+        rows = kpis.kpis(by=query["by"], start=query["start"], end=query["end"], zone=zone)
         return Response({"by": query["by"], "start": query["start"], "end": query["end"], "rows": rows,
                          "satisfaction_formula": "(满意 + 基本满意) / 参评件数", "at": timezone.now()})

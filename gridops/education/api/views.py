@@ -13,8 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geodata.api.params import parse_crs, parse_lon_lat
-from geodata.coords import to_wgs84
+from geodata.coords import input_point
 from gridops.accounts.selectors import within_jurisdiction
 from gridops.core import uploads
 from gridops.core.errors import InvalidInput
@@ -196,9 +195,8 @@ class ServeView(PlannerView):
                    responses=OpenApiTypes.OBJECT)
     def get(self, request):
         params = request.query_params
-        lon, lat = parse_lon_lat(params.get("lon"), params.get("lat"))
-        lon, lat = to_wgs84(lon, lat, parse_crs(params.get("crs")))
-        return Response(selectors.serving_schools(_plan(params.get("plan")), lon, lat))
+        point, _ = input_point(params.get("lon"), params.get("lat"), params.get("crs"))
+        return Response(selectors.serving_schools(_plan(params.get("plan")), point.x, point.y))
 
 
 class SchoolListView(PlannerView):

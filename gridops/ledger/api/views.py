@@ -17,7 +17,9 @@ from gridops.core.errors import InvalidInput, NotAuthenticated, NotFound
 from gridops.core.ratelimit import ratelimit
 from gridops.core.services import audit_record
 
-from .. import qr, selectors, services
+from .. import qr, selectors
+from ..services import corrections, identity, notary
+from ..services import vendors as vendor_services
 from ..models import IdentityAttestation, Notarisation, SupervisedPerson
 from .serializers import CheckInFeatureSerializer, VendorFeatureSerializer
 
@@ -135,13 +137,13 @@ class NotarisationView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
-        _, receipt = services.notarise(user=request.user, sha256=_body(request).get("sha256"), title=_body(request).get("title", ""))
+        _, receipt = notary.notarise(user=request.user, sha256=_body(request).get("sha256"), title=_body(request).get("title", ""))
         return Response(receipt, status=201)
 
     @extend_schema(parameters=[OpenApiParameter("sha256", str, required=True)], responses=JSON)
     def get(self, request):
         digest = (request.query_params.get("sha256") or "").strip().lower()
-        if not services.SHA256_RE.match(digest):
+        if not notary.SHA256_RE.match(digest):
             raise InvalidInput("sha256 must be 64 hexadecimal characters", field="sha256")
         found = Notarisation.objects.filter(sha256=digest).select_related("entry").order_by("entry_id")
         head = selectors.latest_head()
@@ -158,12 +160,12 @@ class IdentityAttestationView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
-        services.require_attester(request.user)  # before the account lookup: no oracle of user ids
+        identity.require_attester(request.user)  # before the account lookup: no oracle of user ids
         user_id = _int(_body(request).get("user_id"), "user_id")
         subject = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
         if subject is None:
             raise InvalidInput("user_id must name an existing account", field="user_id")
-        att = services.identity_attest(
+        att = identity.identity_attest(
             actor=request.user, subject=subject, id_number=str(_body(request).get("id_number") or ""),
             method=str(_body(request).get("method") or "counter"),
         )
@@ -187,7 +189,7 @@ class MyIdentityView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=JSON)
     def post(self, request):
         _require_login(request)
-        return Response({"matches": services.identity_matches(user=request.user, id_number=str(_body(request).get("id_number") or ""))})
+        return Response({"matches": identity.identity_matches(user=request.user, id_number=str(_body(request).get("id_number") or ""))})
 
 
 class VendorListView(APIView):
@@ -210,7 +212,7 @@ class VendorListView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
         _require_login(request)
-        vendor = services.vendor_register(actor=request.user, data=_body(request))
+        vendor = vendor_services.vendor_register(actor=request.user, data=_body(request))
         return Response(_vendor_json(vendor), status=201)
 
 
@@ -231,7 +233,7 @@ class VendorDetailView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=JSON)
     def patch(self, request, code: str):
         _require_login(request)
-        vendor = services.vendor_update(actor=request.user, vendor=selectors.vendor_by_code(code), data=_body(request))
+        vendor = vendor_services.vendor_update(actor=request.user, vendor=selectors.vendor_by_code(code), data=_body(request))
         return Response(_vendor_json(vendor))
 
 
@@ -255,7 +257,7 @@ class PersonListView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
-        person = services.supervision_create(actor=request.user, data=_body(request))
+        person = corrections.supervision_create(actor=request.user, data=_body(request))
         return Response(_person_json(person), status=201)
 
 
@@ -294,7 +296,7 @@ class CheckInView(APIView):
         ).first()
         if person is None:
             raise InvalidInput("no supervision found for this check-in", field="case_no")
-        checkin = services.checkin_submit(
+        checkin = corrections.checkin_submit(
             actor=request.user, person=person, lon=_body(request).get("lon"), lat=_body(request).get("lat"),
             at=_body(request).get("at"), crs=_body(request).get("crs"), accuracy_m=_body(request).get("accuracy_m"),
         )

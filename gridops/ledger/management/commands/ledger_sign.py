@@ -1,7 +1,7 @@
 """Sign a tree head now (the worker does it every minute when the log grew)."""
 from django.core.management.base import BaseCommand
 
-from gridops.ledger.services import sign_head
+from gridops.ledger.services.log import sign_head
 
 
 class Command(BaseCommand):
