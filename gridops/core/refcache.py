@@ -21,9 +21,11 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse
 from django.utils.translation import get_language
 from redis.exceptions import RedisError
+
+from .conditional import conditional_response
 
 GENERATION_KEY = "reference-generation"
 CACHE_SECONDS = 24 * 3600
@@ -57,29 +59,25 @@ def reference_response(request, *, name: str, build: Callable[[], HttpResponse],
     """`build()`'s response for this name, version and language, from the cache when it was built
     before; 304 when the client's `If-None-Match` holds the ETag."""
     tag = hashlib.sha1(f"{name}|{version}|{generation()}|{get_language()}".encode()).hexdigest()[:32]
-    etag = f'"{tag}"'
-    if etag in [value.strip() for value in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
-        response = HttpResponseNotModified()
+    return conditional_response(request, etag=tag, build=lambda: _current(name, tag, build),
+                                cache_control={"public": True, "max_age": max_age}, vary=("Accept-Language", "Cookie"))
+
+
+def _current(name: str, tag: str, build: Callable[[], HttpResponse]) -> HttpResponse:
+    """The response of this version: kept in the process too (hundreds of kB for services.json:
+    fetching them from Redis on every request cost more than the rest of the request)."""
+    slot = (name, get_language())
+    held = _responses.get(slot)
+    if held is not None and held[0] == tag:
+        stored = held[1]
     else:
-        # The bytes are kept in the process too (hundreds of kB for services.json: fetching them
-        # from Redis on every request cost more than the rest of the request).
-        slot = (name, get_language())
-        held = _responses.get(slot)
-        if held is not None and held[0] == tag:
-            stored = held[1]
-        else:
-            stored = _shared(tag, build)
-            if stored is not None:
-                _responses[slot] = (tag, stored)  # one version per name and language
-        if stored is None:
-            response = build()  # not a 200: never kept
-        else:
-            content_type, body = stored
-            response = HttpResponse(body, content_type=content_type)
-    response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={max_age}"
-    response["Vary"] = "Accept-Language, Cookie"
-    return response
+        stored = _shared(tag, build)
+        if stored is not None:
+            _responses[slot] = (tag, stored)  # one version per name and language
+    if stored is None:
+        return build()  # not a 200: never kept
+    content_type, body = stored
+    return HttpResponse(body, content_type=content_type)
 
 
 _responses: dict[tuple[str, str], tuple[str, tuple[str, bytes]]] = {}
