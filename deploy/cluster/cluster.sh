@@ -13,7 +13,7 @@
 #               25001 PG reads (/replica), 28000 HTTP + websockets (/readyz), 28404 stats
 #
 # Everything lives under $GRIDOPS_CLUSTER_DIR (default /var/tmp/gridops-cluster) and is removed by
-# `down`; nothing touches the machine's own PostgreSQL (5432) or Redis (6379). Needs root (ip netns).
+# `down`; `node kill|cut|join|start HOST` is what the fault tests do to one host. Nothing touches the machine's own PostgreSQL (5432) or Redis (6379). Needs root (ip netns).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -164,7 +164,7 @@ app_env() {  # the application's settings, as every node and every management co
     cat <<EOF
 DJANGO_SETTINGS_MODULE=gridops.settings.cluster
 DATABASE_URL=postgis://gridops:$PG_APP_PASSWORD@$LB:25000/gridops
-DATABASE_READ_URL=postgis://gridops:$PG_APP_PASSWORD@$LB:25001/gridops
+DATABASE_REPLICA_URL=postgis://gridops:$PG_APP_PASSWORD@$LB:25001/gridops
 REDIS_URL=redis://${ADDR[redis]}:26379/0
 CACHE_PREFIX=gridops-cluster
 SECRET_KEY=$SECRET_KEY
@@ -239,6 +239,26 @@ down() {
     log "down"
 }
 
+node() {  # node start|kill|cut|join NAME: what a fault test does to one host
+    local action=$1 name=$2
+    [ -n "${ADDR[$name]:-}" ] || { log "no host $name"; exit 2; }
+    case "$action" in
+        start)
+            secrets
+            case "$name" in
+                pg1|pg2) start_patroni "$name" ;;
+                app1|app2) start_app "$name"; wait_for 120 "$name /readyz" app_ready "$name" ;;
+                *) log "start $name: only pg1, pg2, app1, app2"; exit 2 ;;
+            esac ;;
+        # the host dies: every process in its namespace at once, no shutdown
+        kill) ip netns pids "gocl-$name" | xargs -r kill -9 ;;
+        # the host is cut off the network, its processes keep running
+        cut) ip link set "vgocl-$name" down ;;
+        join) ip link set "vgocl-$name" up ;;
+        *) log "node start|kill|cut|join NAME"; exit 2 ;;
+    esac
+}
+
 status() {
     local host
     for host in pg1 pg2; do printf '%s primary=%s replica=%s\n' "$host" "$(rest $host primary)" "$(rest $host replica)"; done
@@ -252,5 +272,6 @@ case "${1:-}" in
     down) down ;;
     status) status ;;
     env) cat "$STATE/app.env" ;;
-    *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+    node) node "${2:-}" "${3:-}" ;;
+    *) echo "usage: $0 up|down|status|env|node start|kill|cut|join HOST" >&2; exit 2 ;;
 esac
