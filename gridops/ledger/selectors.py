@@ -160,17 +160,21 @@ def receipt(entry: Entry, head: TreeHead | None = None) -> dict:
     }
 
 
-def export_log(user, *, start: int = 0, limit: int | None = None) -> dict:
-    """Every entry (restricted leaves reduced to their hash unless the user may read them) and
-    every signed head: what `python -m gridops.ledger.verify` checks whole."""
+def log_entries() -> QuerySet[Entry]:
+    """The log in index order (the export pages through it by index)."""
+    return Entry.objects.order_by("index")
+
+
+def export_log(user, entries=None) -> dict:
+    """These entries, or the whole log (restricted leaves reduced to their hash unless the user may
+    read them), and every signed head: what `python -m gridops.ledger.verify` checks whole."""
     see_restricted = role_of(user) in JUSTICE_ROLES
-    entries = Entry.objects.filter(index__gte=start).order_by("index")
-    if limit is not None:
-        entries = entries[:limit]
+    if entries is None:
+        entries = log_entries().iterator(chunk_size=2000)
     return {
         "format": verify.EXPORT_FORMAT,
         "public_key": public_key_json()["public_key"],
-        "entries": [_export_entry(e, see_restricted) for e in entries.iterator(chunk_size=2000)],
+        "entries": [_export_entry(e, see_restricted) for e in entries],
         "heads": [head_json(h) for h in TreeHead.objects.order_by("tree_size", "id")],
     }
 

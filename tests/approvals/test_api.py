@@ -4,8 +4,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from gridops.approvals import identity
-from gridops.approvals.services import cases, queue
 from gridops.approvals.models import Counter
+from gridops.approvals.services import cases, queue
 
 from . import factories as f
 
@@ -56,6 +56,25 @@ def test_permission_matrix(client, world, case, who, read, personal, approve, kp
     assert decided.status_code == approve
     kpis = client.get(reverse("approvals-kpis"), {"by": "hall", "start": "2025-01-01", "end": "2025-12-31"})
     assert kpis.status_code == kpi
+
+
+@pytest.mark.django_db
+def test_case_list_pages_beyond_its_first_page(client, world, case):
+    """The list stopped at 200 cases with no way to the rest; now `?start=&limit=` pages (200 by
+    default, the same first page) with the next page in the Link header, the body still a list."""
+    second = cases.case_submit_online(
+        user=world["citizen"], applicant=case.applicant, item=world["food"], delivery_method="pickup",
+        uploads={code: SimpleUploadedFile("a.pdf", f.PDF, content_type="application/pdf")
+                 for code in ("application_form", "id_card", "lease")})
+    client.force_login(world["food_reviewer"])
+    everything = client.get(reverse("approvals-cases")).json()
+    assert [c["number"] for c in everything] == [second.number, case.number] and "Link" not in client.get(
+        reverse("approvals-cases"))
+    first = client.get(reverse("approvals-cases"), {"limit": 1})
+    assert [c["number"] for c in first.json()] == [second.number] and 'rel="next"' in first["Link"]
+    rest = client.get(reverse("approvals-cases"), {"start": 1, "limit": 1})
+    assert [c["number"] for c in rest.json()] == [case.number] and 'rel="next"' not in rest["Link"]
+    assert client.get(reverse("approvals-cases"), {"limit": "many"}).json()["error"]["field"] == "limit"
 
 
 @pytest.mark.django_db

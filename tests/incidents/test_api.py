@@ -192,11 +192,11 @@ def test_list_filters_and_bbox(world):
 
 
 def test_count_is_capped(world, monkeypatch):
-    from gridops.incidents.api import views
+    from gridops.core import pagination
 
     tablet_report(client_for(world["users"]["nz_worker"]), client_key="a")
     tablet_report(client_for(world["users"]["nz_worker"]), client_key="b", lon=113.012)
-    monkeypatch.setattr(views, "COUNT_CAP", 1)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 1)
     body = client_for(world["users"]["district_op"]).get(reverse("incident-list"), {"page_size": 1}).json()
     assert body["count"] == 1 and body["count_capped"] is True and body["next"]
 

@@ -81,6 +81,32 @@ def test_export_hides_restricted_leaves_except_from_justice_officers(world):
     assert "leaf" in client_for(Role.JUSTICE_OFFICER).get(url).json()["entries"][world["checkin_entry"]]
 
 
+def test_export_pages_by_start_and_limit_with_links(world):
+    """`?start=&limit=` as before (core.pagination.StartLimitPagination); the pages link each other."""
+    for n in range(5):
+        log.append_record("notary", records.notary_record(f"{n:02x}" * 32, ""))
+    url = reverse("ledger-api:export")
+    whole = client_for("anonymous").get(url).json()["entries"]
+    page = client_for("anonymous").get(url, {"start": 2, "limit": 3})
+    assert [e["index"] for e in page.json()["entries"]] == [e["index"] for e in whole[2:5]] == [2, 3, 4]
+    links = page["Link"]
+    assert 'start=5' in links.split(", ")[0] and links.split(", ")[0].endswith('rel="next"')
+    assert 'rel="prev"' in links and "start=2" not in links
+    last = client_for("anonymous").get(url, {"start": len(whole) - 1, "limit": 3})
+    assert len(last.json()["entries"]) == 1 and 'rel="next"' not in last.get("Link", "")
+    for params, field in (({"limit": 0}, "limit"), ({"start": -1}, "start"), ({"limit": "x"}, "limit")):
+        bad = client_for("anonymous").get(url, params)
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == field
+
+
+def test_heads_and_checkins_page_with_links(world):
+    log.sign_head()
+    heads = client_for("anonymous").get(reverse("ledger-api:heads"), {"limit": 1})
+    assert len(heads.json()["heads"]) == 1 and 'rel="next"' in heads["Link"]
+    checkins = client_for(Role.JUSTICE_OFFICER).get(reverse("ledger-api:checkins"), {"limit": 1})
+    assert checkins.json()["type"] == "FeatureCollection" and len(checkins.json()["features"]) == 1
+
+
 def test_notarisation_receipt_over_http_verifies(world):
     digest = hashlib.sha256(b"doc").hexdigest()
     receipt = client_for(Role.CITIZEN).post(reverse("ledger-api:notarisations"), {"sha256": digest}, format="json").json()

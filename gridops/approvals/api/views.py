@@ -15,6 +15,7 @@ from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of, within_jurisdiction
 from gridops.core.errors import Forbidden, InvalidInput
 from gridops.core.parsers import JSONParser
+from gridops.core.pagination import StartLimitPagination
 from gridops.core.ratelimit import ratelimit
 
 from .. import identity, kpis, rules, selectors
@@ -165,8 +166,9 @@ class CaseList(APIView):
                 cases = cases.filter(**{name: request.query_params[name]})
         if request.query_params.get("mine"):
             cases = cases.filter(applicant__user=request.user)
-        cases = cases.prefetch_related("missing_documents")[:200]
-        return Response(s.CaseSerializer(cases, many=True, context={"request": request}).data)
+        pages = StartLimitPagination(default_limit=200, max_limit=1000)
+        page = pages.paginate_queryset(cases.prefetch_related("missing_documents"), request)
+        return pages.link_header(Response(s.CaseSerializer(page, many=True, context={"request": request}).data))
 
     @extend_schema(request=s.CaseInput, responses=s.CaseSerializer)
     def post(self, request):

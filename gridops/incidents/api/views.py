@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.paginator import Paginator
 from django.utils import timezone
-from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -13,12 +11,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from gridops.accounts.authentication import ProfileTokenAuthentication
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput
+from gridops.core.pagination import GeoJsonPagePagination
 
 from .. import rules, selectors, services
 from ..models import OPEN_STATUSES, Category, Priority, Source, Status
@@ -28,39 +26,6 @@ from .serializers import (
     IncidentDetailSerializer, IncidentFeatureSerializer, MergeRequestSerializer, PhotoSerializer,
     PhotoUploadSerializer, PingBatchSerializer, TransitionRequestSerializer, WorkerPositionSerializer,
 )
-
-
-COUNT_CAP = 10_000
-
-
-class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP rows: with years of history an exact COUNT(*) over a district
-    costs more than the page itself, and exact totals are the KPI API's job."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[:COUNT_CAP + 1].count()
-
-
-class IncidentPagination(GeoJsonPagination):
-    """GeoJSON pages; `count` is exact up to 10,000, and `count_capped` says when it is not."""
-
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-    django_paginator_class = CappedPaginator
-
-    def get_paginated_response(self, data):
-        response = super().get_paginated_response(data)
-        capped = self.page.paginator.count > COUNT_CAP
-        response.data["count"] = min(self.page.paginator.count, COUNT_CAP)
-        response.data["count_capped"] = capped
-        return response
-
-    def get_paginated_response_schema(self, view):
-        schema = super().get_paginated_response_schema(view)
-        schema["properties"]["count_capped"] = {"type": "boolean"}
-        return schema
 
 
 class AuthenticatedView(APIView):
@@ -84,7 +49,7 @@ def _context(request) -> dict:
 
 
 class IncidentListView(AuthenticatedView):
-    pagination_class = IncidentPagination
+    pagination_class = GeoJsonPagePagination
 
     @extend_schema(parameters=filters.PARAMETERS, responses=IncidentFeatureSerializer(many=True))
     def get(self, request):
@@ -185,7 +150,7 @@ class IncidentPhotoView(AuthenticatedView):
 
 
 class OverdueView(AuthenticatedView):
-    pagination_class = IncidentPagination
+    pagination_class = GeoJsonPagePagination
 
     @extend_schema(responses=IncidentFeatureSerializer(many=True))
     def get(self, request):

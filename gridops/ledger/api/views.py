@@ -1,8 +1,6 @@
 """Thin HTTP adapters over the ledger's services and selectors."""
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import HttpResponse
@@ -14,6 +12,8 @@ from rest_framework.views import APIView
 
 from gridops.accounts.selectors import within_jurisdiction
 from gridops.core.errors import InvalidInput, NotAuthenticated, NotFound
+from gridops.core.numbers import REQUIRED, parse_number
+from gridops.core.pagination import StartLimitPagination
 from gridops.core.ratelimit import ratelimit
 from gridops.core.services import audit_record
 
@@ -23,19 +23,14 @@ from ..services import vendors as vendor_services
 from ..models import IdentityAttestation, Notarisation, SupervisedPerson
 from .serializers import CheckInFeatureSerializer, VendorFeatureSerializer
 
+PAGE_PARAMETERS = [OpenApiParameter("start", int, description="index of the first row (0 = the first)"),
+                   OpenApiParameter("limit", int, description="rows per page; the next page is in the Link header")]
 JSON = {200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
 
 
-def _int(value, field: str, default: int | None = None, minimum: int = 0) -> int | None:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{field} must be an integer", field=field) from None
-    if number < minimum:
-        raise InvalidInput(f"{field} must be at least {minimum}", field=field)
-    return number
+def _index(value, field: str, default=None):
+    """A tree size or entry index: a whole number ≥ 0 (`gridops.core.numbers`), or `default`."""
+    return parse_number(value, field, low=0, default=default, whole=True)
 
 
 def _body(request) -> dict:
@@ -62,16 +57,18 @@ class PublicKeyView(APIView):
 class HeadListView(APIView):
     """Signed tree heads, newest first (`?tree_size=` for the heads of one size)."""
 
-    @extend_schema(parameters=[OpenApiParameter("tree_size", int), OpenApiParameter("limit", int)], responses=JSON)
+    @extend_schema(parameters=[OpenApiParameter("tree_size", int), *PAGE_PARAMETERS], responses=JSON)
     def get(self, request):
         from ..models import TreeHead
 
         heads = TreeHead.objects.order_by("-tree_size", "-id")
-        size = _int(request.query_params.get("tree_size"), "tree_size")
+        size = _index(request.query_params.get("tree_size"), "tree_size")
         if size is not None:
             heads = heads.filter(tree_size=size)
-        limit = min(_int(request.query_params.get("limit"), "limit", 100, minimum=1), 1000)
-        return Response({"tree_size": selectors.tree_size(), "heads": [selectors.head_json(h) for h in heads[:limit]]})
+        pages = StartLimitPagination(default_limit=100, max_limit=1000)
+        page = pages.paginate_queryset(heads, request)
+        return pages.link_header(Response({"tree_size": selectors.tree_size(),
+                                           "heads": [selectors.head_json(h) for h in page]}))
 
 
 class LatestHeadView(APIView):
@@ -89,11 +86,9 @@ class ConsistencyView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("first", int, required=True), OpenApiParameter("second", int)], responses=JSON)
     def get(self, request):
-        first = _int(request.query_params.get("first"), "first")
-        if first is None:
-            raise InvalidInput("first is required", field="first")
+        first = _index(request.query_params.get("first"), "first", REQUIRED)
         latest = selectors.latest_head()
-        second = _int(request.query_params.get("second"), "second", latest.tree_size if latest else 0)
+        second = _index(request.query_params.get("second"), "second", latest.tree_size if latest else 0)
         proof = selectors.consistency_proof(first, second)
         body = {"first": first, "second": second, "proof": [p.hex() for p in proof]}
         for name, size in (("first_head", first), ("second_head", second)):
@@ -111,7 +106,7 @@ class EntryView(APIView):
     @extend_schema(parameters=[OpenApiParameter("tree_size", int)], responses=JSON)
     def get(self, request, index: int):
         entry = selectors.entry_for(request.user, index)
-        size = _int(request.query_params.get("tree_size"), "tree_size")
+        size = _index(request.query_params.get("tree_size"), "tree_size")
         head = selectors.head_with_size(size) if size is not None else None
         return Response(selectors.receipt(entry, head))
 
@@ -120,13 +115,14 @@ class EntryView(APIView):
 class ExportView(APIView):
     """The log for offline audit: entries (restricted leaves as hashes only) and all heads."""
 
-    @extend_schema(parameters=[OpenApiParameter("start", int), OpenApiParameter("limit", int)], responses=JSON)
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=JSON)
     def get(self, request):
-        start = _int(request.query_params.get("start"), "start", 0)
-        limit = min(_int(request.query_params.get("limit"), "limit", 10000, minimum=1), 100000)
+        pages = StartLimitPagination(default_limit=10_000, max_limit=100_000, seek_field="index")
+        entries = pages.paginate_queryset(selectors.log_entries(), request)
         if request.user.is_authenticated:  # signed-in exports may hold restricted leaves: audited
-            audit_record(actor=request.user, action="ledger.export", detail={"start": start, "limit": limit}, request=request)
-        return Response(selectors.export_log(request.user, start=start, limit=limit))
+            audit_record(actor=request.user, action="ledger.export", detail={"start": pages.offset, "limit": pages.limit},
+                         request=request)
+        return pages.link_header(Response(selectors.export_log(request.user, entries)))
 
 
 @method_decorator(ratelimit("ledger.notarise", "60/m"), name="post")
@@ -161,7 +157,7 @@ class IdentityAttestationView(APIView):
     def post(self, request):
         _require_login(request)
         identity.require_attester(request.user)  # before the account lookup: no oracle of user ids
-        user_id = _int(_body(request).get("user_id"), "user_id")
+        user_id = _index(_body(request).get("user_id"), "user_id")
         subject = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
         if subject is None:
             raise InvalidInput("user_id must name an existing account", field="user_id")
@@ -274,7 +270,7 @@ class CheckInView(APIView):
     """GET: check-ins as GeoJSON (justice officers only; `?flagged=1`, `?case_no=`).
     POST: a check-in by the supervised person (or an officer on their behalf)."""
 
-    @extend_schema(parameters=[OpenApiParameter("flagged", bool), OpenApiParameter("case_no", str), OpenApiParameter("limit", int)], responses=JSON)
+    @extend_schema(parameters=[OpenApiParameter("flagged", bool), OpenApiParameter("case_no", str), *PAGE_PARAMETERS], responses=JSON)
     def get(self, request):
         checkins = selectors.checkins_visible_to(request.user)
         params = request.query_params
@@ -282,8 +278,9 @@ class CheckInView(APIView):
             checkins = checkins.filter(flagged=True)
         if params.get("case_no"):
             checkins = checkins.filter(person__case_no=params["case_no"])
-        limit = min(_int(params.get("limit"), "limit", 500, minimum=1), 5000)
-        return Response(CheckInFeatureSerializer(checkins[:limit], many=True).data)
+        pages = StartLimitPagination(default_limit=500, max_limit=5000)
+        page = pages.paginate_queryset(checkins, request)
+        return pages.link_header(Response(CheckInFeatureSerializer(page, many=True).data))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **JSON})
     def post(self, request):
