@@ -109,7 +109,7 @@ def _report(point, event_type: str, n: int) -> tuple[int, str, float]:
     """One incident through the service layer; returns (id, town code, commit time)."""
     from django.db import connection, transaction
 
-    from gridops.incidents.services import incident_report
+    from gridops.incidents.services.intake import incident_report
 
     committed = {}
     try:

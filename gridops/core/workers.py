@@ -6,6 +6,6 @@ WORKERS: dict[str, float] = {
     "gridops.realtime.services.events_prune": 3600.0,
     "gridops.emergency.services.escalation_tick": 30.0,
     "gridops.core.partitioning.maintain": 3600.0,
-    "gridops.incidents.services.escalation_tick": 30.0,
+    "gridops.incidents.services.escalation.escalation_tick": 30.0,
     "gridops.ledger.services.log.sign_if_grown": 30.0,
 }

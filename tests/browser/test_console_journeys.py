@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from gridops.approvals.models import Hall, HallKind
 from gridops.incidents.models import Incident, Status
-from gridops.incidents.services import incident_transition
+from gridops.incidents.services.lifecycle import incident_transition
 from tests.browser_support import screenshot
 from tests.realtime.users import NANZHUANG, NANZHUANG_GRID, ZUMIAO, build_people, catalogue, make_incident
 

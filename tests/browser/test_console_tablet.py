@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from gridops.incidents.models import Incident
-from gridops.incidents.services import incident_report
+from gridops.incidents.services.intake import incident_report
 from tests.browser_support import screenshot
 from tests.realtime.users import build_people, catalogue
 

@@ -112,7 +112,7 @@ def test_screen_fits_1080p_and_4k_and_is_live(world, new_context):
         if (first && first.dataset.incidentId === String(window.expectId) && !changes.feed) changes.feed = Date.now();
       }).observe(document.getElementById('feed'), {childList: true});
     }""")
-    from gridops.incidents.services import incident_report
+    from gridops.incidents.services.intake import incident_report
 
     new = off_loop(lambda: incident_report(reporter=None, lon=NZ_POINT[0], lat=NZ_POINT[1], event_type="0101001",
                                            source=Source.HOTLINE, description="大屏实时测试")[0])

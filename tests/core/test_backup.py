@@ -97,8 +97,10 @@ def _demo_like_district() -> list[int]:
     from django.utils import timezone
 
     from gridops.core.demo import run_demo_steps
-    from gridops.incidents import services
     from gridops.incidents.models import EventType
+    from gridops.incidents.services.escalation import escalate_overdue
+    from gridops.incidents.services.intake import incident_report
+    from gridops.incidents.services.lifecycle import incident_merge, incident_transition
 
     run_demo_steps(log=lambda message: None, only=["load_demo_zones", "load_demo_catalogue",
                                                    "load_demo_accounts", "load_demo_ledger"])
@@ -111,15 +113,15 @@ def _demo_like_district() -> list[int]:
     codes = list(EventType.objects.filter(active=True, department__isnull=False).values_list("code", flat=True)[:5])
     ids = []
     for n, (x, y) in enumerate(points):
-        incident, _ = services.incident_report(
+        incident, _ = incident_report(
             reporter=operator, lon=x, lat=y, event_type=codes[n % len(codes)], source="hotline_12345",
             client_key=f"backup-{n}", description=f"备份测试 {n}",
             reported_at=timezone.now() - timedelta(days=n % 4))
         ids.append(incident.pk)
     for pk in ids[:10]:
-        services.incident_transition(user=operator, incident_id=pk, status="registered", version=1)
-    services.incident_merge(user=operator, incident_id=ids[11], into_id=ids[12], version=1)
-    services.escalate_overdue()
+        incident_transition(user=operator, incident_id=pk, status="registered", version=1)
+    incident_merge(user=operator, incident_id=ids[11], into_id=ids[12], version=1)
+    escalate_overdue()
     return ids
 
 

@@ -103,7 +103,7 @@ def test_private_tiles_revalidate_with_etag(people):
 def test_position_pings_leave_incident_tiles_cached_and_incident_updates_do_not(people):
     """Issue 13: every ping published an event, and the newest event id was part of every tile's
     ETag, so under live load the tile cache never hit. Only incident events count now."""
-    from gridops.incidents.services import worker_positions_record
+    from gridops.incidents.services.positions import worker_positions_record
     from gridops.realtime.services import publish_event
 
     client = client_for(people["users"]["district"])

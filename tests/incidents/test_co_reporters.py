@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from gridops.incidents import rules, selectors
 from gridops.incidents.models import Incident, Source, Status
-from gridops.incidents.services import incident_merge, incident_report
+from gridops.incidents.services.intake import incident_report
+from gridops.incidents.services.lifecycle import incident_merge
 
 from .factories import NZ_POINT, ZM_POINT
 from .test_api import client_for

@@ -7,8 +7,10 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from gridops.core.errors import Conflict
-from gridops.incidents import services
 from gridops.incidents.models import Incident, IncidentTransition, Source, Status
+from gridops.incidents.services.escalation import escalate_overdue
+from gridops.incidents.services.intake import incident_report
+from gridops.incidents.services.lifecycle import incident_transition
 
 from .factories import NZ_POINT
 
@@ -16,8 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def citizen_report(world) -> Incident:
-    incident, _ = services.incident_report(reporter=world["users"]["citizen"], lon=NZ_POINT[0], lat=NZ_POINT[1],
-                                           event_type=world["types"]["manhole"], source=Source.CITIZEN)
+    incident, _ = incident_report(reporter=world["users"]["citizen"], lon=NZ_POINT[0], lat=NZ_POINT[1],
+                                  event_type=world["types"]["manhole"], source=Source.CITIZEN)
     return incident
 
 
@@ -29,8 +31,8 @@ def test_two_operators_at_once_one_wins_the_other_gets_409(world):
     def act(name, target):
         try:
             barrier.wait(timeout=5)
-            services.incident_transition(user=world["users"][name], incident_id=incident.pk, status=target,
-                                         version=1, note=name)
+            incident_transition(user=world["users"][name], incident_id=incident.pk, status=target,
+                                version=1, note=name)
             outcomes[name] = "ok"
         except Conflict as exc:
             outcomes[name] = exc.extra["current"]
@@ -59,12 +61,12 @@ def test_a_sweep_skips_rows_another_holds_and_a_rerun_escalates_nothing_twice(wo
         other.set_autocommit(False)
         with other.cursor() as cursor:  # e.g. a sweep killed mid-way whose transaction is still open
             cursor.execute("SELECT id FROM incidents_incident WHERE id = %s FOR UPDATE", [first.pk])
-        assert services.escalate_overdue(later) == 1           # only the free row, without waiting
+        assert escalate_overdue(later) == 1           # only the free row, without waiting
         other.rollback()                                         # the killed sweep's lock goes away
     finally:
         other.close()
-    assert services.escalate_overdue(later) == 1               # now the other one
-    assert services.escalate_overdue(later) == 0               # and nothing twice
+    assert escalate_overdue(later) == 1               # now the other one
+    assert escalate_overdue(later) == 0               # and nothing twice
     levels = dict(Incident.objects.values_list("pk", "escalation_level"))
     assert levels == {first.pk: 1, second.pk: 1}
     assert IncidentTransition.objects.filter(action="escalate").count() == 2
@@ -76,7 +78,7 @@ def test_escalation_command_and_worker_registry(world, capsys):
 
     from gridops.core.workers import WORKERS
 
-    assert "gridops.incidents.services.escalation_tick" in WORKERS
+    assert "gridops.incidents.services.escalation.escalation_tick" in WORKERS
     citizen_report(world)
     Incident.objects.update(response_deadline=timezone.now() - timedelta(minutes=1))
     call_command("escalate_overdue")

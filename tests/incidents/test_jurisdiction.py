@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from gridops.accounts.models import Department, Role
 from gridops.incidents.selectors import incidents_visible_to
-from gridops.incidents.services import _publish
+from gridops.incidents.services.trail import publish_incident
 from gridops.realtime.hub import Hub
 from gridops.realtime.models import Event
 from gridops.realtime.selectors import audiences_of
@@ -59,7 +59,7 @@ def _subject(people, role, zone, department, grids):
 
 
 def _receives(user, incident) -> bool:
-    _publish(incident, "incident.updated")
+    publish_incident(incident, "incident.updated")
     event = Event.objects.order_by("-id").values("id", "kind", "payload", "audiences").first()
     hub = Hub(key="unused")
     socket = Socket(user)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from gridops.core.errors import InvalidInput, NotFound
 from gridops.incidents.kpis import KpiQuery, incident_kpis
 from gridops.incidents.models import Incident, Source, Status
-from gridops.incidents.services import incident_report
+from gridops.incidents.services.intake import incident_report
 
 from .factories import NANZHUANG, NZ_GRID1, NZ_POINT, NZ_POINT2, ZM_POINT, ZUMIAO
 

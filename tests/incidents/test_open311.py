@@ -9,7 +9,7 @@ from prcoords import wgs_gcj
 
 from gridops.incidents.catalogue import DEMO_DIR, import_catalogue
 from gridops.incidents.models import CategoryKind, EventType, Incident, Source, Status
-from gridops.incidents.services import incident_report
+from gridops.incidents.services.intake import incident_report
 
 from .factories import NZ_POINT, OUTSIDE, ZM_POINT, CategoryFactory, EventTypeFactory
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from gridops.incidents import selectors
 from gridops.incidents.models import Incident, Source, Status
 from gridops.incidents.rules import TRANSITIONS
-from gridops.incidents.services import incident_report
+from gridops.incidents.services.intake import incident_report
 
 from .factories import NZ_POINT, ZM_POINT
 from .test_api import client_for

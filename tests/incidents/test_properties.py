@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from gridops.core.errors import GridOpsError
 from gridops.core.uploads import check_bytes
-from gridops.incidents.services import PHOTO_TYPES
+from gridops.incidents.services.photos import PHOTO_TYPES
 from tests.fuzzing import examples
 
 from .test_api import client_for

@@ -45,7 +45,7 @@ def test_command_centres_are_cached_with_an_etag(client, world):
 def test_intake_keeps_event_types_per_process_until_one_changes(world):
     """The intake path reads event types from the process's memo; a saved change is used at once."""
     from gridops.incidents.models import Source
-    from gridops.incidents.services import incident_report
+    from gridops.incidents.services.intake import incident_report
 
     from .factories import NZ_POINT
 

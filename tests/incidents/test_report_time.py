@@ -13,7 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gridops.incidents.models import Incident, Source, Status
-from gridops.incidents.services import escalate_overdue, incident_report
+from gridops.incidents.services.escalation import escalate_overdue
+from gridops.incidents.services.intake import incident_report
 
 from .factories import NZ_POINT
 from .test_api import client_for

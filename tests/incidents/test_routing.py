@@ -2,7 +2,7 @@
 import pytest
 
 from gridops.incidents.models import RoutingRule
-from gridops.incidents.routing import route
+from gridops.incidents.assignment import route
 
 from .factories import NANZHUANG, NZ_GRID1, NZ_GRID2
 

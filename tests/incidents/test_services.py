@@ -7,8 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from gridops.incidents import services
 from gridops.incidents.models import Incident, IncidentTransition, RoutingRule, Source, Status
+from gridops.incidents.services.escalation import escalate_overdue
+from gridops.incidents.services.intake import incident_report
+from gridops.incidents.services.lifecycle import incident_merge, incident_transition
 from gridops.realtime.models import Event
 
 from .factories import NANZHUANG, NZ_GRID1, NZ_POINT, NZ_POINT2, OUTSIDE, ZM_POINT
@@ -18,8 +20,8 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 def report(world, user="nz_worker", point=NZ_POINT, kind="manhole", source=Source.GRID_WORKER, **kw):
     lon, lat = point
-    return services.incident_report(reporter=world["users"][user], lon=lon, lat=lat,
-                                    event_type=world["types"][kind], source=source, **kw)
+    return incident_report(reporter=world["users"][user], lon=lon, lat=lat,
+                           event_type=world["types"][kind], source=source, **kw)
 
 
 def test_grid_worker_report_in_nanzhuang_is_dispatched_without_a_human(world, django_capture_on_commit_callbacks):
@@ -96,8 +98,8 @@ def test_bad_location_names_the_field(world, point, field):
 
 def test_unknown_type_and_crs_name_the_field(world):
     with pytest.raises(InvalidInput) as err:
-        services.incident_report(reporter=world["users"]["nz_worker"], lon=113.01, lat=23.005,
-                                 event_type="nope", source=Source.GRID_WORKER)
+        incident_report(reporter=world["users"]["nz_worker"], lon=113.01, lat=23.005,
+                        event_type="nope", source=Source.GRID_WORKER)
     assert err.value.field == "event_type"
     with pytest.raises(InvalidInput) as err:
         report(world, crs="utm")
@@ -119,19 +121,19 @@ def test_lifecycle_with_history_and_optimistic_concurrency(world):
     users = world["users"]
     incident, _ = report(world, user="citizen", source=Source.CITIZEN)
     v = incident.version
-    incident = services.incident_transition(user=users["nanzhuang_op"], incident_id=incident.pk,
-                                            status=Status.REGISTERED, version=v, note="立案")
+    incident = incident_transition(user=users["nanzhuang_op"], incident_id=incident.pk,
+                                   status=Status.REGISTERED, version=v, note="立案")
     with pytest.raises(Conflict) as err:
-        services.incident_transition(user=users["district_op"], incident_id=incident.pk,
-                                     status=Status.DISPATCHED, version=v)
+        incident_transition(user=users["district_op"], incident_id=incident.pk,
+                            status=Status.DISPATCHED, version=v)
     assert err.value.code == "stale_version"
     assert err.value.extra["current"]["status"] == "registered"
     assert err.value.extra["current"]["version"] == v + 1
     steps = [("nanzhuang_op", Status.DISPATCHED), ("cg_handler", Status.IN_PROGRESS),
              ("cg_handler", Status.RESOLVED), ("nz_worker", Status.VERIFIED), ("nanzhuang_op", Status.CLOSED)]
     for who, target in steps:
-        incident = services.incident_transition(user=users[who], incident_id=incident.pk, status=target,
-                                                version=incident.version, note=f"{who}")
+        incident = incident_transition(user=users[who], incident_id=incident.pk, status=target,
+                                       version=incident.version, note=f"{who}")
     incident.refresh_from_db()
     assert incident.status == Status.CLOSED and incident.closed_at and incident.accepted_at
     history = list(incident.transitions.values_list("to_status", "actor__username"))
@@ -143,32 +145,32 @@ def test_lifecycle_with_history_and_optimistic_concurrency(world):
 def test_return_and_redispatch_to_another_department(world):
     users = world["users"]
     incident, _ = report(world)
-    incident = services.incident_transition(user=users["cg_handler"], incident_id=incident.pk,
-                                            status=Status.RETURNED, version=incident.version, note="非本部门职责")
-    incident = services.incident_transition(user=users["nanzhuang_op"], incident_id=incident.pk,
-                                            status=Status.DISPATCHED, version=incident.version, department="sw")
+    incident = incident_transition(user=users["cg_handler"], incident_id=incident.pk,
+                                   status=Status.RETURNED, version=incident.version, note="非本部门职责")
+    incident = incident_transition(user=users["nanzhuang_op"], incident_id=incident.pk,
+                                   status=Status.DISPATCHED, version=incident.version, department="sw")
     assert incident.department.code == "sw"
     # The water department now sees it; the city-management handler no longer does.
     with pytest.raises(NotFound):
-        services.incident_transition(user=users["cg_handler"], incident_id=incident.pk,
-                                     status=Status.IN_PROGRESS, version=incident.version)
-    services.incident_transition(user=users["sw_handler"], incident_id=incident.pk,
-                                 status=Status.IN_PROGRESS, version=incident.version)
+        incident_transition(user=users["cg_handler"], incident_id=incident.pk,
+                            status=Status.IN_PROGRESS, version=incident.version)
+    incident_transition(user=users["sw_handler"], incident_id=incident.pk,
+                        status=Status.IN_PROGRESS, version=incident.version)
 
 
 def test_wrong_role_and_impossible_move(world):
     users = world["users"]
     incident, _ = report(world, user="citizen", source=Source.CITIZEN)
     with pytest.raises(Forbidden):
-        services.incident_transition(user=users["nz_worker"], incident_id=incident.pk,
-                                     status=Status.REGISTERED, version=incident.version)
+        incident_transition(user=users["nz_worker"], incident_id=incident.pk,
+                            status=Status.REGISTERED, version=incident.version)
     with pytest.raises(Conflict) as err:
-        services.incident_transition(user=users["district_op"], incident_id=incident.pk,
-                                     status=Status.CLOSED, version=incident.version)
+        incident_transition(user=users["district_op"], incident_id=incident.pk,
+                            status=Status.CLOSED, version=incident.version)
     assert err.value.code == "invalid_transition"
     with pytest.raises(InvalidInput) as err:
-        services.incident_transition(user=users["district_op"], incident_id=incident.pk,
-                                     status="bogus", version=incident.version)
+        incident_transition(user=users["district_op"], incident_id=incident.pk,
+                            status="bogus", version=incident.version)
     assert err.value.field == "status"
 
 
@@ -185,30 +187,30 @@ def test_duplicate_is_suggested_held_and_merged_keeping_the_reporter(world):
     # Far away or another type: no suggestion.
     far, _ = report(world, point=NZ_POINT2)
     assert not selectors.duplicates_for(users["nanzhuang_op"], far).exists()
-    merged_into = services.incident_merge(user=users["nanzhuang_op"], incident_id=duplicate.pk,
-                                          into_id=original.pk, version=duplicate.version)
+    merged_into = incident_merge(user=users["nanzhuang_op"], incident_id=duplicate.pk,
+                                 into_id=original.pk, version=duplicate.version)
     duplicate.refresh_from_db()
     assert duplicate.status == Status.VOID and duplicate.merged_into_id == original.pk
     assert list(merged_into.co_reporters.all()) == [users["nz_worker"]]
     # Only operators merge; a worker who sees both is refused, a department that sees neither gets 404.
     with pytest.raises(Forbidden):
-        services.incident_merge(user=users["nz_worker"], incident_id=original.pk, into_id=far.pk, version=1)
+        incident_merge(user=users["nz_worker"], incident_id=original.pk, into_id=far.pk, version=1)
     with pytest.raises(NotFound):
-        services.incident_merge(user=users["cg_handler"], incident_id=original.pk, into_id=far.pk, version=1)
+        incident_merge(user=users["cg_handler"], incident_id=original.pk, into_id=far.pk, version=1)
 
 
 def test_escalation_is_idempotent(world, django_capture_on_commit_callbacks):
     incident, _ = report(world, user="citizen", source=Source.CITIZEN)
     now = timezone.now()
-    assert services.escalate_overdue(now) == 0
+    assert escalate_overdue(now) == 0
     later = now + timedelta(hours=3)   # past the 2 h response deadline
-    assert services.escalate_overdue(later) == 1
-    assert services.escalate_overdue(later) == 0
+    assert escalate_overdue(later) == 1
+    assert escalate_overdue(later) == 0
     incident.refresh_from_db()
     assert incident.escalation_level == 1 and incident.district_notified
     much_later = now + timedelta(hours=25)  # past the 24 h resolution deadline
-    assert services.escalate_overdue(much_later) == 1
-    assert services.escalate_overdue(much_later) == 0
+    assert escalate_overdue(much_later) == 1
+    assert escalate_overdue(much_later) == 0
     assert IncidentTransition.objects.filter(incident=incident, action="escalate").count() == 2
     from gridops.incidents import selectors
 
@@ -229,10 +231,10 @@ def test_merge_and_void_are_audited(world):
     users = world["users"]
     original, _ = report(world, user="citizen", source=Source.CITIZEN)
     duplicate, _ = report(world, user="citizen2", source=Source.CITIZEN)
-    services.incident_merge(user=users["nanzhuang_op"], incident_id=duplicate.pk, into_id=original.pk,
-                            version=duplicate.version)
-    services.incident_transition(user=users["district_op"], incident_id=original.pk, status=Status.VOID,
-                                 version=original.version + 1, note="误报")
+    incident_merge(user=users["nanzhuang_op"], incident_id=duplicate.pk, into_id=original.pk,
+                   version=duplicate.version)
+    incident_transition(user=users["district_op"], incident_id=original.pk, status=Status.VOID,
+                        version=original.version + 1, note="误报")
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor__username", "target_id"))
     assert actions == [("incidents.merge", "nanzhuang_op", str(original.pk)),
                        ("incidents.void", "district_op", str(original.pk))]

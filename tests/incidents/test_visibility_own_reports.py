@@ -3,7 +3,7 @@ import pytest
 
 from gridops.incidents.models import Source
 from gridops.incidents.selectors import incidents_visible_to
-from gridops.incidents.services import incident_report
+from gridops.incidents.services.intake import incident_report
 
 pytestmark = pytest.mark.django_db
 

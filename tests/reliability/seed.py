@@ -48,7 +48,7 @@ def overdue(count: int) -> dict:
     from geodata.models import Zone
     from gridops.accounts.models import Department
     from gridops.incidents.models import EventType, Incident, Source, Status
-    from gridops.incidents.services import to_storage_point
+    from gridops.incidents.services.points import to_storage_point
 
     grid = Zone.objects.select_related("parent__parent__parent").get(code=NZ_GRID1)
     village = grid.parent
@@ -71,7 +71,7 @@ def overdue(count: int) -> dict:
 
 def report(count: int, prefix: str) -> dict:
     """Hotline reports through the service layer (each records and pushes its event)."""
-    from gridops.incidents.services import incident_report
+    from gridops.incidents.services.intake import incident_report
 
     ids = []
     for n in range(count):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from gridops.accounts.models import Role
 from gridops.incidents.models import Incident, Source, Status
-from gridops.incidents.services import incident_report
+from gridops.incidents.services.intake import incident_report
 from tests.builders import build_tiny_district
 from tests.incidents.factories import NANZHUANG, NZ_POINT, NZ_POINT2, ZM_POINT, ZUMIAO, build_world, make_user
 

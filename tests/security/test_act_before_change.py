@@ -122,10 +122,17 @@ EXEMPT = {
         "booking_create": "the applicant is the caller's own identity (identity.py, finding 1)",
         "clerk_assign": "administrators only (admin, management command)"},
     "gridops.education.services": {"plan_create": "a new draft; require_planner: the planner's remit is the district"},
-    "gridops.incidents.services": {
-        "to_storage_point": "a conversion", "incident_payload": "a read", "incident_audiences": "a read",
-        "incident_state": "a read", "escalate_overdue": "the system's sweep", "escalation_tick": "the system's sweep",
+    "gridops.incidents.services.escalation": {
+        "escalate_overdue": "the system's sweep", "escalation_tick": "the system's sweep"},
+    "gridops.incidents.services.intake": {},
+    "gridops.incidents.services.lifecycle": {"incident_state": "a read"},
+    "gridops.incidents.services.photos": {},
+    "gridops.incidents.services.points": {"to_storage_point": "a conversion", "to_accuracy": "a conversion"},
+    "gridops.incidents.services.positions": {
         "worker_positions_record": "the caller's own positions (grid workers only)"},
+    "gridops.incidents.services.trail": {
+        "incident_payload": "a read", "incident_audiences": "a read",
+        "publish_incident": "a push after an authorised write", "history_row": "an unsaved row for an authorised write"},
     "gridops.ledger.services.corrections": {"supervision_create": "justice officers, whose remit is the district"},
     "gridops.ledger.services.identity": {
         "identity_matches": "a read", "identity_attest": "in person, by clerks and district operators",
@@ -139,9 +146,13 @@ EXEMPT = {
 
 
 def _uses_authz(module) -> set[str]:
-    """Names of the module's functions that reach `authz.` themselves or through module helpers."""
+    """Names of the module's functions that reach `authz.` themselves or through helpers (the
+    module's own, or gridops functions it imports by name that reach it in their module)."""
     tree = ast.parse(inspect.getsource(module))
-    calls, direct = {}, set()
+    calls, direct = {}, {
+        name for name, obj in vars(module).items()
+        if inspect.isfunction(obj) and obj.__module__ != module.__name__ and obj.__module__.startswith("gridops.")
+        and obj.__name__ in _uses_authz(inspect.getmodule(obj))}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             names = set()

@@ -140,7 +140,7 @@ def test_production_refuses_defaults(overrides, complaint):
 def test_privileged_actions_are_audited(world, settings):
     from gridops.approvals.services import cases as approvals_cases
     from gridops.education.services import plan_publish
-    from gridops.incidents.services import incident_transition
+    from gridops.incidents.services.lifecycle import incident_transition
     from gridops.ledger.services.log import sign_head
     from django.contrib.auth.models import Permission
 

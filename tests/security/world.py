@@ -48,7 +48,7 @@ def build_world() -> dict:
     from gridops.approvals.models import ClerkAssignment, Counter, DocumentType, Hall, HallKind, Item, ItemDocument
     from gridops.education.models import CatchmentMember, CatchmentPlan, PlanStatus, School, SchoolGrade
     from gridops.incidents.models import Category, CategoryKind, EventType, Source
-    from gridops.incidents.services import incident_report
+    from gridops.incidents.services.intake import incident_report
     from gridops.ledger import records
     from gridops.ledger.services import corrections as ledger_corrections
     from gridops.ledger.services import log as ledger_log

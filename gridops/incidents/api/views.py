@@ -18,8 +18,9 @@ from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden, InvalidInput
 from gridops.core.pagination import GeoJsonPagePagination
 
-from .. import rules, selectors, services
+from .. import rules, selectors
 from ..models import OPEN_STATUSES, Category, Priority, Source, Status
+from ..services import intake, lifecycle, photos, positions
 from . import filters
 from .serializers import (
     CategorySerializer, DepartmentSerializer, EventTypeSerializer, IncidentCreateSerializer,
@@ -72,7 +73,7 @@ class IncidentListView(AuthenticatedView):
         source = data.get("source") or allowed[0]
         if source not in allowed:
             raise Forbidden(f"your role may not record {source} reports", field="source")
-        incident, created = services.incident_report(
+        incident, created = intake.incident_report(
             reporter=request.user, lon=data["lon"], lat=data["lat"], crs=data["crs"],
             accuracy_m=data.get("accuracy_m"), event_type=data["event_type"], source=source,
             description=data["description"], address=data["address"], client_key=data["client_key"],
@@ -111,7 +112,7 @@ class IncidentTransitionView(AuthenticatedView):
     def post(self, request, pk: int):
         """Move the incident to `status`; 409 with the current state when `version` is stale."""
         data = _validated(TransitionRequestSerializer, request)
-        incident = services.incident_transition(
+        incident = lifecycle.incident_transition(
             user=request.user, incident_id=pk, status=data["status"], version=data["version"],
             note=data["note"], department=data["department"] or None)
         return _detail(request, incident.pk)
@@ -122,8 +123,8 @@ class IncidentMergeView(AuthenticatedView):
     def post(self, request, pk: int):
         """Merge this incident (a duplicate) into `into`; returns the original."""
         data = _validated(MergeRequestSerializer, request)
-        original = services.incident_merge(user=request.user, incident_id=pk, into_id=data["into"],
-                                           version=data["version"], note=data["note"])
+        original = lifecycle.incident_merge(user=request.user, incident_id=pk, into_id=data["into"],
+                                            version=data["version"], note=data["note"])
         return _detail(request, original.pk)
 
 
@@ -143,8 +144,8 @@ class IncidentPhotoView(AuthenticatedView):
                    responses={201: PhotoSerializer, 200: PhotoSerializer})
     def post(self, request, pk: int):
         """Attach a JPEG/PNG/WebP photo (≤ 10 MB, checked by content); the same bytes again → 200."""
-        photo, created = services.incident_photo_add(user=request.user, incident_id=pk,
-                                                     upload=request.FILES.get("photo"))
+        photo, created = photos.incident_photo_add(user=request.user, incident_id=pk,
+                                                   upload=request.FILES.get("photo"))
         return Response(PhotoSerializer(photo, context=_context(request)).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -238,7 +239,7 @@ class WorkerPositionView(AuthenticatedView):
     def post(self, request):
         """A grid worker's position pings (a batch, so the offline queue flushes in one call)."""
         pings = _validated(PingBatchSerializer, request)["pings"]
-        stored = services.worker_positions_record(user=request.user, pings=pings)
+        stored = positions.worker_positions_record(user=request.user, pings=pings)
         return Response({"stored": len(stored)}, status=status.HTTP_201_CREATED)
 
 

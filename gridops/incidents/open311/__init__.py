@@ -2,5 +2,5 @@
 
 Existing civic-reporting apps speak this protocol; service codes are our event-type codes and the
 agency responsible is the routed department. The package only adapts: creating a request goes
-through `gridops.incidents.services.incident_report`, like every other intake channel.
+through `gridops.incidents.services.intake.incident_report`, like every other intake channel.
 """

@@ -20,8 +20,8 @@ from gridops.core.inputs import json_body
 from gridops.core.ratelimit import over_limit
 from gridops.core.refcache import reference_response
 
-from .. import services as incident_services
 from ..models import Source
+from ..services.intake import incident_report
 from . import conf, keys, selectors, serializers
 from .models import Open311Submission
 
@@ -195,7 +195,7 @@ def _create(request, fmt):
     lon, lat, accuracy, by_address = _where(params)
     name = " ".join(p for p in (params.get("last_name", ""), params.get("first_name", "")) if p)
     with transaction.atomic():
-        incident, _ = incident_services.incident_report(
+        incident, _ = incident_report(
             reporter=None, lon=lon, lat=lat, event_type=code, source=Source.OPEN311,
             description=params.get("description", ""), crs="wgs84" if by_address else params.get("crs") or "wgs84",
             accuracy_m=accuracy, reporter_name=name, reporter_phone=params.get("phone", ""),

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from gridops.incidents.services import escalate_overdue
+from gridops.incidents.services.escalation import escalate_overdue
 
 
 class Command(BaseCommand):

@@ -1,0 +1,35 @@
+"""Photos attached to an incident (decoded and re-encoded by `core.uploads`; retries are safe)."""
+from __future__ import annotations
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from gridops.core import uploads
+from gridops.core.errors import Conflict
+
+from .. import conf
+from ..models import Incident, IncidentPhoto
+from .lifecycle import locked
+
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+def incident_photo_add(*, user, incident_id, upload) -> tuple[IncidentPhoto, bool]:
+    """Attach a photo (decoded, bounded and re-encoded by `core.uploads`, at most the configured
+    size); the same photo twice returns the one already stored, so a tablet may retry safely."""
+    incident = locked(user, incident_id, lock=False)
+    checked = uploads.check_upload(upload, limit=conf.photo_max_bytes(), allowed=PHOTO_TYPES, field="photo")
+    data, content_type, digest = checked.data, checked.content_type, checked.sha256
+    with transaction.atomic():
+        Incident.objects.select_for_update().filter(pk=incident.pk).first()
+        existing = incident.photos.filter(sha256=digest).first()
+        if existing is not None:
+            return existing, False
+        if incident.photos.count() >= conf.photos_per_incident():
+            raise Conflict(f"an incident holds at most {conf.photos_per_incident()} photos", field="photo",
+                           code="too_many_photos")
+        photo = IncidentPhoto(incident=incident, content_type=content_type, size=len(data), sha256=digest,
+                              uploaded_by=user if user.is_authenticated else None)
+        photo.file.save(f"{digest[:16]}.{photo.extension}", ContentFile(data), save=False)
+        photo.save()
+    return photo, True
