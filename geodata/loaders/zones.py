@@ -31,6 +31,7 @@ from geodata import conf
 from geodata.geojson import file_write_options
 from geodata.models import CODE_LENGTH, CommandCentre, Level, Zone
 from geodata.services import CentreRecord, ZoneRecord, centres_upsert, zones_roll_up_population, zones_upsert
+from gridops.core.loaders import LoaderReport, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -41,38 +42,16 @@ PARENT_ALIASES = ("parent_code", "parent", "parent_cod")
 ROOT_CODE = "440604"
 
 
-@dataclass(frozen=True)
-class Problem:
-    feature: str  # "#<index> <code>" so a human can find it in the file
-    reason: str
-    severity: str = "error"  # "error" blocks the commit; "repaired" is a note
-
-    def __str__(self) -> str:
-        return f"[{self.severity}] {self.feature}: {self.reason}"
-
-
 @dataclass
-class ImportReport:
-    path: str
+class ImportReport(LoaderReport):
+    """`LoaderReport` of a zone import; problems name the feature ("#<index> <code>")."""
+
+    path: str = ""
     levels: list[str] = field(default_factory=list)
     read: int = 0
     created: int = 0
     updated: int = 0
     centres: int = 0
-    committed: bool = False
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def repaired(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "repaired"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def lines(self) -> list[str]:
         verb = "" if self.committed else "would "
@@ -116,7 +95,7 @@ def run(path, *, level: str = "all", commit: bool = False, logger: logging.Logge
     try:
         sources = _sources(path, level)
     except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
-        report.problems.append(Problem(str(path), str(exc)))
+        report.problems.append(Problem.at_feature(str(path), str(exc)))
         return report
     for name, frame in sources:
         report.levels.append(name)
@@ -178,7 +157,7 @@ def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
 def _to_wgs84(frame: gpd.GeoDataFrame, layer: str, report: ImportReport) -> gpd.GeoDataFrame | None:
     if frame.crs is None:
-        report.problems.append(Problem(f"layer {layer}", "the file has no coordinate reference system; refusing to guess one"))
+        report.problems.append(Problem.at_feature(f"layer {layer}", "the file has no coordinate reference system; refusing to guess one"))
         return None
     return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
 
@@ -209,29 +188,29 @@ def _count(value, column: str, problems: list[str]) -> int:
 def _polygonal(geom, feature: str, report: ImportReport) -> MultiPolygon | None:
     """A valid MultiPolygon, repaired if need be, or None with the reason reported."""
     if geom is None or geom.is_empty:
-        report.problems.append(Problem(feature, "no geometry"))
+        report.problems.append(Problem.at_feature(feature, "no geometry"))
         return None
     west, south, east, north = conf.zone_extent()
     x0, y0, x1, y1 = geom.bounds
     if not (west <= x0 <= x1 <= east and south <= y0 <= y1 <= north):
-        report.problems.append(Problem(
+        report.problems.append(Problem.at_feature(
             feature, f"coordinates ({x0:.6g}, {y0:.6g})-({x1:.6g}, {y1:.6g}) lie outside the expected extent "
                      f"{west}, {south}, {east}, {north} (degrees): is the file's CRS declared correctly?"))
         return None
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         geom = shapely.make_valid(geom)
-        report.problems.append(Problem(feature, f"invalid geometry ({reason}) repaired with make_valid", "repaired"))
+        report.problems.append(Problem.at_feature(feature, f"invalid geometry ({reason}) repaired with make_valid", "repaired"))
     parts = [p for p in shapely.get_parts(shapely.get_parts(geom)) if p.geom_type == "Polygon" and p.area > 0]
     if not parts:
-        report.problems.append(Problem(feature, f"{geom.geom_type} has no area: cannot be a zone"))
+        report.problems.append(Problem.at_feature(feature, f"{geom.geom_type} has no area: cannot be a zone"))
         return None
     multi = MultiPolygon(parts)
     if not multi.is_valid:  # overlapping polygons of a collection
         multi = shapely.make_valid(shapely.union_all(parts))
         multi = MultiPolygon([p for p in shapely.get_parts(multi) if p.geom_type == "Polygon"])
         if multi.is_empty or not multi.is_valid:
-            report.problems.append(Problem(feature, "geometry cannot be repaired into valid polygons"))
+            report.problems.append(Problem.at_feature(feature, "geometry cannot be repaired into valid polygons"))
             return None
     return multi
 
@@ -245,7 +224,7 @@ def _stage_level(frame: gpd.GeoDataFrame, level: Level, staging: _Staging, repor
         return
     for column in ("code", "name"):
         if column not in frame.columns:
-            report.problems.append(Problem(f"layer {layer}", f"missing column {column!r}"))
+            report.problems.append(Problem.at_feature(f"layer {layer}", f"missing column {column!r}"))
             return
     parent_column = next((c for c in PARENT_ALIASES if c in frame.columns), None)
     parent_codes, parent_geoms = staging.parents_at(level - 1) if level > Level.DISTRICT else ([], [])
@@ -278,7 +257,7 @@ def _stage_level(frame: gpd.GeoDataFrame, level: Level, staging: _Staging, repor
             parent = _find_parent(geom, tree, parent_codes, given, reasons)
             if parent and code.isdigit() and not code.startswith(parent):
                 reasons.append(f"code {code} does not start with its parent's code {parent}")
-        report.problems.extend(Problem(feature, r) for r in reasons)
+        report.problems.extend(Problem.at_feature(feature, r) for r in reasons)
         if reasons or geom is None:
             continue
         staging.zones[code] = ZoneRecord(code, name, int(level), parent, shapely.to_wkb(geom), residents, households)
@@ -314,11 +293,11 @@ def _stage_centres(frame: gpd.GeoDataFrame, staging: _Staging, report: ImportRep
         feature = f"{CENTRES_LAYER} #{index} {code or '(no code)'}"
         geom = row.geometry
         if not code or not _text(getattr(row, "name", None)):
-            report.problems.append(Problem(feature, "code and name are required"))
+            report.problems.append(Problem.at_feature(feature, "code and name are required"))
         elif geom is None or geom.geom_type != "Point":
-            report.problems.append(Problem(feature, "a command centre is a point"))
+            report.problems.append(Problem.at_feature(feature, "a command centre is a point"))
         elif not staging.zone_exists(zone_code):
-            report.problems.append(Problem(feature, f"zone_code {zone_code!r} is not a known zone"))
+            report.problems.append(Problem.at_feature(feature, f"zone_code {zone_code!r} is not a known zone"))
         else:
             staging.centres.append(CentreRecord(code, _text(row.name), zone_code, geom.x, geom.y))
 

@@ -21,6 +21,9 @@ from pathlib import Path
 from django.db import transaction
 
 from gridops.accounts.models import Department
+from gridops.core.errors import InvalidInput
+from gridops.core.loaders import LoaderReport, Problem
+from gridops.core.numbers import parse_number
 
 from .models import ApplicantKind, DocumentType, Item, ItemCategory, ItemDocument
 
@@ -33,57 +36,32 @@ DEFAULT_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "approvals"
 
 
 @dataclass
-class Problem:
-    file: str
-    row: int  # line number in the file (the header is line 1)
-    field: str
-    reason: str
+class Report(LoaderReport):
+    """`LoaderReport` with the repairs made on the way (a hall's zone found from its point)."""
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row} [{self.field}] {self.reason}"
-
-
-@dataclass
-class Report:
-    committed: bool = False
-    counts: dict = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def summary(self, what: str) -> str:
-        state = "committed" if self.committed else ("dry run" if self.ok else "refused")
-        counts = ", ".join(f"{key} {value}" for key, value in sorted(self.counts.items()))
-        return f"{what} {state}; {counts}" + (f"; {len(self.problems)} problem(s)" if self.problems else "")
 
 
 def read_rows(path: Path, columns: list[str], report: Report) -> list[tuple[int, dict]]:
     """Rows of a CSV with their line numbers; a missing file or column is a problem, not a crash."""
     if not path.exists():
-        report.problems.append(Problem(path.name, 0, "-", "file not found"))
+        report.problems.append(Problem.at_row(path.name, 0, "-", "file not found"))
         return []
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [col for col in columns if col not in (reader.fieldnames or [])]
         if missing:
-            report.problems.append(Problem(path.name, 1, ",".join(missing), "missing column(s)"))
+            report.problems.append(Problem.at_row(path.name, 1, ",".join(missing), "missing column(s)"))
             return []
         return [(line, {k: (v or "").strip() for k, v in row.items() if k}) for line, row in enumerate(reader, start=2)]
 
 
 def _int(value: str, problem, name: str, low: int = 0, high: int = 3650) -> int | None:
     try:
-        number = int(value)
-    except ValueError:
-        problem(name, f"not a whole number: {value!r}")
+        return parse_number(value, name, low=low, high=high, whole=True)
+    except InvalidInput as exc:  # a loader reports every problem instead of stopping
+        problem(name, exc.message)
         return None
-    if not low <= number <= high:
-        problem(name, f"{number} is outside {low}..{high}")
-        return None
-    return number
 
 
 def _bool(value: str, problem, name: str) -> bool | None:
@@ -97,7 +75,7 @@ def _check_documents(rows, report: Report) -> dict[str, dict]:
     seen: dict[str, dict] = {}
     for line, row in rows:
         def problem(name, reason, line=line):
-            report.problems.append(Problem("documents.csv", line, name, reason))
+            report.problems.append(Problem.at_row("documents.csv", line, name, reason))
 
         if not CODE_RE.match(row["code"]):
             problem("code", f"bad code {row['code']!r}")
@@ -116,7 +94,7 @@ def _check_items(rows, documents: dict, departments: dict, report: Report) -> di
     seen: dict[str, dict] = {}
     for line, row in rows:
         def problem(name, reason, line=line):
-            report.problems.append(Problem("items.csv", line, name, reason))
+            report.problems.append(Problem.at_row("items.csv", line, name, reason))
 
         code = row["code"]
         if not CODE_RE.match(code):

@@ -12,8 +12,9 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 
 from geodata.models import Level, Zone
+from gridops.core.loaders import Problem
 
-from .catalogue import DEFAULT_DIR, Problem, Report, read_rows
+from .catalogue import DEFAULT_DIR, Report, read_rows
 from .models import Counter, Hall, HallKind, Terminal
 
 COLUMNS = ["code", "name", "kind", "zone_code", "lon", "lat", "address", "phone", "counters", "terminals_24h", "hours"]
@@ -31,7 +32,7 @@ def _centre_rows(path: Path, report: Report, zones: dict[str, Zone]) -> list[dic
     halls = []
     for line, row in read_rows(path, COLUMNS, report):
         def problem(name, reason, line=line):
-            report.problems.append(Problem(path.name, line, name, reason))
+            report.problems.append(Problem.at_row(path.name, line, name, reason))
 
         zone = zones.get(row["zone_code"])
         if zone is None:

@@ -11,7 +11,7 @@ optional weight) or a polygon, which takes the micro-grids whose point-on-surfac
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pyogrio
@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from geodata.models import Zone
 from geodata.selectors import locate_many
 from gridops.core.errors import InvalidInput
+from gridops.core.loaders import LoaderReport, Problem
 
 from .models import GRADES, CatchmentMember, CatchmentPlan, Ownership, PlanStatus, School, SchoolGrade, SchoolLevel
 
@@ -28,20 +29,20 @@ GRID, VILLAGE = 4, 3
 
 
 @dataclass
-class ImportReport:
+class ImportReport(LoaderReport):
+    """`LoaderReport` of a school or catchment upload; a problem names the feature's number."""
+
     features: int = 0
     created: int = 0
     updated: int = 0
-    problems: list[dict] = field(default_factory=list)
-    committed: bool = False
     plan: int | None = None
 
     def problem(self, feature: int | None, code: str, column: str | None, reason: str) -> None:
-        self.problems.append({"feature": feature, "code": code, "field": column, "reason": reason})
+        self.problems.append(Problem(reason=reason, feature=feature, code=code, field=column))
 
     def as_dict(self) -> dict:
         return {"features": self.features, "created": self.created, "updated": self.updated,
-                "problems": self.problems, "committed": self.committed, "plan": self.plan}
+                "problems": [p.as_dict() for p in self.problems], "committed": self.committed, "plan": self.plan}
 
 
 def read_frame(path: str) -> gpd.GeoDataFrame:

@@ -16,9 +16,7 @@ Files (UTF-8, header row):
 from __future__ import annotations
 
 import csv
-import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
@@ -27,6 +25,9 @@ from pypinyin import Style, lazy_pinyin
 
 from gridops.accounts.models import Department
 from gridops.core import refcache
+from gridops.core.errors import InvalidInput
+from gridops.core.loaders import LoaderReport, Problem
+from gridops.core.numbers import parse_number
 
 from .models import Category, CategoryKind, EventType, Priority
 
@@ -45,31 +46,12 @@ KINDS = {"部件": CategoryKind.COMPONENT, "事件": CategoryKind.EVENT, "社会
 BOOLEANS = {"0": False, "1": True, "false": False, "true": True, "否": False, "是": True, "": False}
 
 
-@dataclass
-class Problem:
-    file: str
-    row: int  # 1-based line number in the file (the header is line 1)
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row} [{self.field}] {self.reason}"
-
-
-@dataclass
-class ImportReport:
-    committed: bool = False
-    counts: dict = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+class ImportReport(LoaderReport):
+    """`LoaderReport` whose counts are per kind of row: {"event_types": {"created": 3, ...}, ...}."""
 
     def summary(self) -> str:
         parts = [f"{name}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) for name, c in self.counts.items()]
-        state = "committed" if self.committed else ("dry run" if self.ok else "refused")
-        return f"catalogue {state}; " + "; ".join(parts) + (f"; {len(self.problems)} problem(s)" if self.problems else "")
+        return f"catalogue {self.state}; " + "; ".join(parts) + (f"; {len(self.problems)} problem(s)" if self.problems else "")
 
 
 def pinyin_keys(text: str) -> tuple[str, str]:
@@ -84,7 +66,7 @@ def pinyin_keys(text: str) -> tuple[str, str]:
 
 def _read(path: Path, columns: list[str], label: str, problems: list[Problem]) -> list[tuple[int, dict]]:
     if not path.exists():
-        problems.append(Problem(label, 0, "file", f"missing file {path}"))
+        problems.append(Problem.at_row(label, 0, "file", f"missing file {path}"))
         return []
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -92,17 +74,17 @@ def _read(path: Path, columns: list[str], label: str, problems: list[Problem]) -
             header = [h.strip() for h in (reader.fieldnames or [])]
             missing = [c for c in columns if c not in header]
             if missing:
-                problems.append(Problem(label, 1, "header", f"missing column(s): {', '.join(missing)}"))
+                problems.append(Problem.at_row(label, 1, "header", f"missing column(s): {', '.join(missing)}"))
                 return []
             rows = []
             for line, raw in enumerate(reader, start=2):
                 if None in raw:
-                    problems.append(Problem(label, line, "row", "more values than columns"))
+                    problems.append(Problem.at_row(label, line, "row", "more values than columns"))
                     continue
                 rows.append((line, {k.strip(): (v or "").strip() for k, v in raw.items() if k}))
             return rows
     except (UnicodeDecodeError, csv.Error) as exc:
-        problems.append(Problem(label, 0, "file", f"unreadable CSV: {exc}"))
+        problems.append(Problem.at_row(label, 0, "file", f"unreadable CSV: {exc}"))
         return []
 
 
@@ -110,7 +92,7 @@ def _required(row: dict, names: list[str], label: str, line: int, problems: list
     ok = True
     for name in names:
         if not row.get(name):
-            problems.append(Problem(label, line, name, "required"))
+            problems.append(Problem.at_row(label, line, name, "required"))
             ok = False
     return ok
 
@@ -118,10 +100,10 @@ def _required(row: dict, names: list[str], label: str, line: int, problems: list
 def _unique_code(row: dict, seen: dict, label: str, line: int, problems: list[Problem]) -> bool:
     code = row["code"]
     if not CODE_RE.match(code):
-        problems.append(Problem(label, line, "code", f"invalid code {code!r} (letters, digits, _ . - up to 32)"))
+        problems.append(Problem.at_row(label, line, "code", f"invalid code {code!r} (letters, digits, _ . - up to 32)"))
         return False
     if code in seen:
-        problems.append(Problem(label, line, "code", f"duplicate code {code!r} (first on line {seen[code]})"))
+        problems.append(Problem.at_row(label, line, "code", f"duplicate code {code!r} (first on line {seen[code]})"))
         return False
     seen[code] = line
     return True
@@ -129,12 +111,12 @@ def _unique_code(row: dict, seen: dict, label: str, line: int, problems: list[Pr
 
 def _hours(value: str, name: str, label: str, line: int, problems: list[Problem]) -> float | None:
     try:
-        hours = float(value)
-    except ValueError:
-        problems.append(Problem(label, line, name, f"not a number: {value!r}"))
+        hours = parse_number(value, name, low=0, high=24 * 365)
+    except InvalidInput as exc:  # a loader reports every problem instead of stopping
+        problems.append(Problem.at_row(label, line, name, exc.message))
         return None
-    if not math.isfinite(hours) or hours <= 0 or hours > 24 * 365:
-        problems.append(Problem(label, line, name, f"must be between 0 and 8760 hours, got {value!r}"))
+    if hours == 0:
+        problems.append(Problem.at_row(label, line, name, "must be more than 0 hours"))
         return None
     return hours
 
@@ -150,7 +132,7 @@ def validate(directory: Path) -> tuple[dict, list[Problem]]:
         if _required(row, ["code", "name", "short_name"], "departments.csv", line, problems) and \
                 _unique_code(row, seen, "departments.csv", line, problems):
             if len(row["name"]) > 64 or len(row["short_name"]) > 16:
-                problems.append(Problem("departments.csv", line, "name", "name ≤ 64 and short_name ≤ 16 characters"))
+                problems.append(Problem.at_row("departments.csv", line, "name", "name ≤ 64 and short_name ≤ 16 characters"))
                 continue
             clean["departments"].append({"code": row["code"], "name": row["name"], "short_name": row["short_name"]})
 
@@ -159,7 +141,7 @@ def validate(directory: Path) -> tuple[dict, list[Problem]]:
         if _required(row, ["code", "name", "kind"], "categories.csv", line, problems) and \
                 _unique_code(row, seen, "categories.csv", line, problems):
             if row["kind"] not in KINDS:
-                problems.append(Problem("categories.csv", line, "kind", f"unknown kind {row['kind']!r}; use 部件, 事件 or 社会治理"))
+                problems.append(Problem.at_row("categories.csv", line, "kind", f"unknown kind {row['kind']!r}; use 部件, 事件 or 社会治理"))
                 continue
             clean["categories"].append({"code": row["code"], "name": row["name"][:64], "kind": KINDS[row["kind"]]})
 
@@ -173,27 +155,27 @@ def validate(directory: Path) -> tuple[dict, list[Problem]]:
             continue
         before = len(problems)
         if len(row["name"]) > 64:
-            problems.append(Problem(label, line, "name", "at most 64 characters"))
+            problems.append(Problem.at_row(label, line, "name", "at most 64 characters"))
         if row["category_code"] not in categories:
-            problems.append(Problem(label, line, "category_code", f"unknown category {row['category_code']!r}"))
+            problems.append(Problem.at_row(label, line, "category_code", f"unknown category {row['category_code']!r}"))
         if row["department_code"] not in departments:
-            problems.append(Problem(label, line, "department_code", f"unknown department {row['department_code']!r}"))
+            problems.append(Problem.at_row(label, line, "department_code", f"unknown department {row['department_code']!r}"))
         if row["priority"] not in PRIORITIES:
-            problems.append(Problem(label, line, "priority", f"unknown priority {row['priority']!r}; use 紧急, 重要 or 一般"))
+            problems.append(Problem.at_row(label, line, "priority", f"unknown priority {row['priority']!r}; use 紧急, 重要 or 一般"))
         emergency = row.get("emergency", "").lower()
         if emergency not in BOOLEANS:
-            problems.append(Problem(label, line, "emergency", f"use 0 or 1, got {row['emergency']!r}"))
+            problems.append(Problem.at_row(label, line, "emergency", f"use 0 or 1, got {row['emergency']!r}"))
         response = _hours(row["response_hours"], "response_hours", label, line, problems)
         resolution = _hours(row["resolution_hours"], "resolution_hours", label, line, problems)
         if response and resolution and response > resolution:
-            problems.append(Problem(label, line, "response_hours", "response deadline after resolution deadline"))
+            problems.append(Problem.at_row(label, line, "response_hours", "response deadline after resolution deadline"))
         key = (row["category_code"], row["name"])
         if key in names:
-            problems.append(Problem(label, line, "name", f"same name in the same category as line {names[key]}"))
+            problems.append(Problem.at_row(label, line, "name", f"same name in the same category as line {names[key]}"))
         names.setdefault(key, line)
         keywords = ";".join(k.strip() for k in row.get("keywords", "").split(";") if k.strip())
         if len(keywords) > 255:
-            problems.append(Problem(label, line, "keywords", "at most 255 characters"))
+            problems.append(Problem.at_row(label, line, "keywords", "at most 255 characters"))
         if len(problems) > before:
             continue
         full, initials = pinyin_keys(row["name"])
@@ -205,7 +187,7 @@ def validate(directory: Path) -> tuple[dict, list[Problem]]:
             "keywords": keywords, "pinyin_full": full, "pinyin_initials": initials,
         })
     if not clean["event_types"] and not any(p.file == label for p in problems):
-        problems.append(Problem(label, 0, "file", "no event types"))
+        problems.append(Problem.at_row(label, 0, "file", "no event types"))
     return clean, problems
 
 

@@ -69,12 +69,12 @@ def test_school_import_reports_every_problem(edu, tmp_path):
         "hukou_per_grade": ["", "", "", "", "20;0;0"],
     }, geometry=[Point(113.005, 23.005), Point(113.005, 23.005), Point(113.005, 23.005), Point(113.005, 23.005), Point(113.005, 23.005)], crs=4326)
     report = loaders.import_schools(_write(frame, tmp_path, "bad.geojson"), commit=True)
-    found = {(p["feature"], p["field"]) for p in report.problems}
+    found = {(p.feature, p.field) for p in report.problems}
     assert {(2, "code"), (2, "seats_per_grade"), (3, "level"), (4, "code"), (5, "hukou_per_grade")} <= found
     assert not report.committed and not School.objects.filter(code="S1").exists()
     outside = gpd.GeoDataFrame({"code": ["S9"], "name": ["外"], "level": ["primary"]}, geometry=[Point(114.5, 23.5)], crs=4326)
     report = loaders.import_schools(_write(outside, tmp_path, "outside.gpkg"))
-    assert report.problems[0]["reason"] == "the point is outside the district"
+    assert report.problems[0].reason == "the point is outside the district"
 
 
 def test_catchment_import_by_code_and_by_polygon(edu, tmp_path):
@@ -94,7 +94,7 @@ def test_catchment_import_problems(edu, tmp_path):
                               "zone": ["x", "440604", "440604999001001", None, None], "weight": [1, 1, 1, -3, 1]},
                              geometry=[None, None, None, None, box(120, 30, 120.1, 30.1)], crs=4326)
     report = loaders.import_catchments(_write(frame, tmp_path, "c.gpkg"), commit=True)
-    assert [(p["feature"], p["field"]) for p in report.problems] == [
+    assert [(p.feature, p.field) for p in report.problems] == [
         (1, "school"), (2, "zone"), (3, "zone"), (4, "weight"), (5, "geometry")]
     assert report.plan is None
 

@@ -291,7 +291,7 @@ class ImportView(PlannerView):
         if commit and report.problems:
             first = report.problems[0]
             body["error"] = {"code": "invalid", "field": "file",
-                             "message": f"{len(report.problems)} problem(s), nothing imported; feature {first['feature']}: {first['reason']}"}
+                             "message": f"{len(report.problems)} problem(s), nothing imported; feature {first.feature}: {first.reason}"}
             return Response(body, status=400)
         return Response(body)
 

@@ -20,7 +20,7 @@ class Command(BaseCommand):
             raise CommandError(f"plan {plan} does not exist")
         report = import_catchments(path, name=name, plan=target, commit=commit, log=self.stdout.write)
         for problem in report.problems:
-            self.stderr.write(f"feature {problem['feature']} {problem['code']} [{problem['field']}]: {problem['reason']}")
+            self.stderr.write(str(problem))
         self.stdout.write(f"{report.features} features, {len(report.problems)} problems, committed: {report.committed}")
         if report.problems:
             raise CommandError("nothing imported")

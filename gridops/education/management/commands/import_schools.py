@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, commit, **options):
         report = import_schools(path, commit=commit, log=self.stdout.write)
         for problem in report.problems:
-            self.stderr.write(f"feature {problem['feature']} {problem['code']} [{problem['field']}]: {problem['reason']}")
+            self.stderr.write(str(problem))
         self.stdout.write(f"{report.features} features, {len(report.problems)} problems, committed: {report.committed}")
         if report.problems:
             raise CommandError("nothing imported")
