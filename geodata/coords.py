@@ -13,7 +13,7 @@ import prcoords
 from django.contrib.gis.geos import Point
 
 from gridops.core.errors import InvalidInput
-from gridops.core.numbers import parse_lon_lat
+from gridops.core.numbers import parse_lon_lat, parse_number
 
 METRIC_SRID = 4547
 STORAGE_SRID = 4326
@@ -85,6 +85,11 @@ def input_point(lon, lat, crs=None, *, prefix: str = "") -> tuple[Point, InputCR
     parsed = parse_crs(crs)  # one crs for the whole body
     x, y = to_wgs84(lon, lat, parsed)
     return Point(x, y, srid=STORAGE_SRID), parsed
+
+
+def input_accuracy(value) -> float | None:
+    """A device's reported accuracy in metres (0 to 100 km); absent is None, not zero: unknown is not exact."""
+    return parse_number(value, "accuracy_m", low=0, high=100_000, default=None)
 
 
 def many_to_wgs84(points: Iterable[tuple[float, float]], crs: InputCRS | str) -> list[tuple[float, float]]:

@@ -17,6 +17,7 @@ from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
 from gridops.approvals import kpis as approvals
 from gridops.core.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from gridops.core.numbers import parse_number
 from gridops.education import selectors as education
 from gridops.education.projection import projection_from
 from gridops.incidents import kpis
@@ -73,15 +74,7 @@ def screen_zone(user, code: str | None = None) -> Zone:
 
 def period_days(value) -> int:
     """The number of days of the period figures (default from the settings)."""
-    if value in (None, ""):
-        return conf.period_days()
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput("days must be a whole number", field="days") from None
-    if not 1 <= days <= MAX_PERIOD_DAYS:
-        raise InvalidInput(f"days must be between 1 and {MAX_PERIOD_DAYS}", field="days")
-    return days
+    return parse_number(value, "days", low=1, high=MAX_PERIOD_DAYS, default=conf.period_days(), whole=True)
 
 
 def _trend(user, zone: Zone, today: date) -> list[dict]:

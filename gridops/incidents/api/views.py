@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 from gridops.accounts.authentication import ProfileTokenAuthentication
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import role_of
-from gridops.core.errors import Forbidden, InvalidInput
+from gridops.core.errors import Forbidden
+from gridops.core.numbers import parse_number
 from gridops.core.pagination import GeoJsonPagePagination
 
 from .. import rules, selectors
@@ -223,10 +224,7 @@ class EventTypeListView(APIView):
     )
     def get(self, request):
         """The catalogue of event types, searched and ranked when `q` is given."""
-        try:
-            limit = max(1, min(int(request.query_params.get("limit", 50)), 2000))
-        except ValueError:
-            raise InvalidInput("limit must be an integer", field="limit") from None
+        limit = min(max(parse_number(request.query_params.get("limit"), "limit", default=50, whole=True), 1), 2000)
         params = request.query_params
         rows = selectors.event_types_search(filters.text_param(params, "q", 64),
                                             category=filters.text_param(params, "category", 16) or None, limit=limit)
@@ -248,10 +246,8 @@ class WorkerPositionLatestView(AuthenticatedView):
                    responses=WorkerPositionSerializer(many=True))
     def get(self, request):
         """The latest position of each grid worker the user may see, as GeoJSON."""
-        try:
-            minutes = max(1, min(int(request.query_params.get("minutes", 120)), 7 * 24 * 60))
-        except ValueError:
-            raise InvalidInput("minutes must be an integer", field="minutes") from None
+        minutes = parse_number(request.query_params.get("minutes"), "minutes", default=120, whole=True)
+        minutes = min(max(minutes, 1), 7 * 24 * 60)
         since = timezone.now() - timedelta(minutes=minutes)
         rows = selectors.positions_latest(request.user, since=since)
         return Response(WorkerPositionSerializer(rows, many=True).data)

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from geodata.coords import input_point
+from geodata.coords import input_accuracy, input_point
 from geodata.models import Zone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
@@ -114,7 +114,7 @@ def checkin_submit(*, actor, person: SupervisedPerson, lon, lat, at=None, crs: s
         at = parsed
     if at > now + timezone.timedelta(minutes=5):
         raise InvalidInput("at is in the future", field="at")
-    accuracy_m = parse_number(accuracy_m, "accuracy_m", low=0, high=100_000, default=None)
+    accuracy_m = input_accuracy(accuracy_m)
     local = timezone.localtime(at if officer else now)  # an officer records a visit at its time
     inside = person.allowed_zones.filter(geom__intersects=point).exists()
     verdict = rules.judge_checkin(
