@@ -207,7 +207,7 @@ def run() -> dict:
         endpoint.get("/tiles/zones/12/3333/1781.pbf")  # warm the worker (imports, connection)
         # The floor: a signed-in request that does no tile work (what HTTP + Django cost here).
         endpoint.reopen()
-        out["http_floor_me"] = percentiles_ms([timed(endpoint.get, "/api/v1/realtime/me/")[0] for _ in range(100)])
+        out["http_floor_me"] = percentiles_ms([timed(endpoint.get, "/api/v1/me/")[0] for _ in range(100)])
         for name, layer_name, params in VARIANTS:
             out[name] = _variant(endpoint, user, layer_name, params, tiles_by_zoom)
     worst = max(zoom["ratio_p50"] for name, _, _ in VARIANTS for zoom in out[name].values())

@@ -280,7 +280,9 @@ def zone_chain(zone: Zone) -> list[Zone]:
     return list(Zone.objects.defer("geom").filter(code__in=prefixes).order_by("level"))
 
 
-def command_centres_feature_collection() -> str:
+def command_centres_feature_collection(within: str | None = None) -> str:
+    """The command centres as GeoJSON; `within`: only those of that zone and the zones under it
+    (zone codes extend their parents' codes, so the zone's subtree is the codes it prefixes)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -292,7 +294,9 @@ def command_centres_feature_collection() -> str:
                                                 'level', {level_name_sql("z.level")})
             ) ORDER BY c.code), '[]'::json))::text
             FROM geodata_commandcentre c JOIN geodata_zone z ON z.id = c.zone_id
-            """
+            WHERE starts_with(z.code, %s)
+            """,
+            [within or ""],
         )
         return cursor.fetchone()[0]
 

@@ -35,6 +35,8 @@ urlpatterns = [
     path("", include("gridops.accounts.urls")),
     path("", include("gridops.incidents.urls")),
     path("", include("gridops.realtime.urls")),
+    path("", include("gridops.console.urls")),
+    path("", include("gridops.tablet.urls")),
     path("", include("gridops.approvals.urls")),
     path("", include("gridops.education.urls")),
     path("", include("gridops.ledger.urls")),

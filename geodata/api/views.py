@@ -16,7 +16,7 @@ from gridops.core.refcache import reference_response
 from geodata import selectors
 from geodata.conf import locate_batch_limit
 from geodata.coords import many_to_wgs84, parse_crs, to_wgs84
-from geodata.models import Level
+from geodata.models import CODE_LENGTH, Level
 
 from .params import looks_swapped
 from .schema import (
@@ -191,10 +191,21 @@ class ZoneChildrenView(APIView):
 
 
 class CommandCentreListView(APIView):
+    """The district's command centres, public; `within` cuts them to one zone's subtree (the
+    console asks for the user's jurisdiction). It replaced /api/v1/realtime/centres/ (issue 15)."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, GEOJSON): CommandCentreCollection})
+    @extend_schema(
+        parameters=[OpenApiParameter("within", OpenApiTypes.STR, description="a zone code (6-17 digits): only the "
+                                     "centres of that zone and the zones under it")],
+        responses={(200, GEOJSON): CommandCentreCollection, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request):
-        return reference_response(request, name="command-centres", build=lambda: HttpResponse(
-            selectors.command_centres_feature_collection(), content_type=GEOJSON))
+        within = request.query_params.get("within") or ""
+        if within and not (within.isascii() and within.isdigit() and len(within) in CODE_LENGTH.values()):
+            raise InvalidInput("within must be a zone code (6, 9, 11, 14 or 17 digits)", field="within")
+        if within and selectors.zone_by_code(within) is None:  # also bounds the cached variants
+            raise NotFound(f"no zone with code {within}", field="within")
+        return reference_response(request, name=f"command-centres|{within}", build=lambda: HttpResponse(
+            selectors.command_centres_feature_collection(within), content_type=GEOJSON))

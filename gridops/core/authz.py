@@ -83,11 +83,16 @@ def require_may_act(user, obj: Model, *, at: Point | None = None, at_field: str 
         require_in_jurisdiction(user, at, field=at_field)
 
 
+# Who covers which place is the accounts app's rule; core (the bottom layer) names it by dotted
+# path, as SCOPES names each app's queryset, so it imports no app (tests/core/test_layering.py).
+JURISDICTION_COVERS = "gridops.accounts.selectors.jurisdiction_covers"
+
+
 def require_in_jurisdiction(user, point: Point, *, field: str = "location") -> None:
     """Raise unless the point lies in the user's jurisdiction (the change half of the question)."""
-    from gridops.accounts.selectors import jurisdiction_covers
+    from django.utils.module_loading import import_string
 
     from .errors import Forbidden
 
-    if not jurisdiction_covers(user, point):
+    if not import_string(JURISDICTION_COVERS)(user, point):
         raise Forbidden("that place is outside your jurisdiction", field=field)

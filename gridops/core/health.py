@@ -35,9 +35,15 @@ def _postgresql() -> None:
 
 
 def _redis() -> None:
-    from gridops.realtime.stream import client
+    """PING through the process's shared pool for REDIS_URL (the cache's and the event stream's
+    Redis), with a short timeout: a stuck Redis makes the probe answer 503, not hang."""
+    import redis
+    from django.conf import settings
 
-    client().ping()
+    from .redis_pool import SharedConnectionPool
+
+    pool = SharedConnectionPool.from_url(settings.REDIS_URL, socket_timeout=2.0, socket_connect_timeout=2.0)
+    redis.Redis(connection_pool=pool).ping()
 
 
 @never_cache

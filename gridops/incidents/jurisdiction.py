@@ -99,6 +99,13 @@ def role_grants(user) -> list[Grant]:
     return []
 
 
+def realtime_audiences(user) -> list[str]:
+    """The audiences of the user's grants, for the realtime app's audience providers
+    (GRIDOPS_REALTIME_AUDIENCE_PROVIDERS); their own reports come through `user.<id>`, which
+    realtime gives every signed-in user."""
+    return [grant.audience for grant in role_grants(user)]
+
+
 def grants_of(user) -> list[Grant]:
     if user is None or not user.is_authenticated:
         return []

@@ -190,3 +190,29 @@ def _choice_label(group_by: str, key) -> str | None:
     if field_name is None:
         return str(key) if key is not None else None
     return dict(Incident._meta.get_field(field_name).choices).get(key, key)
+
+
+def kpi_strip(user, *, categories=(), priorities=()) -> dict:
+    """The console's KPI strip for the user's jurisdiction: open, overdue, closure rate today.
+
+    Closure rate today (办结率) = incidents reported today that are already resolved, verified or
+    closed, over all of today's incidents that are not void; None when nothing was reported.
+    """
+    from .models import OPEN_STATUSES
+
+    qs = incidents_visible_to(user)
+    if categories:
+        qs = qs.filter(category__code__in=categories)
+    if priorities:
+        qs = qs.filter(priority__in=priorities)
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    figures = qs.aggregate(
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("id", filter=overdue_q()),
+        today=Count("id", filter=Q(reported_at__gte=start) & ~Q(status=Status.VOID)),
+        closed_today=Count("id", filter=Q(reported_at__gte=start,
+                                           status__in=[Status.RESOLVED, Status.VERIFIED, Status.CLOSED])),
+    )
+    rate = figures["closed_today"] / figures["today"] if figures["today"] else None
+    return {"open": figures["open"], "overdue": figures["overdue"], "reported_today": figures["today"],
+            "closed_today": figures["closed_today"], "closure_rate_today": rate}

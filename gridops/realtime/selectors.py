@@ -5,7 +5,7 @@ import importlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from gridops.accounts.models import Role
@@ -26,17 +26,16 @@ def _extra_providers():
 def audiences_of(user) -> list[str]:
     """The audiences a user may hear.
 
-    Incidents: the user's grants (`gridops.incidents.jurisdiction`, the same definition as the
-    incident query filter, so what they may see is what they are pushed) and `user.<id>`;
-    justice officers → justice; every signed-in user → public; other apps add theirs through
-    GRIDOPS_REALTIME_AUDIENCE_PROVIDERS. Anonymous users hear nothing.
+    Every signed-in user → public and `user.<id>`; justice officers → justice. The domain apps
+    add theirs through GRIDOPS_REALTIME_AUDIENCE_PROVIDERS (dotted paths in settings, so this app,
+    which every domain app publishes through, imports none of them): incidents its jurisdiction
+    grants (`gridops.incidents.jurisdiction`, the same definition as the incident query filter,
+    so what they may see is what they are pushed), approvals a clerk's halls. Anonymous users
+    hear nothing.
     """
-    from gridops.incidents.jurisdiction import role_grants
-
     if user is None or not user.is_authenticated:
         return []
     names = {aud.PUBLIC, aud.user(user.pk)}
-    names.update(grant.audience for grant in role_grants(user))
     if role_of(user) == Role.JUSTICE_OFFICER:
         names.add(aud.JUSTICE)
     for provider in _extra_providers():
@@ -76,30 +75,3 @@ def events_since(*, audiences: list[str], last_id: int, limit: int | None = None
         .values("id", "kind", "payload")[: limit + 1]
     )
     return rows[:limit], len(rows) > limit
-
-
-def kpi_strip(user, *, categories=(), priorities=()) -> dict:
-    """The console's KPI strip for the user's jurisdiction: open, overdue, closure rate today.
-
-    Closure rate today (办结率) = incidents reported today that are already resolved, verified or
-    closed, over all of today's incidents that are not void; None when nothing was reported.
-    """
-    from gridops.incidents.models import OPEN_STATUSES, Status
-    from gridops.incidents.selectors import incidents_visible_to, overdue_q
-
-    qs = incidents_visible_to(user)
-    if categories:
-        qs = qs.filter(category__code__in=categories)
-    if priorities:
-        qs = qs.filter(priority__in=priorities)
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    figures = qs.aggregate(
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        overdue=Count("id", filter=overdue_q()),
-        today=Count("id", filter=Q(reported_at__gte=start) & ~Q(status=Status.VOID)),
-        closed_today=Count("id", filter=Q(reported_at__gte=start,
-                                           status__in=[Status.RESOLVED, Status.VERIFIED, Status.CLOSED])),
-    )
-    rate = figures["closed_today"] / figures["today"] if figures["today"] else None
-    return {"open": figures["open"], "overdue": figures["overdue"], "reported_today": figures["today"],
-            "closed_today": figures["closed_today"], "closure_rate_today": rate}

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "gridops.education",
     "gridops.ledger",
     "gridops.emergency",
+    # Pages (the top layer: they read the apps above, nothing reads them; docs/architecture.md)
+    "gridops.console",
+    "gridops.tablet",
     "gridops.screen",
     "frontend",
 ]
@@ -259,8 +262,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Apps that add realtime audiences for their own roles (a counter clerk hears their hall).
-GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.approvals.selectors.realtime_audiences"]
+# Apps that add realtime audiences for their own roles (an operator hears their jurisdiction's
+# incidents, a counter clerk their hall): named here so that realtime imports no domain app.
+GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.incidents.jurisdiction.realtime_audiences",
+                                       "gridops.approvals.selectors.realtime_audiences"]
 
 # Retention of the time-partitioned tables (gridops/core/partitioning.py), in days; 0 keeps all.
 GRIDOPS_REALTIME_RETENTION_DAYS = int(env("GRIDOPS_REALTIME_RETENTION_DAYS", "14"))

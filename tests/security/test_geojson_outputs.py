@@ -18,7 +18,7 @@ READERS = ["district_operator", "justice_officer", "planner", "counter_clerk", "
 
 GEOJSON_ROUTES = {
     "zone-list", "zone-detail", "zone-children", "command-centre-list", "incident-list", "incident-detail",
-    "worker-positions-latest", "realtime-centres", "realtime-positions", "approvals-halls", "approvals-terminals",
+    "worker-positions-latest", "approvals-halls", "approvals-terminals",
     "education-catchments", "education-grids", "education-schools", "education-layer", "education-export",
     "ledger-api:vendors", "ledger-api:checkins",
 }

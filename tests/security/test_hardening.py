@@ -197,7 +197,7 @@ def test_personal_data_only_in_responses_to_roles_that_may_see_it(world):
             reverse("ledger-api:persons"), reverse("ledger-api:checkins"), reverse("ledger-api:export"),
             reverse("ledger-api:entry", args=[world["checkin"].entry.index]), reverse("incident-list"),
             reverse("incident-detail", args=[world["incident"].pk]), reverse("ledger-api:identity-me"),
-            reverse("open311-requests", args=["json"]), reverse("realtime-positions"))]
+            reverse("open311-requests", args=["json"]), reverse("worker-positions-latest"))]
         text = "\n".join(bodies)
         assert (PHONE in text) <= (role in SEES_APPLICANT), role  # phones: the applicant and the case's staff only
         assert ID_NUMBER not in text, role      # identity numbers are committed, never echoed

@@ -22,6 +22,9 @@ pytestmark = pytest.mark.django_db
 R = ROLES  # anonymous, citizen, grid_worker, department_handler, town_operator, district_operator,
 #            planner, counter_clerk, reviewer, justice_officer
 
+# The realtime app's old paths of folded endpoints: a read is redirected, a write refused.
+MOVED = {'GET': (301, 301, 301, 301, 301, 301, 301, 301, 301, 301), 'POST': (405,) * 10, 'PUT': (405,) * 10, 'PATCH': (405,) * 10, 'DELETE': (405,) * 10}
+
 # url name → {method: expected status per role, in ROLES order}
 MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     'admin-login': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200), 'POST': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
@@ -113,10 +116,10 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     'open311-service': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'open311-services': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'readyz': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
-    'realtime-centres': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'realtime-centres': MOVED,  # 301 to the kept path (issue 15), for one release
     'realtime-kpis': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
-    'realtime-me': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
-    'realtime-positions': {'GET': (403, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'realtime-me': MOVED,  # 301 to the kept path (issue 15), for one release
+    'realtime-positions': MOVED,  # 301 to the kept path (issue 15), for one release
     'schema': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'screen': {'GET': (302, 403, 403, 403, 200, 200, 403, 403, 403, 403)},  # the town operator: their town's
     'screen-summary': {'GET': (401, 403, 403, 403, 200, 200, 403, 403, 403, 403)},
@@ -199,6 +202,7 @@ def test_matrix(world, name):
 # The screen account (指挥大屏, district-wide) for every route of the matrix: it sees what the
 # district operator sees on pages and read APIs, and every write is refused (403) except signing
 # in or out, the language and a token, whatever the route (ReadOnlyRolesMiddleware).
+SCREEN_MOVED = {'GET': 301, 'POST': 403, 'PUT': 403, 'PATCH': 403, 'DELETE': 403}  # writes: the read-only middleware
 SCREEN: dict[str, dict[str, int]] = {
     'admin-login': {'GET': 200, 'POST': 200},
     'api-docs': {'GET': 200},
@@ -286,10 +290,10 @@ SCREEN: dict[str, dict[str, int]] = {
     'open311-service': {'GET': 200},
     'open311-services': {'GET': 200},
     'readyz': {'GET': 200},
-    'realtime-centres': {'GET': 200},
+    'realtime-centres': SCREEN_MOVED,
     'realtime-kpis': {'GET': 200},
-    'realtime-me': {'GET': 200},
-    'realtime-positions': {'GET': 200},
+    'realtime-me': SCREEN_MOVED,
+    'realtime-positions': SCREEN_MOVED,
     'schema': {'GET': 200},
     'screen': {'GET': 200},
     'screen-summary': {'GET': 200},

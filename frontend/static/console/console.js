@@ -204,19 +204,20 @@
     return box;
   }
   const centres = L.geoJSON(null, {
-    pointToLayer: (f, ll) => placeMarker("centres", ll, f.properties.name, f.properties.level === 0 ? 24 : 20),
+    pointToLayer: (f, ll) => placeMarker("centres", ll, f.properties.name, f.properties.level === "district" ? 24 : 20),
     onEachFeature: (f, layer) => layer.bindTooltip(data("span", f.properties.name), { permanent: false }),
   });
   const workers = L.geoJSON(null, {
     pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 6, color: "#0f766e", weight: 2, fillColor: P.worker, fillOpacity: 1,
                                                   pane: "workers", renderer: workerRenderer }),
-    onEachFeature: (f, layer) => layer.bindPopup(() => popupFor(Object.assign({ name: f.properties.user }, f.properties),
+    onEachFeature: (f, layer) => layer.bindPopup(() => popupFor(
+      Object.assign({}, f.properties, { name: f.properties.name || f.properties.username }),
       [["grid_name", T.grid], ["recorded_at", T.reported]])),
   });
   toggle("zones", T.zonesLayer, zonesLayer, true);
   toggle("centres", T.centres, centres, true);
   toggle("workers", T.workers, workers, true);
-  C.getJson(cfg.api.centres).then((data) => centres.addData(data)).catch(() => {});
+  if (cfg.api.centres) C.getJson(cfg.api.centres).then((data) => centres.addData(data)).catch(() => {});  // null: no jurisdiction
   const loadWorkers = () => C.getJson(cfg.api.positions).then((d) => { workers.clearLayers(); workers.addData(d); }).catch(() => {});
   loadWorkers(); setInterval(loadWorkers, 30000);
   // Other apps' layers: a toggle, a legend row, and live updates for those that push events.

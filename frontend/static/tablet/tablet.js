@@ -50,7 +50,7 @@
   }
   document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
   function signedIn() {
-    $("tabs").hidden = false; $("who").textContent = me ? me.name : "";
+    $("tabs").hidden = false; $("who").textContent = me ? me.display_name || me.username : "";
     show("tasks"); loadTasks(); connect(); flush(); cacheCatalogue();
   }
   $("login-form").addEventListener("submit", async (e) => {

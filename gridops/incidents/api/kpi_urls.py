@@ -5,4 +5,6 @@ from . import kpi_views
 
 urlpatterns = [
     path("kpis/incidents/", kpi_views.KpiView.as_view(), name="incident-kpis"),
+    # The console's live strip (its path predates the move from the realtime app; unchanged).
+    path("realtime/kpis/", kpi_views.KpiStripView.as_view(), name="realtime-kpis"),
 ]

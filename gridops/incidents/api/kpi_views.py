@@ -1,7 +1,10 @@
-"""KPI endpoint: parse the query, call `kpis.incident_kpis`, return its record."""
+"""KPI endpoints: parse the query, call `kpis.incident_kpis` (or `kpis.kpi_strip`), return its record."""
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from .. import kpis
 from .views import AuthenticatedView
@@ -46,3 +49,18 @@ class KpiView(AuthenticatedView):
         body = kpis.incident_kpis(request.user, query)
         body["filters"] = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.validated_data.items()}
         return Response(body)
+
+
+class KpiStripView(APIView):
+    """The console's strip: open, overdue and today's closure rate in the caller's jurisdiction
+    (`?category=&priority=`, read as the incident list and tiles read them). The project's default
+    authentication, as when it lived in the realtime app (anonymous: 403)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        from geodata.tiles import IncidentFilters
+
+        filters = IncidentFilters.parse(request.query_params)
+        return Response(kpis.kpi_strip(request.user, categories=filters.categories, priorities=filters.priorities))

@@ -287,11 +287,12 @@ class WorkerPositionSerializer(GeoFeatureModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     name = serializers.SerializerMethodField()
     grid = serializers.SerializerMethodField()
+    grid_name = serializers.SerializerMethodField()
 
     class Meta:
         model = WorkerPosition
         geo_field = "point"
-        fields = ["id", "username", "name", "accuracy_m", "grid", "recorded_at"]
+        fields = ["id", "username", "name", "accuracy_m", "grid", "grid_name", "recorded_at"]
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_name(self, obj):
@@ -301,3 +302,7 @@ class WorkerPositionSerializer(GeoFeatureModelSerializer):
     @extend_schema_field(OpenApiTypes.STR)
     def get_grid(self, obj):
         return obj.grid.code if obj.grid_id else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_grid_name(self, obj):
+        return obj.grid.name if obj.grid_id else None

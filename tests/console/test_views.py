@@ -1,9 +1,9 @@
-"""Console and tablet pages, the service worker's scope, and the small realtime APIs."""
+"""The console page: who may open it, what its config offers, and the APIs it calls."""
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from .users import ZUMIAO_GRID, build_people, make_incident
+from tests.realtime.users import ZUMIAO_GRID, build_people, make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -73,17 +73,6 @@ def test_console_is_chinese_by_default_and_english_on_request(people):
     assert "Closure rate today" in english
 
 
-def test_tablet_page_and_pwa_parts():
-    client = Client()
-    assert client.get(reverse("tablet")).status_code == 200
-    worker = client.get(reverse("tablet-sw"))
-    assert worker["Content-Type"].startswith("application/javascript")
-    assert worker["Service-Worker-Allowed"] == reverse("tablet")
-    assert b"const SHELL" in worker.content
-    manifest = client.get(reverse("tablet-manifest")).json()
-    assert manifest["scope"] == reverse("tablet") and manifest["display"] == "standalone"
-
-
 def test_kpi_strip_follows_jurisdiction(people):
     district = as_user(people["users"]["district"]).get(reverse("realtime-kpis")).json()
     assert district["open"] == 1 and district["overdue"] == 1
@@ -91,14 +80,13 @@ def test_kpi_strip_follows_jurisdiction(people):
     assert nanzhuang["open"] == 0 and nanzhuang["closure_rate_today"] is None
 
 
-def test_centres_and_me(people):
-    client = as_user(people["users"]["worker_zm"])
-    assert len(client.get(reverse("realtime-centres")).json()["features"]) == 3
-    me = client.get(reverse("realtime-me")).json()
-    assert me["role"] == "grid_worker" and me["grids"][0]["code"] == ZUMIAO_GRID
-    assert Client().get(reverse("realtime-me")).status_code in (401, 403)
-
-
-def test_positions_bad_window_is_400(people):
-    response = as_user(people["users"]["district"]).get(reverse("realtime-positions") + "?hours=x")
-    assert response.status_code == 400 and response.json()["error"]["field"] == "hours"
+def test_every_api_the_console_calls_answers_it(people):
+    """The config's API URLs are the kept resources (no moved path, no redirect): each answers
+    the operator with 200, and the worker positions cover the console's 12-hour window."""
+    client = as_user(people["users"]["district"])
+    api = client.get(reverse("console")).context["config"]["api"]
+    for key, url in api.items():
+        assert "/realtime/" not in url or key == "kpiStrip", (key, url)
+        assert client.get(url).status_code == 200, (key, url)
+    assert api["positions"] == reverse("worker-positions-latest") + "?minutes=720"
+    assert len(client.get(api["centres"]).json()["features"]) == 3

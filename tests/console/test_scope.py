@@ -9,7 +9,7 @@ from gridops.approvals.models import Hall, HallKind
 from gridops.incidents import rules
 from gridops.ledger.services import vendors as ledger_vendors
 
-from .users import NANZHUANG, ZUMIAO, build_people, signed_in
+from tests.realtime.users import NANZHUANG, ZUMIAO, build_people, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +34,11 @@ def test_console_reads_moves_and_labels_from_the_lifecycle_table(people):
 
 
 def test_centres_are_cut_to_the_town(people):
+    """The console asks the district's one list of centres for its user's jurisdiction (`within`)."""
     def codes(who):
-        return sorted(f["properties"]["code"] for f in signed_in(people["users"][who]).get(reverse("realtime-centres")).json()["features"])
+        client = signed_in(people["users"][who])
+        url = client.get(reverse("console")).context["config"]["api"]["centres"]
+        return sorted(f["properties"]["code"] for f in client.get(url).json()["features"])
 
     assert codes("nanzhuang") == [f"town-{NANZHUANG}"]
     assert codes("zumiao") == [f"town-{ZUMIAO}"]

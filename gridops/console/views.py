@@ -1,11 +1,12 @@
-"""Pages of the realtime app: the operator console (the tablet is in tablet_views.py).
+"""The operator console (指挥中心): a page of the pages layer.
 
-The views only gather what the page's script needs (URLs, translated strings, the filter
-choices); everything else comes from the APIs, the vector tiles and the event socket.
+The view only gathers what the page's script needs (URLs, translated strings, the filter
+choices, the lifecycle's transition table); everything else comes from the domain apps' APIs,
+the vector tiles and the event socket (gridops.realtime).
 """
 from __future__ import annotations
 
-from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -17,27 +18,36 @@ from django.utils.translation import gettext_lazy as _lazy
 from geodata.selectors import zone_extent
 from geodata.tiles import point_min_zoom
 from gridops.accounts.models import Department, Role
-from gridops.accounts.selectors import jurisdiction_code, role_of
+from gridops.accounts.selectors import NO_ZONE, jurisdiction_code, role_of
 from gridops.incidents import rules
 from gridops.incidents.models import OPEN_STATUSES
-
-from .palette import palette
-from .selectors import audiences_of, latest_event_id
+from gridops.realtime.palette import palette
+from gridops.realtime.selectors import audiences_of, latest_event_id
 
 # Justice officers use the console for the corrections check-in layer (their incidents view is empty).
 CONSOLE_ROLES = {Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR, Role.DEPARTMENT_HANDLER, Role.JUSTICE_OFFICER}
-STATIC_DIR = Path(settings.BASE_DIR) / "frontend" / "static"
+# Workers seen in the last 12 hours are on the map (the window the console has always shown).
+WORKER_WINDOW_MINUTES = 12 * 60
 
-# The incidents API (helper B) by URL name, with the conventional path when the name is absent.
-API_ROUTES = {
-    "incidents": ("incident-list", "/api/v1/incidents/"),
-    "eventTypes": ("catalogue-event-types", "/api/v1/catalogue/event-types/"),
-    "token": ("auth-token", "/api/v1/auth/token"),
-    "positions": ("realtime-positions", "/api/v1/realtime/positions/"),
-    "centres": ("realtime-centres", "/api/v1/realtime/centres/"),
-    "me": ("realtime-me", None),
-    "kpiStrip": ("realtime-kpis", None),
-}
+
+def api_urls(user) -> dict:
+    """The APIs the console's script calls. Command centres are the district's public list cut to
+    the user's jurisdiction (`within`); a zoned role without a zone gets none (None)."""
+    code = jurisdiction_code(user)
+    centres = reverse("command-centre-list")
+    if code == NO_ZONE:
+        centres = None
+    elif code is not None:
+        centres += "?" + urlencode({"within": code})
+    return {
+        "incidents": reverse("incident-list"),
+        "eventTypes": reverse("catalogue-event-types"),
+        "positions": reverse("worker-positions-latest") + "?" + urlencode({"minutes": WORKER_WINDOW_MINUTES}),
+        "centres": centres,
+        "kpiStrip": reverse("realtime-kpis"),
+    }
+
+
 # Other apps' map layers, by URL name (shown only when the route exists and the role may see it):
 # key, URL name, label, roles (None: every console role), popup fields, live kind; each key's
 # symbol is in palette.PLACES. Labels are lazy: translated per request, not at import.
@@ -60,15 +70,11 @@ OPTIONAL_LAYERS = [
 ]
 
 
-def _url(name: str, fallback: str | None) -> str | None:
+def _url(name: str) -> str | None:
     try:
         return reverse(name)
     except NoReverseMatch:
-        return fallback
-
-
-def api_urls() -> dict:
-    return {key: _url(name, fallback) for key, (name, fallback) in API_ROUTES.items()}
+        return None
 
 
 def optional_layers(user) -> list[dict]:
@@ -76,7 +82,7 @@ def optional_layers(user) -> list[dict]:
     role = role_of(user)
     layers = []
     for layer in OPTIONAL_LAYERS:
-        url = _url(layer["route"], None)
+        url = _url(layer["route"])
         if url and (layer["roles"] is None or role in layer["roles"]):
             layers.append({"key": layer["key"], "url": url, "label": str(layer["label"]),
                            "fields": [[name, str(label)] for name, label in layer["fields"]], "live": layer["live"]})
@@ -127,7 +133,7 @@ def console(request):
     if role_of(request.user) not in CONSOLE_ROLES:
         return render(request, "console/forbidden.html", status=403)
     config = {
-        "api": api_urls(),
+        "api": api_urls(request.user),
         "tiles": {"zones": "/tiles/zones/{z}/{x}/{y}.pbf", "incidents": "/tiles/incidents/{z}/{x}/{y}.pbf"},
         "ws": reverse("ws-events-path"),
         "lastId": latest_event_id(),

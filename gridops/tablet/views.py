@@ -1,4 +1,5 @@
-"""The grid worker's tablet app (a PWA): the page, its service worker and its manifest.
+"""The grid worker's tablet app (a PWA, a page of the pages layer): the page, its service worker
+and its manifest.
 
 The page gets only URLs and translated strings; the tasks, the actions each task allows (the
 API's `allowed_transitions`) and the catalogue come from the API, so nothing here copies a rule.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -20,7 +22,13 @@ from django.views.decorators.cache import never_cache
 from gridops.core.i18n import error_code_messages
 from gridops.incidents import rules
 
-from .views import STATIC_DIR, api_urls
+STATIC_DIR = Path(settings.BASE_DIR) / "frontend" / "static"
+
+
+def api_urls() -> dict:
+    """The APIs the tablet's script calls (sign-in, who am I, the catalogue, reports, locate)."""
+    return {"token": reverse("auth-token"), "me": reverse("me"), "eventTypes": reverse("catalogue-event-types"),
+            "incidents": reverse("incident-list"), "locate": reverse("locate")}
 
 
 def tablet_strings() -> dict:
@@ -49,7 +57,7 @@ def tablet_strings() -> dict:
 def tablet(request):
     """The grid worker's tablet app; it signs in with a token so it can work offline."""
     config = {
-        "api": dict(api_urls(), locate=reverse("locate")),
+        "api": api_urls(),
         "tiles": {"zones": "/tiles/zones/{z}/{x}/{y}.pbf?counts=0"},
         "ws": reverse("ws-events-path"),
         "sw": reverse("tablet-sw"),

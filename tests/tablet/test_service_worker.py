@@ -7,7 +7,7 @@ import sys
 from django.test import Client
 from django.urls import reverse
 
-from gridops.realtime.tablet_views import shell_version
+from gridops.tablet.views import shell_version
 from tests.browser_support import ROOT
 
 SNIPPET = ("import django; django.setup(); from django.test import Client; "
