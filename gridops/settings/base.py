@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "gridops.education",
     "gridops.ledger",
     "gridops.emergency",
-    "gridops.foresight",
     # Pages (the top layer: they read the apps above, nothing reads them; docs/architecture.md)
     "gridops.console",
     "gridops.tablet",
@@ -268,12 +267,7 @@ SPECTACULAR_SETTINGS = {
 # incidents, a counter clerk their hall): named here so that realtime imports no domain app.
 GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.incidents.jurisdiction.realtime_audiences",
                                        "gridops.approvals.selectors.realtime_audiences"]
-# Vector tile layers (/tiles/<name>/<z>/<x>/<y>.pbf) by dotted path: the tile server
-# (geodata.tiles) is generic; each layer class lives with the data it draws.
-GRIDOPS_TILE_LAYERS = {
-    "zones": "gridops.incidents.tiles.ZoneCountsLayer",  # zone geometry + open/overdue counts when signed in
-    "incidents": "gridops.incidents.tiles.IncidentLayer",
-}
+
 # Retention of the time-partitioned tables (gridops/core/partitioning.py), in days; 0 keeps all.
 GRIDOPS_REALTIME_RETENTION_DAYS = int(env("GRIDOPS_REALTIME_RETENTION_DAYS", "14"))
 GRIDOPS_POSITION_RETENTION_DAYS = int(env("GRIDOPS_POSITION_RETENTION_DAYS", "90"))
