@@ -112,13 +112,19 @@ def partition_count(table: str) -> int:
 
 
 def maintain() -> None:
-    """Apply the retention settings and let pg_partman create partitions ahead and drop expired
-    ones (the worker tick calls this hourly; `manage.py maintain_partitions` once)."""
+    """Apply the retention settings, move rows that landed in a default partition into their
+    own (history loaded from before the table's first partition, such as the demo's year of
+    incidents, or a device clock far off), and let pg_partman create partitions ahead and drop
+    expired ones. The worker tick calls this hourly; `manage.py maintain_partitions` once."""
     with connection.cursor() as cursor:
         for spec in TABLES.values():
+            parent = f"public.{spec.table}"
             days = spec.retention_days()
             cursor.execute(
                 "UPDATE partman.part_config SET retention = %s, retention_keep_table = false, "
-                "retention_keep_index = false WHERE parent_table = %s",
-                [f"{days} days" if days else None, f"public.{spec.table}"])
+                "retention_keep_index = false WHERE parent_table = %s", [f"{days} days" if days else None, parent])
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{spec.table}_default")')
+            if cursor.fetchone()[0]:
+                cursor.execute("SELECT partman.partition_data_time(%s, p_batch_count => 100000, p_analyze => false)",
+                               [parent])
         cursor.execute("SELECT partman.run_maintenance(p_analyze => false, p_jobmon => false)")

@@ -95,3 +95,25 @@ def test_maintenance_drops_expired_partitions_and_keeps_the_records(settings):
     # Transitions and approval case events are records: no retention, nothing dropped.
     for table in ("incidents_incidenttransition", "approvals_caseevent"):
         assert partitioning.partition_count(table) >= before[table]
+
+
+
+def _default_rows(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{table}_default"')
+        return cursor.fetchone()[0]
+
+
+def test_maintenance_moves_history_out_of_the_default_partition(settings):
+    """A ping older than the first partition (a loaded history) lands in the default partition;
+    maintenance gives it its own week, and keeps it when retention is off."""
+    settings.GRIDOPS_POSITION_RETENTION_DAYS = 0
+    worker = build_people()["users"]["worker_nz"]
+    old = WorkerPosition.objects.create(user=worker, point="POINT(113.05 23.0)",
+                                        recorded_at=timezone.now() - timedelta(days=400))
+    before = partitioning.partition_count("incidents_workerposition")
+    assert _default_rows("incidents_workerposition") == 1
+    partitioning.maintain()
+    assert _default_rows("incidents_workerposition") == 0
+    assert partitioning.partition_count("incidents_workerposition") > before
+    assert WorkerPosition.objects.get(pk=old.pk).user_id == worker.pk
