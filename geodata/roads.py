@@ -1,98 +1,200 @@
 """Distances and routes along the road graph, answered by pgRouting (reads only).
 
-A place is snapped to its nearest graph vertex (one KNN index scan per place) and the straight
-gap to that vertex is added to the distance, so a place off the streets still gets a figure.
-Direction matters (one-way streets): `distances_from` runs one Dijkstra out of a place;
-`distances_to` answers "how far is each of these from here, travelling here" with one Dijkstra
-too, by searching the reversed graph from the destination — pgRouting's many-to-one would run one
-search per origin. `routes_to` gives the paths as GeoJSON for the few places that need them.
+A place joins the graph where it is nearest to a street: the nearest edge (one KNN index scan)
+and the fraction along it (`ST_LineLocatePoint`); the straight gap to the street is part of the
+figure. One pgRouting search from the place (`pgr_withPointsDD`, the place as a temporary vertex
+on its street; `pgr_drivingDistance` when it is on a vertex) gives the metres between it and
+every vertex, in the direction asked: out of the place over the graph, or *to* the place over the
+reversed graph (pgRouting's many-to-one would run one search per origin). Each other place is
+then reached from its street's ends, the part of the street it lies along added (`_via`), with
+one-way streets honoured.
+
+`nearest_to` asks only as many places as it must: road metres are never fewer than straight
+metres, so places are joined to the graph in order of straight distance and the walk stops once
+the k-th best by road is nearer than the next place as the crow flies.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection
+from pyproj import Geod
 
 EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM geodata_roadedge"
 # The same graph with every edge turned round: a path found in it, read backwards, is a path in
-# the real graph, so distances *to* one vertex come from one search *from* it.
+# the real graph, so distances *to* one place come from one search *from* it.
 REVERSED_EDGES_SQL = "SELECT id, target AS source, source AS target, reverse_cost AS cost, cost AS reverse_cost FROM geodata_roadedge"
+REACH_M = 1e9  # how far a search goes: everywhere (the whole graph is one city's streets)
 
-_SNAP_SQL = """
-SELECT p.i, v.id, ST_Distance(v.geom::geography, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326)::geography)
-FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(x, y, i)
-CROSS JOIN LATERAL (SELECT id, geom FROM geodata_roadvertex
-                    ORDER BY geom <-> ST_SetSRID(ST_MakePoint(p.x, p.y), 4326) LIMIT 1) v
+_ANCHOR_SQL = """
+SELECT p.i, e.id, e.source, e.target, e.cost, e.reverse_cost, ST_LineLocatePoint(e.geom, p.pt),
+       ST_Distance(ST_ClosestPoint(e.geom, p.pt)::geography, p.pt::geography)
+FROM (SELECT i, ST_SetSRID(ST_MakePoint(x, y), 4326) AS pt
+      FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(x, y, i)) p
+CROSS JOIN LATERAL (SELECT id, source, target, cost, reverse_cost, geom FROM geodata_roadedge
+                    ORDER BY geom <-> p.pt LIMIT 1) e
 ORDER BY p.i
 """
-_COST_SQL = "SELECT end_vid, agg_cost FROM pgr_dijkstraCost(%s, %s::bigint, %s::bigint[], directed => true)"
+_REACH_FROM_POINT_SQL = """SELECT node, agg_cost FROM pgr_withPointsDD(%s, %s, -1::bigint, %s,
+    directed => true, driving_side => 'b', details => false) WHERE node > 0"""
+_REACH_FROM_VERTEX_SQL = "SELECT node, agg_cost FROM pgr_drivingDistance(%s, %s::bigint, %s, directed => true)"
+# Each step of a path cut to what is travelled of its street (the first and last streets are
+# entered or left part-way), merged, and turned to run from the origin to the place.
 _ROUTES_SQL = """
-SELECT r.end_vid, ST_AsGeoJSON(ST_LineMerge(ST_Collect(e.geom ORDER BY r.path_seq)), 6), sum(r.cost)
-FROM pgr_dijkstra(%s, %s::bigint, %s::bigint[], directed => true) r
-JOIN geodata_roadedge e ON e.id = r.edge
-GROUP BY r.end_vid
+WITH r AS (SELECT end_pid, path_seq, node, edge, cost,
+                  lead(node) OVER (PARTITION BY end_pid ORDER BY path_seq) AS next
+           FROM pgr_withPoints(%(graph)s, %(points)s, -1::bigint, %(ends)s::bigint[], directed => true, driving_side => 'b')),
+     pts AS ({fractions}),
+     paths AS (
+         SELECT -r.end_pid AS pid, ST_LineMerge(ST_Collect(
+                    ST_LineSubstring(e.geom, least(f.a, f.b), greatest(f.a, f.b)) ORDER BY r.path_seq)) AS line,
+                sum(r.cost) AS metres
+         FROM r JOIN geodata_roadedge e ON e.id = r.edge
+         CROSS JOIN LATERAL (SELECT
+             CASE WHEN r.node = e.source THEN 0 WHEN r.node = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.node) END AS a,
+             CASE WHEN r.next = e.source THEN 0 WHEN r.next = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.next) END AS b) f
+         GROUP BY r.end_pid),
+     here AS (SELECT ST_LineInterpolatePoint(geom, %(fraction)s) AS pt FROM geodata_roadedge WHERE id = %(edge)s)
+SELECT pid, ST_AsGeoJSON(CASE WHEN ST_Distance(ST_StartPoint(line), here.pt) < ST_Distance(ST_EndPoint(line), here.pt)
+                              THEN ST_Reverse(line) ELSE line END, 6), metres
+FROM paths, here
 """
+_AT_END = 1e-9
+_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
-class Snap:
-    vertex: int
-    gap_m: float  # straight metres from the place to the vertex
+class Anchor:
+    """Where a place joins the graph: its nearest street and how far along it."""
+
+    edge: int
+    source: int
+    target: int
+    cost: float  # the street's metres source → target (negative: closed that way)
+    reverse_cost: float
+    fraction: float  # along the street from its source, 0..1
+    gap_m: float  # straight metres from the place to the street
+
+    def vertex(self) -> int | None:
+        """The vertex it lies on, if any (pgRouting drops a point at fraction 0 or 1)."""
+        return self.source if self.fraction <= _AT_END else self.target if self.fraction >= 1 - _AT_END else None
 
 
-def snap(points: list[tuple[float, float]]) -> list[Snap] | None:
-    """Each (lon, lat) snapped to its nearest vertex, in order; None when no graph is loaded."""
+def anchor(points: list[tuple[float, float]]) -> list[Anchor] | None:
+    """Each (lon, lat) joined to its nearest street, in order; None when no graph is loaded."""
     if not points:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(_SNAP_SQL, ([p[0] for p in points], [p[1] for p in points]))
+        cursor.execute(_ANCHOR_SQL, ([p[0] for p in points], [p[1] for p in points]))
         rows = cursor.fetchall()
-    return [Snap(vertex, gap) for _i, vertex, gap in rows] if rows else None
+    return [Anchor(*row[1:]) for row in rows] if rows else None
 
 
-def _costs(edges_sql: str, start: int, ends: set[int]) -> dict[int, float]:
-    """Metres from `start` to each reachable end (the start itself is 0; pgRouting omits it)."""
-    found = {start: 0.0} if start in ends else {}
-    others = sorted(ends - {start})
-    if others:
-        with connection.cursor() as cursor:
-            cursor.execute(_COST_SQL, (edges_sql, start, others))
-            found.update(cursor.fetchall())
-    return found
+def _fraction(a: Anchor) -> float:
+    """A place on a vertex is moved a hair along its street, or pgRouting would drop it."""
+    return min(max(a.fraction, 1e-7), 1 - 1e-7)
 
 
-def _along(edges_sql: str, place, others) -> list[float | None]:
-    snaps = snap([place, *others])
-    if snaps is None:
+def _points_sql(anchors: list[Anchor], *, reverse: bool) -> str:
+    """pgRouting's points query for the anchors as pids 1..n (numbers from our own rows, so the
+    text is safe); on the reversed graph a fraction counts from the other end."""
+    rows = ", ".join(f"({pid}, {a.edge}, {(1 - _fraction(a)) if reverse else _fraction(a):.9f})"
+                     for pid, a in enumerate(anchors, start=1))
+    return f"SELECT pid, edge_id, fraction FROM (VALUES {rows}) AS p(pid, edge_id, fraction)"
+
+
+def reach(place: Anchor, *, towards: bool) -> dict[int, float]:
+    """Metres between the place and every vertex it connects with: vertex → place when `towards`
+    (a search over the reversed graph), place → vertex otherwise. One pgRouting search."""
+    graph = REVERSED_EDGES_SQL if towards else EDGES_SQL
+    vertex = place.vertex()
+    with connection.cursor() as cursor:
+        if vertex is None:
+            cursor.execute(_REACH_FROM_POINT_SQL, (graph, _points_sql([place], reverse=towards), REACH_M))
+        else:
+            cursor.execute(_REACH_FROM_VERTEX_SQL, (graph, vertex, REACH_M))
+        return dict(cursor.fetchall())
+
+
+def _via(place: Anchor, there: Anchor, reached: dict[int, float], *, towards: bool) -> float | None:
+    """Metres between the place and another anchor: through an end of the other's street (the
+    part of the street travelled added, each way only where it is open), or straight along the
+    street when both lie on the same one; gaps included. None when no street leads."""
+    f, options = there.fraction, []
+    ends = ([(there.target, (1 - f) * there.cost, there.cost), (there.source, f * there.reverse_cost, there.reverse_cost)]
+            if towards else
+            [(there.source, f * there.cost, there.cost), (there.target, (1 - f) * there.reverse_cost, there.reverse_cost)])
+    options = [reached[end] + part for end, part, open_way in ends if open_way >= 0 and end in reached]
+    if there.edge == place.edge:
+        start, stop = (there.fraction, place.fraction) if towards else (place.fraction, there.fraction)
+        way = there.cost if stop >= start else there.reverse_cost
+        if way >= 0:
+            options.append(abs(stop - start) * way)
+    return min(options) + place.gap_m + there.gap_m if options else None
+
+
+def _along(place: tuple[float, float], others: list[tuple[float, float]], *, towards: bool) -> list[float | None]:
+    anchors = anchor([place, *others]) if others else []
+    if not anchors:
         return [None] * len(others)
-    here, theirs = snaps[0], snaps[1:]
-    costs = _costs(edges_sql, here.vertex, {s.vertex for s in theirs})
-    return [None if s.vertex not in costs else here.gap_m + costs[s.vertex] + s.gap_m for s in theirs]
+    reached = reach(anchors[0], towards=towards)
+    return [_via(anchors[0], there, reached, towards=towards) for there in anchors[1:]]
 
 
 def distances_from(origin: tuple[float, float], targets: list[tuple[float, float]]) -> list[float | None]:
     """Metres travelling from origin to each target; None when no graph is loaded or unreachable."""
-    return _along(EDGES_SQL, origin, targets)
+    return _along(origin, targets, towards=False)
 
 
 def distances_to(destination: tuple[float, float], origins: list[tuple[float, float]]) -> list[float | None]:
     """Metres travelling from each origin to the destination (one search on the reversed graph)."""
-    return _along(REVERSED_EDGES_SQL, destination, origins)
+    return _along(destination, origins, towards=True)
 
 
-def routes_to(destination_vertex: int, origin_vertices: list[int]) -> dict[int, dict]:
-    """Each origin vertex's shortest path to the destination vertex: {vertex: {"geometry", "metres"}}
-    (the geometry is the streets travelled, as GeoJSON; a vertex already there has no path)."""
-    others = sorted(set(origin_vertices) - {destination_vertex})
-    if not others:
-        return {}
+@dataclass(frozen=True)
+class Nearest:
+    index: int  # into the `others` asked about
+    metres: float
+    anchor: Anchor
+
+
+def nearest_to(place: tuple[float, float], others: list[tuple[float, float]], k: int) -> tuple[Anchor, list[Nearest]] | None:
+    """The k of `others` with the shortest travel *to* `place` (and the place's anchor); None
+    when no graph is loaded. Places are joined to the graph nearest-first, in batches, until the
+    next is farther as the crow flies than the k-th best is by road (1 % slack for the planar
+    fraction along a street)."""
+    here = anchor([place])
+    if here is None:
+        return None
+    reached = reach(here[0], towards=True)
+    xy = np.asarray(others, dtype=float).reshape(-1, 2)
+    straight = _GEOD.inv(np.full(len(xy), place[0]), np.full(len(xy), place[1]), xy[:, 0], xy[:, 1])[2]
+    order = np.argsort(straight, kind="stable")
+    batch, best = max(4 * k, 16), []
+    for start in range(0, len(order), batch):
+        if len(best) >= k and best[k - 1].metres <= 0.99 * straight[order[start]]:
+            break
+        chosen = [int(i) for i in order[start:start + batch]]
+        for index, joined in zip(chosen, anchor([others[i] for i in chosen])):
+            metres = _via(here[0], joined, reached, towards=True)
+            if metres is not None:
+                best.append(Nearest(index, metres, joined))
+        best.sort(key=lambda n: (n.metres, n.index))
+    return here[0], best[:k]
+
+
+def routes_to(place: Anchor, origins: list[Anchor]) -> list[dict | None]:
+    """The streets travelled from each origin to the place, as GeoJSON (origin first) with their
+    metres; None where the origin is on the place."""
+    if not origins:
+        return []
+    anchors = [place, *origins]
     with connection.cursor() as cursor:
-        cursor.execute(_ROUTES_SQL, (REVERSED_EDGES_SQL, destination_vertex, others))
-        return {vid: {"geometry": json.loads(geojson), "metres": cost} for vid, geojson, cost in cursor.fetchall()}
-
-
-def graph_loaded() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM geodata_roadedge)")
-        return cursor.fetchone()[0]
+        sql = _ROUTES_SQL.replace("{fractions}", _points_sql(anchors, reverse=False))
+        cursor.execute(sql, {"graph": REVERSED_EDGES_SQL, "points": _points_sql(anchors, reverse=True),
+                             "ends": [-pid for pid in range(2, len(anchors) + 1)], "edge": place.edge,
+                             "fraction": _fraction(place)})
+        paths = {pid: {"geometry": json.loads(geojson), "metres": metres} for pid, geojson, metres in cursor.fetchall()}
+    return [paths.get(pid) for pid in range(2, len(anchors) + 1)]

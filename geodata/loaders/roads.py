@@ -15,7 +15,7 @@ two so no edge starts and ends at one vertex. Lengths are measured by PostGIS on
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyogrio
@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from shapely.geometry import LineString
 
 from geodata.roads_models import RoadEdge, RoadVertex
+from gridops.core.loaders import LoaderReport, Problem
 
 DIGITS = 7  # 1e-7 degree ≈ 1 cm: coordinates equal to this are one vertex
 ONEWAY_FORWARD = {"yes", "true", "1", "t"}
@@ -40,51 +41,33 @@ class Road:
     oneway: int = 0  # 0 both ways, 1 along the line only, -1 against it only
 
 
-@dataclass
-class RoadReport:
-    """What an import read and built (or would build), and every problem found."""
-
-    path: str
-    problems: list[str] = field(default_factory=list)
-    read = edges = vertices = 0
-    committed = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def lines(self) -> list[str]:
-        verb = "" if self.committed else "would "
-        return [f"{self.path}: read {self.read} lines; {verb}load {self.edges} edges between {self.vertices} vertices",
-                *self.problems]
-
-
-def run(path, *, commit: bool = False, node_intersections: bool = False, layer: str | None = None) -> RoadReport:
-    report = RoadReport(path=str(path))
+def run(path, *, commit: bool = False, node_intersections: bool = False, layer: str | None = None) -> LoaderReport:
+    """counts: read (lines), edges, vertices (what was, or would be, loaded)."""
+    report = LoaderReport()
     roads = read_roads(Path(path), layer, report)
-    report.read = len(roads)
+    report.counts["read"] = len(roads)
     if not roads and not report.problems:
-        report.problems.append("no line features found")
+        report.problems.append(Problem.at_feature(str(path), "no line features found"))
     if report.problems:
         return report
     vertices, edges = build_topology(roads, node_intersections=node_intersections)
-    report.vertices, report.edges = len(vertices), len(edges)
+    report.counts.update(vertices=len(vertices), edges=len(edges))
     if commit:
         graph_replace(vertices, edges)
         report.committed = True
     return report
 
 
-def read_roads(path: Path, layer: str | None, report: RoadReport) -> list[Road]:
+def read_roads(path: Path, layer: str | None, report: LoaderReport) -> list[Road]:
     """Lines in EPSG:4326 with name and one-way flag; rows that are not roads (an OSM `lines`
     layer also holds rivers and power lines: no `highway` tag) are left out."""
     try:
         frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ... with the reason
-        report.problems.append(f"cannot read {path}: {exc}")
+        report.problems.append(Problem.at_feature(str(path), f"cannot read: {exc}"))
         return []
     if frame.crs is None:
-        report.problems.append("the file has no coordinate reference system")
+        report.problems.append(Problem.at_feature(str(path), "the file has no coordinate reference system"))
         return []
     frame = frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
     if "highway" in frame.columns:
@@ -93,7 +76,7 @@ def read_roads(path: Path, layer: str | None, report: RoadReport) -> list[Road]:
     for index, row in enumerate(frame.itertuples(index=False)):
         geom = row.geometry
         if geom is None or geom.is_empty or geom.geom_type not in ("LineString", "MultiLineString"):
-            report.problems.append(f"#{index}: not a line ({None if geom is None else geom.geom_type})")
+            report.problems.append(Problem.at_feature(f"#{index}", f"not a line ({None if geom is None else geom.geom_type})"))
             continue
         name = str(getattr(row, "name", "") or "")[:128]
         oneway = _oneway(getattr(row, "oneway", None))

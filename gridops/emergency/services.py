@@ -18,6 +18,7 @@ from gridops.accounts.models import Profile, Role
 from gridops.accounts.selectors import role_of, within_jurisdiction
 from gridops.core.authz import require_in_jurisdiction, require_may_act
 from gridops.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from gridops.core.numbers import parse_lon_lat, parse_number
 from gridops.realtime.services import publish_event
 
 from . import conf, rules, selectors
@@ -26,7 +27,7 @@ from .models import AreaSource, Emergency, Kind, Shelter, Status, Task, TaskStat
 OPERATORS = frozenset({Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR})
 
 
-def _require_operator(user) -> None:
+def require_operator(user) -> None:
     if not (getattr(user, "is_superuser", False) or role_of(user) in OPERATORS):
         raise Forbidden("only command-centre operators manage emergencies", field="role")
 
@@ -50,15 +51,10 @@ def _polygon(value) -> MultiPolygon:
 
 def _buffer(point, radius_m) -> MultiPolygon:
     """A circle of `radius_m` metres measured in EPSG:4547 (CGCS2000 / 3-degree GK CM 114E)."""
-    try:
-        lon, lat = (float(v) for v in point)
-        radius = float(radius_m)
-    except (TypeError, ValueError):
-        raise InvalidInput("point must be [lon, lat] and radius_m a number", field="point") from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InvalidInput("point is out of range", field="point")
-    if not 0 < radius <= conf.buffer_max_m():
-        raise InvalidInput(f"radius_m must be above 0 and at most {conf.buffer_max_m():.0f}", field="radius_m")
+    if not isinstance(point, (list, tuple)) or len(point) != 2:
+        raise InvalidInput("point must be [lon, lat]", field="point")
+    lon, lat = parse_lon_lat(*point, prefix="point.")
+    radius = parse_number(radius_m, "radius_m", low=1, high=conf.buffer_max_m())
     circle = Point(lon, lat, srid=4326).transform(4547, clone=True).buffer(radius, 32)
     circle.transform(4326)
     return MultiPolygon(circle, srid=4326)
@@ -97,7 +93,7 @@ def emergency_declare(*, user, kind: str, title: str, area: dict, client_key: st
     """Declare an emergency; every grid worker of a micro-grid it touches (within the operator's
     jurisdiction) is tasked at once. Returns (emergency, created); a retried `client_key` returns
     the first declaration unchanged."""
-    _require_operator(user)
+    require_operator(user)
     if kind not in Kind.values:
         raise InvalidInput(f"kind must be one of {', '.join(Kind.values)}", field="kind")
     title = (title or "").strip()
@@ -178,7 +174,7 @@ def task_advance(*, user, task_id: int, status: str) -> Task:
 # --- the command centre ---------------------------------------------------------------------
 
 def _locked(user, emergency_id: int) -> Emergency:
-    _require_operator(user)
+    require_operator(user)
     emergency = Emergency.objects.select_for_update().filter(pk=emergency_id).first()
     if emergency is None:
         raise NotFound("emergency not found", field="emergency")
@@ -243,11 +239,8 @@ def escalation_tick() -> int:
 
 def shelter_occupancy_set(*, user, code: str, occupancy) -> Shelter:
     """Set how many people a shelter holds now (an operator whose jurisdiction holds it)."""
-    _require_operator(user)
-    try:
-        occupancy = int(occupancy)
-    except (TypeError, ValueError):
-        raise InvalidInput("occupancy must be a whole number", field="occupancy") from None
+    require_operator(user)
+    occupancy = parse_number(occupancy, "occupancy", low=0, whole=True)
     with transaction.atomic():
         shelter = Shelter.objects.select_for_update().filter(code=code).first()
         if shelter is None:

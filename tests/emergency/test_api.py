@@ -59,7 +59,8 @@ def test_buffer_is_measured_in_metres_and_zones_are_chosen_by_code(people):
     ({"kind": "flood", "title": "x", "area": {"polygon": {"type": "Point", "coordinates": [113, 23]}}}, "polygon"),
     ({"kind": "flood", "title": "x", "area": {"polygon": "not json"}}, "polygon"),
     ({"kind": "flood", "title": "x", "area": {"point": [113.02, 23.005], "radius_m": 0}}, "radius_m"),
-    ({"kind": "flood", "title": "x", "area": {"point": ["a", 23.005], "radius_m": 10}}, "point"),
+    ({"kind": "flood", "title": "x", "area": {"point": ["a", 23.005], "radius_m": 10}}, "point.lon"),
+    ({"kind": "flood", "title": "x", "area": {"point": [113.02], "radius_m": 10}}, "point"),
     ({"kind": "flood", "title": "x", "area": {"zones": ["440604999"]}}, "zones"),
     ({"kind": "flood", "title": "x", "area": {"point": [113.5, 23.5], "radius_m": 10}}, "area"),
 ])

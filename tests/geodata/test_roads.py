@@ -34,15 +34,30 @@ def test_the_shorter_way_round_is_taken():
 
 
 def test_no_graph_means_no_distance():
-    assert roads.distances_from(A, [B]) == [None] and roads.snap([A]) is None
+    assert roads.distances_from(A, [B]) == [None] and roads.anchor([A]) is None
+
+
+def test_a_place_half_way_down_a_street_is_half_way_down_it():
+    loader.roads_from_lines([LineString([A, C])])
+    half = RoadEdge.objects.get().cost / 2
+    assert roads.distances_from(A, [B]) == [pytest.approx(half, rel=1e-3)]
+    # 0.001 degree north of the street: the straight gap (about 111 m) is the whole way.
+    assert roads.distances_from((113.01, 23.001), [B]) == [pytest.approx(110.7, rel=0.01)]
 
 
 def test_route_geometry_follows_the_streets_and_matches_pgr_dijkstra():
     loader.roads_from_lines([LineString([A, B]), LineString([B, C]), BEND, LineString([C, D])])
-    here, there = roads.snap([A, D])
-    route = roads.routes_to(there.vertex, [here.vertex])[here.vertex]
-    assert route["geometry"]["type"] == "LineString" and len(route["geometry"]["coordinates"]) == 4
-    assert route["metres"] == pytest.approx(_pgr_cost(here.vertex, there.vertex))
+    to_d, from_a = roads.anchor([D, A])
+    [route] = roads.routes_to(to_d, [from_a])
+    line = route["geometry"]["coordinates"]
+    assert route["geometry"]["type"] == "LineString" and line[0] == pytest.approx(list(A)) and line[-1] == pytest.approx(list(D))
+    assert {tuple(xy) for xy in line} >= {B, C}  # along the streets, not round the bend
+    vertex = {xy: pk for pk, xy in ((v.pk, (v.geom.x, v.geom.y)) for v in RoadVertex.objects.all())}
+    assert route["metres"] == pytest.approx(_pgr_cost(vertex[A], vertex[D]))
+    assert roads.distances_to(D, [A]) == [pytest.approx(route["metres"])]
+    found = roads.nearest_to(D, [A, B, C], k=2)[1]
+    assert [(n.index, round(n.metres)) for n in found] == [(2, round(roads.distances_to(D, [C])[0])),
+                                                           (1, round(roads.distances_to(D, [B])[0]))]
 
 
 def _write(tmp_path, rows, crs=4326, name="roads.gpkg"):
@@ -64,15 +79,15 @@ def test_import_builds_junctions_from_shared_vertices_respects_one_way_and_bridg
     ]
     path = _write(tmp_path, rows)
     dry = loader.run(path)
-    assert dry.ok and not dry.committed and dry.read == 3 and RoadEdge.objects.count() == 0
+    assert dry.ok and not dry.committed and dry.counts["read"] == 3 and RoadEdge.objects.count() == 0
     report = loader.run(path, commit=True)
     # 东西路 cut at B into two edges, 南北路 cut at B into two, the bridge whole.
-    assert report.ok and report.edges == 5 and report.vertices == 7
+    assert report.ok and report.counts["edges"] == 5 and report.counts["vertices"] == 7
     assert roads.distances_from(A, [C])[0] is not None
     assert roads.distances_from(C, [A]) == [None]  # one way: east only
     assert roads.distances_from((113.015, 23.01), [B]) == [None]  # the bridge does not meet the street
     noded = loader.run(path, commit=True, node_intersections=True)
-    assert noded.edges == 7  # the bridge now meets 东西路 (and cuts it) where they cross
+    assert noded.counts["edges"] == 7  # the bridge now meets 东西路 (and cuts it) where they cross
     assert roads.distances_from((113.015, 23.01), [C])[0] == pytest.approx(
         roads.distances_from((113.015, 23.01), [(113.015, 23.0)])[0] + 514, rel=0.02)
 
@@ -84,8 +99,8 @@ def test_import_reprojects_and_reports_bad_input(tmp_path):
     assert RoadEdge.objects.get().cost == pytest.approx(1024, rel=0.01)
     points = _write(tmp_path, [{"name": "p", "geometry": Point(A)}], name="points.gpkg")
     report = loader.run(points, commit=True)
-    assert not report.ok and "not a line" in report.problems[0] and RoadEdge.objects.count() == 1
-    assert "cannot read" in loader.run(tmp_path / "missing.gpkg").problems[0]
+    assert not report.ok and "not a line" in str(report.problems[0]) and RoadEdge.objects.count() == 1
+    assert "cannot read" in str(loader.run(tmp_path / "missing.gpkg").problems[0])
 
 
 def test_import_roads_command(tmp_path):

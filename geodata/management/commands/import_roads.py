@@ -16,7 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, layer, node_intersections, commit, **options):
         report = roads.run(path, commit=commit, node_intersections=node_intersections, layer=layer)
-        for line in report.lines():
-            self.stdout.write(line)
+        self.stdout.write(report.summary(f"roads from {path}:"))
+        for problem in report.problems:
+            self.stdout.write(str(problem))
         if not report.ok:
             raise CommandError(f"{len(report.problems)} problems; nothing was changed")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("emergencies/kpis/", views.KpiView.as_view(), name="kpis"),
     path("emergencies/shelters/", views.ShelterLayerView.as_view(), name="shelters"),
     path("emergencies/shelters/<str:code>/occupancy/", views.ShelterOccupancyView.as_view(), name="shelter-occupancy"),
+    path("emergencies/nearest-workers/", views.NearestWorkersView.as_view(), name="nearest-workers"),
     path("emergencies/tasks/mine/", views.MyTasksView.as_view(), name="my-tasks"),
     path("emergencies/tasks/<int:pk>/", views.TaskAdvanceView.as_view(), name="task"),
     path("emergencies/<int:pk>/", views.EmergencyDetailView.as_view(), name="detail"),

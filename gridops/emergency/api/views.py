@@ -10,8 +10,9 @@ from rest_framework.views import APIView
 
 from gridops.core import clock
 from gridops.core.errors import NotFound
+from gridops.core.numbers import parse_lon_lat, parse_number
 
-from .. import selectors, services
+from .. import conf, nearest, selectors, services
 from ..models import Status
 
 JSON = {200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
@@ -127,3 +128,18 @@ class ShelterOccupancyView(APIView):
     def post(self, request, code: str):
         shelter = services.shelter_occupancy_set(user=request.user, code=code, occupancy=_body(request).get("occupancy"))
         return Response(selectors.shelter_row(shelter))
+
+
+class NearestWorkersView(APIView):
+    """The k nearest available grid workers to a point by road, with their routes (operators)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("lon", float, required=True), OpenApiParameter("lat", float, required=True),
+                               OpenApiParameter("k", int)], responses={503: OpenApiTypes.OBJECT, **JSON})
+    def get(self, request):
+        services.require_operator(request.user)
+        params = request.query_params
+        lon, lat = parse_lon_lat(params.get("lon"), params.get("lat"))
+        k = parse_number(params.get("k"), "k", low=1, high=conf.nearest_max_k(), default=5, whole=True)
+        return Response(nearest.nearest_workers(request.user, lon, lat, k))
