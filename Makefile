@@ -21,7 +21,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-partman postgresql-15-pgrouting gdal-bin libgdal-dev libgeos-dev libproj-dev \
 	binutils gettext python3-venv redis-server chromium fonts-noto-cjk apache2-utils
 
-.PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest loadtest-capacity clean
+.PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest loadtest-capacity clean \
+	cluster cluster-down test-cluster
 
 run: setup demo serve
 
@@ -104,6 +105,24 @@ loadtest: setup
 ## Capacity: the load-test mix at 1x..4x (LOAD_CAPACITY), LOAD_SECONDS each (default 120).
 loadtest-capacity: setup
 	LOAD_SECONDS=$${LOAD_SECONDS:-120} $(PY) -m bench.loadtest --capacity $${LOAD_CAPACITY:-1,2,3,4}
+
+## The multi-node cluster (docs/cluster.md): etcd, two PostgreSQL 15 under Patroni (primary and
+## synchronous standby), Redis and two uvicorn nodes, each host in its own network namespace,
+## behind HAProxy on 127.0.0.1:28000 (HTTP), 25000 (PG writes), 25001 (PG reads). Needs root.
+## CLUSTER_REV=HEAD serves the last commit instead of the working tree.
+cluster: venv
+	GRIDOPS_CLUSTER_REV=$(CLUSTER_REV) deploy/cluster/cluster.sh up
+
+cluster-down:
+	deploy/cluster/cluster.sh down
+
+## The fault tests of the cluster (tests/cluster/): a fresh cluster up, the tests, the cluster down
+## whatever they did; figures in bench/results/cluster.json.
+test-cluster: venv
+	deploy/cluster/cluster.sh down
+	@GRIDOPS_CLUSTER_REV=$(CLUSTER_REV) deploy/cluster/cluster.sh up && \
+		GRIDOPS_CLUSTER=1 $(PY) -m pytest -q -p no:randomly tests/cluster $(PYTEST_ARGS); \
+		status=$$?; deploy/cluster/cluster.sh down; exit $$status
 
 clean:
 	rm -rf $(STAMPS) $(VENV)

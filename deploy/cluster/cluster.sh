@@ -40,6 +40,13 @@ declare -A APP_PORT=([app1]=28101 [app2]=28102)
 log() { printf '[cluster] %s\n' "$*" >&2; }
 in_ns() { local host=$1; shift; ip netns exec "gocl-$host" "$@"; }
 
+daemon() {  # daemon HOST LOG COMMAND...: in the host's namespace, its own session, no fd of ours
+    local host=$1 out=$2; shift 2
+    # exec from a subshell whose redirections are its own: a function called with redirections
+    # leaves bash's saved copy of our stdout open in the child, and `make`'s pipe never closes
+    ( exec ip netns exec "gocl-$host" setsid "$@" </dev/null >>"$out" 2>&1 ) &
+}
+
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
     local seconds=$1 what=$2; shift 2
     for _ in $(seq 1 $((seconds * 2))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
@@ -85,18 +92,19 @@ network() {
 start_etcd() {
     mkdir -p "$STATE/etcd"
     local url="http://${ADDR[etcd]}"
-    in_ns etcd setsid etcd --name etcd1 --data-dir "$STATE/etcd/data" \
+    daemon etcd "$STATE/etcd/etcd.out" etcd --name etcd1 --data-dir "$STATE/etcd/data" \
         --listen-client-urls "$url:23790" --advertise-client-urls "$url:23790" \
         --listen-peer-urls "$url:23800" --initial-advertise-peer-urls "$url:23800" \
         --initial-cluster "etcd1=$url:23800" --initial-cluster-state new --enable-v2=true \
-        --logger zap --log-outputs "$STATE/etcd/etcd.log" </dev/null >/dev/null 2>&1 &
+        --logger zap --log-outputs "$STATE/etcd/etcd.log"
     wait_for 30 etcd curl -sf "$url:23790/health"
 }
 
 start_redis() {
     mkdir -p "$STATE/redis"
     in_ns redis redis-server --bind "${ADDR[redis]}" --port 26379 --save "" --appendonly no --protected-mode no \
-        --daemonize yes --dir "$STATE/redis" --logfile "$STATE/redis/redis.log" --pidfile "$STATE/redis/redis.pid"
+        --daemonize yes --dir "$STATE/redis" --logfile "$STATE/redis/redis.log" --pidfile "$STATE/redis/redis.pid" \
+        </dev/null >/dev/null 2>&1
     wait_for 15 redis in_ns redis redis-cli -h "${ADDR[redis]}" -p 26379 ping
 }
 
@@ -116,7 +124,7 @@ start_patroni() {  # start_patroni NAME: the node's Patroni, which runs its Post
     patroni_config "$name" > "$dir/patroni.yml"
     chown -R postgres:postgres "$dir"
     chmod 700 "$dir"
-    in_ns "$name" setsid runuser -u postgres -- patroni "$dir/patroni.yml" </dev/null >>"$dir/patroni.log" 2>&1 &
+    daemon "$name" "$dir/patroni.log" runuser -u postgres -- patroni "$dir/patroni.yml"
 }
 
 rest() { curl -s -o /dev/null -w '%{http_code}' "http://${ADDR[$1]}:${REST_PORT[$1]}/$2"; }
@@ -132,7 +140,7 @@ start_haproxy() {
         -e "s|@APP1@|${ADDR[app1]}:${APP_PORT[app1]}|g" -e "s|@APP2@|${ADDR[app2]}:${APP_PORT[app2]}|g" \
         "$HERE/haproxy.cfg.in" > "$STATE/haproxy/haproxy.cfg"
     haproxy -c -q -f "$STATE/haproxy/haproxy.cfg"
-    haproxy -D -p "$STATE/haproxy/haproxy.pid" -f "$STATE/haproxy/haproxy.cfg"
+    haproxy -D -p "$STATE/haproxy/haproxy.pid" -f "$STATE/haproxy/haproxy.cfg" </dev/null >/dev/null 2>&1
 }
 
 superuser_psql() {  # through the balancer's write port, i.e. whoever leads now
@@ -180,13 +188,14 @@ start_app() {  # start_app NAME: uvicorn with its own workers inside the node's 
     local name=$1 dir="$STATE/$1"
     mkdir -p "$dir"
     (cd "$(cat "$STATE/src.path")" && set -a && . "$STATE/app.env" && set +a &&
-        in_ns "$name" setsid "$PY" -m uvicorn gridops.asgi:application --host "${ADDR[$name]}" \
+        daemon "$name" "$dir/uvicorn.log" "$PY" -m uvicorn gridops.asgi:application --host "${ADDR[$name]}" \
             --port "${APP_PORT[$name]}" --workers "$APP_WORKERS" --no-access-log --ws-per-message-deflate false \
-            --proxy-headers --forwarded-allow-ips "$LB" --timeout-graceful-shutdown 5 \
-            </dev/null >>"$dir/uvicorn.log" 2>&1 &)
+            --proxy-headers --forwarded-allow-ips "$LB" --timeout-graceful-shutdown 5)
 }
 
 app_ready() { in_ns "$1" curl -sf "http://${ADDR[$1]}:${APP_PORT[$1]}/readyz"; }
+# the balancer sends traffic to the node again (its checks need `rise` successes first)
+balanced() { curl -s "http://127.0.0.1:28404/;csv" | grep -q "^app,$1,.*,UP,"; }
 
 up() {
     [ "$(id -u)" = 0 ] || { log "needs root (network namespaces)"; exit 1; }
@@ -247,14 +256,16 @@ node() {  # node start|kill|cut|join NAME: what a fault test does to one host
             secrets
             case "$name" in
                 pg1|pg2) start_patroni "$name" ;;
-                app1|app2) start_app "$name"; wait_for 120 "$name /readyz" app_ready "$name" ;;
+                app1|app2) start_app "$name"; wait_for 120 "$name /readyz" app_ready "$name"
+                           wait_for 30 "the balancer to use $name" balanced "$name" ;;
                 *) log "start $name: only pg1, pg2, app1, app2"; exit 2 ;;
             esac ;;
         # the host dies: every process in its namespace at once, no shutdown
         kill) ip netns pids "gocl-$name" | xargs -r kill -9 ;;
         # the host is cut off the network, its processes keep running
         cut) ip link set "vgocl-$name" down ;;
-        join) ip link set "vgocl-$name" up ;;
+        join) ip link set "vgocl-$name" up
+              case "$name" in app1|app2) wait_for 60 "the balancer to use $name" balanced "$name" ;; esac ;;
         *) log "node start|kill|cut|join NAME"; exit 2 ;;
     esac
 }
@@ -273,5 +284,7 @@ case "${1:-}" in
     status) status ;;
     env) cat "$STATE/app.env" ;;
     node) node "${2:-}" "${3:-}" ;;
-    *) echo "usage: $0 up|down|status|env|node start|kill|cut|join HOST" >&2; exit 2 ;;
+    # whole again: a leader, both nodes taking traffic (what a fault test waits for before it starts)
+    wait) wait_for 120 "a primary" any_primary && wait_for 60 "app1" balanced app1 && wait_for 60 "app2" balanced app2 ;;
+    *) echo "usage: $0 up|down|status|env|wait|node start|kill|cut|join HOST" >&2; exit 2 ;;
 esac

@@ -261,6 +261,8 @@ class EventListener:
         self.token = token
         self.origin = origin
         self.received: list[int] = []
+        # (connection number, event id, arrival epoch, committed_at epoch): latency and per-connection repeats
+        self.arrivals: list[tuple[int, int, float, float | None]] = []
         self.kinds: dict[int, str] = {}
         self.hellos: list[dict] = []
         self.connections = 0
@@ -285,10 +287,11 @@ class EventListener:
 
         while True:
             last = self.last_id
-            query = f"token={self.token}" + (f"&last_id={last}" if last is not None else "")
+            query = f"?last_id={last}" if last is not None else ""
+            auth = {"Authorization": f"Token {self.token}"}  # the documented header, not `?token=`
             try:
-                async with connect(f"{self.ws_base}/ws/events/?{query}", origin=self.origin, open_timeout=5,
-                                   ping_interval=None, max_queue=None) as ws:
+                async with connect(f"{self.ws_base}/ws/events/{query}", origin=self.origin, open_timeout=5,
+                                   additional_headers=auth, ping_interval=None, max_queue=None) as ws:
                     async for raw in ws:
                         message = json.loads(raw)
                         if message.get("kind") == "realtime.hello":
@@ -297,6 +300,8 @@ class EventListener:
                             self.connected.set()
                         elif "id" in message:
                             self.received.append(message["id"])
+                            self.arrivals.append((self.connections, message["id"], time.time(),
+                                                  message.get("committed_at")))
                             self.kinds[message["id"]] = message["kind"]
                     self.close_codes.append(ws.close_code)
             except ConnectionClosed as exc:
