@@ -7,7 +7,9 @@ so every incident carries a category, a type and a default department. The lifec
 """
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
 
@@ -193,6 +195,9 @@ class Incident(models.Model):
             models.Index(fields=["grid", "status"]),
             models.Index(fields=["event_type", "reported_at"]),
             models.Index(fields=["status", "resolution_deadline"]),
+            # The operators' `?q=` search is `address__icontains` (UPPER(address) LIKE '%…%'):
+            # a trigram index on the same expression serves it without a sequential scan.
+            GinIndex(OpClass(Upper("address"), name="gin_trgm_ops"), name="incident_address_trgm"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["reporter", "client_key"], name="incident_unique_client_key",

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.contrib.postgres",  # OpClass in index expressions (the trigram index of incidents' address)
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_gis",
