@@ -1,4 +1,6 @@
-"""A tiny inline district for tests: two towns, each one area, one village and two grids.
+"""The one home of test data builders: a tiny inline district, and users of any role.
+
+The district: two towns, each one area, one village and two grids.
 
     113.00        113.02        113.04
  23.02 +-------------+-------------+
@@ -7,9 +9,14 @@
        | 南庄 grid 1 | 祖庙 grid 1 |
  23.00 +-------------+-------------+
 """
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
 from geodata.models import CommandCentre, Level, Zone
+from gridops.accounts.models import Profile
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
@@ -46,3 +53,25 @@ def build_tiny_district() -> dict[str, Zone]:
                                      location=Point((x0 + x1) / 2, 23.01, srid=4326))
         zones.update({town.code: town, area.code: area, village.code: village})
     return zones
+
+
+_serial = itertools.count(1)
+
+
+def make_user(username: str | None = None, role: str | None = None, *, zone=None, department=None, grids=(),
+              superuser: bool = False, staff: bool = False, permissions=(), **profile):
+    """A user (password "pw-<username>", what the browser tests type) with a profile of `role`.
+
+    No role: no profile (an administrator, or an account not yet given one). `permissions` are
+    "app_label.codename" strings (the education planners' publish right); no username: a fresh one.
+    Every test package builds its users here, so a rule about accounts changes in one place."""
+    username = username or f"user{next(_serial)}"
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username,
+                                                is_superuser=superuser, is_staff=staff)
+    if role is not None:
+        created = Profile.objects.create(user=user, role=role, zone=zone, department=department, **profile)
+        created.grids.set(grids)
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user

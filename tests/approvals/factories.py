@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import factory
-from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connections
 
 from geodata.models import Level, Zone
-from gridops.accounts.models import Department, Profile, Role
+from gridops.accounts.models import Department, Role
 from gridops.approvals.models import (
     ClerkAssignment, Counter, DocumentType, Hall, HallKind, Item, ItemDocument,
 )
 from gridops.core.resident_id import resident_id_with_check
 from tests import images
+from tests.builders import make_user
 
 HOURS = {day: [["09:00", "12:00"], ["13:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -65,16 +64,9 @@ def item(code: str, name: str, dept: Department, docs: list[str], *, on_the_spot
     return obj
 
 
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-
-    username = factory.Sequence(lambda n: f"user{n}")
-
-
 def user_with(role: str, *, dept: Department | None = None, zone: Zone | None = None, hall: Hall | None = None):
-    user = UserFactory()
-    Profile.objects.create(user=user, role=role, department=dept, zone=zone)
+    """A user of `role` (tests/builders.make_user); a counter clerk also works at `hall`."""
+    user = make_user(role=role, department=dept, zone=zone)
     if hall is not None and role == Role.COUNTER_CLERK:
         ClerkAssignment.objects.create(user=user, hall=hall)
     return user

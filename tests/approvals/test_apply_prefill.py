@@ -1,7 +1,6 @@
 """Issue 12: the demo citizen's pre-filled resident ID failed its own check digit, so applying
 with one's own details was refused. The page offers only an identity whose number is valid."""
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
@@ -10,6 +9,7 @@ from gridops.approvals.models import Applicant
 from gridops.approvals.selectors import applicant_of_user
 from gridops.core.resident_id import resident_id_valid
 from gridops.ledger.demo import DEMO_ID_NUMBER
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_the_demo_resident_id_passes_its_own_check():
 
 
 def test_apply_page_prefills_only_a_valid_identity():
-    user = get_user_model().objects.create_user("citizen", password="pw")
+    user = make_user("citizen")
     Applicant.objects.create(id_number=BAD, name="张三", user=user)  # written before the check existed
     assert applicant_of_user(user) is None
     good = Applicant.objects.create(id_number=DEMO_ID_NUMBER, name="张三", user=user)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from gridops.accounts.models import Role
-from tests.realtime.users import make_user
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 

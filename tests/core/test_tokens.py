@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from gridops.core.log_redaction import RedactSecretsFilter, redact
 from gridops.core.tokens import TokenRejected, token_key_from_header
-from tests.realtime.users import make_user
+from tests.builders import make_user
 
 
 @pytest.mark.django_db

@@ -14,14 +14,13 @@ Published plan: P1 = village A + g3; P2 = g3 + g4 (g3 shared equally); P3 = vill
 J1 = every village. Seats per grade: P1 30, P2 40, P3 50, J1 100.
 """
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
 
 from geodata.models import Level, Zone
-from gridops.accounts.models import Profile, Role
+from gridops.accounts.models import Role
 from gridops.education.models import (CatchmentMember, CatchmentPlan, GridChildren, PlanStatus, School, SchoolGrade)
+from tests.builders import make_user
 
 BASE_YEAR = 2025
 
@@ -72,13 +71,7 @@ def edu(db, settings):
     return {"zones": z, "schools": schools, "plan": plan}
 
 
-def make_user(username, role=None, *, publish=False, superuser=False):
-    user = get_user_model().objects.create_user(username, password="pw", is_superuser=superuser, is_staff=superuser)
-    if role:
-        Profile.objects.create(user=user, role=role)
-    if publish:
-        user.user_permissions.add(Permission.objects.get(codename="publish_catchmentplan", content_type__app_label="education"))
-    return user
+PUBLISH = ["education.publish_catchmentplan"]  # the head planner's right (make_user's permissions)
 
 
 @pytest.fixture
@@ -88,7 +81,7 @@ def planner(db):
 
 @pytest.fixture
 def publisher(db):
-    return make_user("head", Role.PLANNER, publish=True)
+    return make_user("head", Role.PLANNER, permissions=PUBLISH)
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from django.urls import reverse
 from gridops.accounts.models import Role
 from gridops.education.models import CatchmentMember, CatchmentPlan, PlanStatus
 
-from .conftest import make_user
+from tests.builders import make_user
+
+from .conftest import PUBLISH
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +34,8 @@ def _user(kind):
         "citizen": lambda: make_user("citizen", Role.CITIZEN),
         "operator": lambda: make_user("operator", Role.DISTRICT_OPERATOR),
         "planner": lambda: make_user("planner1", Role.PLANNER),
-        "publisher": lambda: make_user("publisher1", Role.PLANNER, publish=True),
-        "superuser": lambda: make_user("root", superuser=True),
+        "publisher": lambda: make_user("publisher1", Role.PLANNER, permissions=PUBLISH),
+        "superuser": lambda: make_user("root", superuser=True, staff=True),
     }[kind]()
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from geodata.models import Zone
 from gridops.accounts.models import Role
 
-from .conftest import make_user
+from tests.builders import make_user
 
 
 def _codes(user) -> list[str]:

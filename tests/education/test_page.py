@@ -5,7 +5,7 @@ from django.urls import reverse
 from gridops.accounts.models import Role
 from tests.browser_support import screenshot
 
-from .conftest import make_user
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,9 @@ from gridops.accounts.models import Role
 from gridops.education.models import CatchmentPlan, PlanStatus
 from tests.browser_support import screenshot
 
-from .conftest import make_user
+from tests.builders import make_user
+
+from .conftest import PUBLISH
 from .test_page import _click_latlng
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +24,7 @@ def open_planner(new_context, user):
 
 
 def test_draft_made_and_published_in_the_page(edu, new_context):
-    page = open_planner(new_context, make_user("head", Role.PLANNER, publish=True))
+    page = open_planner(new_context, make_user("head", Role.PLANNER, permissions=PUBLISH))
     assert "学位缺口率（缺口 / 学位数）" in page.inner_text(".legend")
     page.click("#plans summary")
     page.fill("#plan-new input[name=name]", "2026年招生范围（草案）")

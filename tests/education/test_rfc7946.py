@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.geojson_support import assert_rfc7946
 
-from .conftest import make_user
+from tests.builders import make_user
 from gridops.accounts.models import Role
 
 

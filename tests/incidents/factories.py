@@ -1,10 +1,10 @@
 """factory_boy factories and a small world for the incident tests (over tests/builders.py)."""
 import factory
-from django.contrib.auth import get_user_model
 
-from gridops.accounts.models import Department, Profile, Role
+from gridops.accounts.models import Department, Role
 from gridops.incidents.catalogue import pinyin_keys
 from gridops.incidents.models import Category, CategoryKind, EventType, Priority
+from tests.builders import make_user
 
 NANZHUANG, ZUMIAO = "440604101", "440604001"
 NZ_GRID1, NZ_GRID2 = "44060410101001001", "44060410101001002"
@@ -50,14 +50,6 @@ class EventTypeFactory(factory.django.DjangoModelFactory):
     resolution_hours = 72
     pinyin_full = factory.LazyAttribute(lambda o: pinyin_keys(o.name)[0])
     pinyin_initials = factory.LazyAttribute(lambda o: pinyin_keys(o.name)[1])
-
-
-def make_user(username: str, role: str | None, *, zone=None, department=None, grids=(), superuser=False):
-    user = get_user_model().objects.create_user(username=username, password="pw", is_superuser=superuser)
-    if role is not None:
-        profile = Profile.objects.create(user=user, role=role, zone=zone, department=department)
-        profile.grids.set(grids)
-    return user
 
 
 def build_world(zones) -> dict:

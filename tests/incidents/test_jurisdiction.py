@@ -22,7 +22,8 @@ from gridops.incidents.services.trail import publish_incident
 from gridops.realtime.hub import Hub
 from gridops.realtime.models import Event
 from gridops.realtime.selectors import audiences_of
-from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident, make_user
+from tests.builders import make_user
+from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident
 
 pytestmark = pytest.mark.django_db
 

@@ -1,25 +1,12 @@
 """Test data for the ledger: users with roles, a tiny inline zone tree, persons under supervision."""
-import factory
-from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from geodata.models import Level, Zone
-from gridops.accounts.models import Profile, Role
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-
-    username = factory.Sequence(lambda n: f"ledger-user-{n}")
-    password = factory.django.Password("pw")
+from tests.builders import make_user
 
 
 def user_with_role(role: str | None, zone=None):
-    user = UserFactory()
-    if role is not None:
-        Profile.objects.create(user=user, role=role, zone=zone)
-    return user
+    return make_user(role=role, zone=zone)
 
 
 def square(x0, y0, size=0.01):

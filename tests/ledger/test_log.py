@@ -1,13 +1,13 @@
 """The stored log: appends, node table, proofs from storage equal the in-memory ones, heads."""
 import os
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from gridops.ledger import merkle, records, selectors, verify
-from gridops.ledger.services import log
 from gridops.ledger.models import Entry, Node, TreeHead
+from gridops.ledger.services import log
+from tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -116,23 +116,11 @@ def test_truncate_is_refused_outside_test_databases():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_never_share_an_index():
-    errors = []
-
     def worker(n):
-        try:
-            for i in range(10):
-                log.append_leaves([("notary", leaf(n * 100 + i))])
-        except Exception as exc:  # surfaced below, with the thread's own error
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(10):
+            log.append_leaves([("notary", leaf(n * 100 + i))])
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert run_concurrently(worker, 4) == []
     assert sorted(Entry.objects.values_list("index", flat=True)) == list(range(40))
     leaves = [bytes(e.leaf) for e in Entry.objects.order_by("index")]
     assert selectors.root_at(40) == merkle.root_hash(leaves)

@@ -1,14 +1,12 @@
 """Group commit: concurrent notarisations share commits, each still gets a verifiable receipt."""
-import threading
-
 import pytest
-from django.db import connections
 
 from gridops.accounts.models import Role
 from gridops.ledger import selectors, verify
-from gridops.ledger.services import notary
 from gridops.ledger.models import Entry
 from gridops.ledger.sequencer import Sequencer
+from gridops.ledger.services import notary
+from tests.threads import run_concurrently
 
 from .factories import user_with_role
 
@@ -18,23 +16,13 @@ def test_concurrent_notarisations_get_distinct_entries_and_valid_receipts(monkey
     seq = Sequencer()
     monkeypatch.setattr("gridops.ledger.sequencer.sequencer", seq)
     user = user_with_role(Role.CITIZEN)
-    receipts, errors = [], []
+    receipts = []
 
     def worker(n):
-        try:
-            for i in range(5):
-                receipts.append(notary.notarise(user=user, sha256=f"{n * 100 + i:064x}")[1])
-        except Exception as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(5):
+            receipts.append(notary.notarise(user=user, sha256=f"{n * 100 + i:064x}")[1])
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert run_concurrently(worker, 8) == []
     assert sorted(r["entry"]["index"] for r in receipts) == list(range(40))
     assert Entry.objects.count() == 40 and seq.batches <= 40
     key = verify.load_public_key(selectors.public_key_json()["public_key"])

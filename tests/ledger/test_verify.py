@@ -13,7 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from gridops.ledger import records, selectors
 from gridops.ledger.services import log, notary
 
-from .factories import UserFactory
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def test_verify_module_imports_no_django():
 def test_notarisation_receipt_verifies_with_the_public_key_alone(tmp_path):
     document = b"contract: 1 hour evidence in seconds"
     log.append_leaves([("notary", b"{}")] * 5)
-    _, receipt = notary.notarise(user=UserFactory(), sha256=hashlib.sha256(document).hexdigest(), title="合同")
+    _, receipt = notary.notarise(user=make_user(), sha256=hashlib.sha256(document).hexdigest(), title="合同")
     receipt.pop("public_key")  # the verifier must rely on the key it is given, not the receipt's
     (tmp_path / "r.json").write_text(json.dumps(receipt))
     (tmp_path / "doc.bin").write_bytes(document)

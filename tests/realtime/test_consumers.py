@@ -13,7 +13,9 @@ from gridops.asgi import application
 from gridops.realtime.selectors import audiences_of
 from gridops.realtime.services import publish_event
 
-from .users import NANZHUANG, NANZHUANG_GRID, ZUMIAO, ZUMIAO_GRID, build_people, make_user
+from tests.builders import make_user
+
+from .users import NANZHUANG, NANZHUANG_GRID, ZUMIAO, ZUMIAO_GRID, build_people
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

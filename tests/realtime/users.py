@@ -1,20 +1,10 @@
 """Users of each role over the tiny district (tests/builders.py), for the realtime tests."""
-from django.contrib.auth import get_user_model
-
-from gridops.accounts.models import Department, Profile, Role
-from tests.builders import build_tiny_district
+from gridops.accounts.models import Department, Role
+from tests.builders import build_tiny_district, make_user
 
 NANZHUANG, ZUMIAO = "440604101", "440604001"
 ZUMIAO_GRID = "44060400101001001"
 NANZHUANG_GRID = "44060410101001001"
-
-
-def make_user(username: str, role: str | None, *, zone=None, department=None, grids=(), superuser=False):
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username, is_superuser=superuser)
-    if role is not None:
-        profile = Profile.objects.create(user=user, role=role, zone=zone, department=department)
-        profile.grids.set(grids)
-    return user
 
 
 def build_people() -> dict:

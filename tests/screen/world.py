@@ -12,8 +12,8 @@ from django.utils import timezone
 from gridops.accounts.models import Role
 from gridops.incidents.models import Incident, Source, Status
 from gridops.incidents.services.intake import incident_report
-from tests.builders import build_tiny_district
-from tests.incidents.factories import NANZHUANG, NZ_POINT, NZ_POINT2, ZM_POINT, ZUMIAO, build_world, make_user
+from tests.builders import build_tiny_district, make_user
+from tests.incidents.factories import NANZHUANG, NZ_POINT, NZ_POINT2, ZM_POINT, ZUMIAO, build_world
 
 BASE_YEAR = 2025
 GRIDS = {NANZHUANG: ["44060410101001001", "44060410101001002"], ZUMIAO: ["44060400101001001", "44060400101001002"]}

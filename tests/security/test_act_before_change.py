@@ -8,13 +8,13 @@ import ast
 import inspect
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from gridops.accounts.models import Profile, Role
 from gridops.core.errors import Forbidden
 from gridops.ledger.models import Entry, Vendor
+from tests.builders import make_user
 
 from .world import NZ_POINT, ZUMIAO, token_for
 
@@ -27,9 +27,7 @@ def world(shared_world, db):
 
 
 def _operator(world, town: str, name: str):
-    user = get_user_model().objects.create_user(username=name, password="pw")
-    Profile.objects.create(user=user, role=Role.TOWN_OPERATOR, zone=world["zones"][town])
-    return user
+    return make_user(name, Role.TOWN_OPERATOR, zone=world["zones"][town])
 
 
 def _client(user) -> APIClient:
@@ -95,8 +93,7 @@ def test_a_clerk_checks_in_tickets_only_at_their_hall(world):
 
     other_hall = Hall.objects.create(code="H440604001", name="祖庙街道行政服务中心", kind=HallKind.TOWN_CENTRE,
                                      zone=world["zones"][ZUMIAO], location=world["hall"].location)
-    clerk = get_user_model().objects.create_user(username="zm_clerk", password="pw")
-    Profile.objects.create(user=clerk, role=Role.COUNTER_CLERK)
+    clerk = make_user("zm_clerk", Role.COUNTER_CLERK)
     ClerkAssignment.objects.create(user=clerk, hall=other_hall)
     url = reverse("approvals-ticket-check-in", args=[world["ticket"].pk])
     assert _client(clerk).post(url).status_code == 403

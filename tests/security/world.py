@@ -7,13 +7,12 @@ Text fields carry HTML/JS so the escaping tests can look for it.
 """
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
-from gridops.accounts.models import Department, Profile, Role
-from tests.builders import build_tiny_district
+from gridops.accounts.models import Department, Role
+from tests.builders import build_tiny_district, make_user
 
 NANZHUANG, ZUMIAO = "440604101", "440604001"
 NZ_GRID = "44060410101001001"
@@ -26,14 +25,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # The roles of the brief, in table order; "anonymous" is no user at all.
 ROLES = ["anonymous", "citizen", "grid_worker", "department_handler", "town_operator", "district_operator",
          "planner", "counter_clerk", "reviewer", "justice_officer"]
-
-
-def _user(username: str, role: str, **profile):
-    grids = profile.pop("grids", ())
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
-    p = Profile.objects.create(user=user, role=role, **profile)
-    p.grids.set(grids)
-    return user
 
 
 def token_for(user) -> str:
@@ -58,17 +49,17 @@ def build_world() -> dict:
     cg = Department.objects.create(code="cg", name="城市管理和综合执法局", short_name="城管")
     sc = Department.objects.create(code="shichang", name="区市场监督管理局", short_name="市场监管")
     users = {
-        "citizen": _user("citizen", Role.CITIZEN, phone=PHONE),
-        "grid_worker": _user("grid_worker", Role.GRID_WORKER, zone=zones[NANZHUANG], grids=[zones[NZ_GRID]]),
-        "department_handler": _user("department_handler", Role.DEPARTMENT_HANDLER, department=cg),
-        "town_operator": _user("town_operator", Role.TOWN_OPERATOR, zone=zones[NANZHUANG]),
-        "district_operator": _user("district_operator", Role.DISTRICT_OPERATOR, zone=zones["440604"]),
-        "planner": _user("planner", Role.PLANNER, zone=zones["440604"]),
-        "counter_clerk": _user("counter_clerk", Role.COUNTER_CLERK),
-        "reviewer": _user("reviewer", Role.REVIEWER, department=sc),
-        "justice_officer": _user("justice_officer", Role.JUSTICE_OFFICER),
+        "citizen": make_user("citizen", Role.CITIZEN, phone=PHONE),
+        "grid_worker": make_user("grid_worker", Role.GRID_WORKER, zone=zones[NANZHUANG], grids=[zones[NZ_GRID]]),
+        "department_handler": make_user("department_handler", Role.DEPARTMENT_HANDLER, department=cg),
+        "town_operator": make_user("town_operator", Role.TOWN_OPERATOR, zone=zones[NANZHUANG]),
+        "district_operator": make_user("district_operator", Role.DISTRICT_OPERATOR, zone=zones["440604"]),
+        "planner": make_user("planner", Role.PLANNER, zone=zones["440604"]),
+        "counter_clerk": make_user("counter_clerk", Role.COUNTER_CLERK),
+        "reviewer": make_user("reviewer", Role.REVIEWER, department=sc),
+        "justice_officer": make_user("justice_officer", Role.JUSTICE_OFFICER),
         # The command centre's wall display: not a column of ROLES (the matrix's SCREEN table).
-        "screen": _user("screen", Role.SCREEN, zone=zones["440604"]),
+        "screen": make_user("screen", Role.SCREEN, zone=zones["440604"]),
     }
 
     category = Category.objects.create(code="01", name="市容环境", kind=CategoryKind.COMPONENT)
