@@ -10,13 +10,14 @@ from rest_framework.authentication import TokenAuthentication
 
 class ProfileTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
-        from gridops.core.tokens import TokenRejected, authenticate_key, token_key_from_header
+        from gridops.core.tokens import TokenRejected, request_token_user, token_key_from_header
 
         try:
             key = token_key_from_header(request.META.get("HTTP_AUTHORIZATION"))
             if key is None:
                 return None
-            return authenticate_key(key), key
+            # On the Django request, where the read-only middleware may have looked it up already.
+            return request_token_user(request._request), key
         except TokenRejected as exc:
             raise exceptions.AuthenticationFailed(exc.message) from None
 

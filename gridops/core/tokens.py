@@ -109,9 +109,23 @@ async def aauthenticate_key(key: str):
 
 
 def request_token_user(request):
-    """For plain Django views (tiles): the token's user, None when none is presented.
+    """For plain Django views (tiles) and DRF: the token's user, None when none is presented.
 
-    Raises TokenRejected when a token is presented and is not valid.
+    Raises TokenRejected when a token is presented and is not valid. The answer is kept on the
+    request: a write is authenticated by the read-only middleware and again by DRF, and each
+    lookup is a cache read (twice per tablet report in the intake profile).
     """
-    key = token_key_from_header(request.META.get("HTTP_AUTHORIZATION"))
-    return None if key is None else authenticate_key(key)
+    header = request.META.get("HTTP_AUTHORIZATION")
+    known = request.__dict__.get("_token_user")
+    if known is not None and known[0] == header:
+        if isinstance(known[1], TokenRejected):
+            raise known[1]
+        return known[1]
+    try:
+        key = token_key_from_header(header)
+        user = None if key is None else authenticate_key(key)
+    except TokenRejected as exc:
+        request._token_user = (header, exc)
+        raise
+    request._token_user = (header, user)
+    return user

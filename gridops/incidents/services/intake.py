@@ -135,7 +135,7 @@ def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, a
         with transaction.atomic():
             incident.save(force_insert=True)
             IncidentTransition.objects.bulk_create(_intake_history(incident, decision, hold, now))
-            publish_incident(incident, "incident.created")
+            publish_incident(incident, "incident.created", created=True)
     except IntegrityError:
         # Two retries raced (or this is a retry): the unique (reporter, client_key) decides.
         if client_key and _by_client_key(reporter, client_key) is not None:

@@ -33,18 +33,20 @@ def incident_payload(incident: Incident, *, now: datetime | None = None) -> dict
     }
 
 
-def incident_audiences(incident: Incident) -> list[str]:
+def incident_audiences(incident: Incident, *, created: bool = False) -> list[str]:
     """Who is told: every zone the incident lies in (town, area, village, micro-grid), the
-    department once dispatched, the reporter and co-reporters — `jurisdiction.py`, the same
-    definition as `selectors.incidents_visible_to`."""
-    return jurisdiction.incident_audiences(incident)
+    department once dispatched, the reporter and co-reporters (none yet when `created`) —
+    `jurisdiction.py`, the same definition as `selectors.incidents_visible_to`."""
+    return jurisdiction.incident_audiences(incident, co_reporters=not created)
 
 
-def publish_incident(incident: Incident, kind: str) -> None:
-    """Queue the push of `incident` (`publish_event` sends it on commit, never on rollback)."""
+def publish_incident(incident: Incident, kind: str, *, created: bool = False) -> None:
+    """Queue the push of `incident` (`publish_event` sends it on commit, never on rollback);
+    `created` for the report just inserted."""
     from gridops.realtime.services import publish_event
 
-    publish_event(kind=kind, payload=incident_payload(incident), audiences=incident_audiences(incident))
+    publish_event(kind=kind, payload=incident_payload(incident),
+                  audiences=incident_audiences(incident, created=created))
 
 
 def history_row(incident: Incident, *, action: str, actor, from_status: str, to_status: str, at: datetime,
