@@ -282,10 +282,12 @@ class Run:
         host = urlparse(self.base_url)
         while True:
             last = max(socket.received) if socket.received else socket.first_latest_id
-            query = f"token={socket.actor.token}" + (f"&last_id={last}" if last is not None else "")
+            query = f"?last_id={last}" if last is not None else ""
+            auth = {"Authorization": f"Token {socket.actor.token}"}  # not in the URL (docs/websocket.md)
             try:
-                async with connect(f"ws://{host.hostname}:{host.port}/ws/events/?{query}", origin=self.base_url,
-                                   max_queue=None, ping_interval=20, ping_timeout=60, open_timeout=30) as ws:
+                async with connect(f"ws://{host.hostname}:{host.port}/ws/events/{query}", origin=self.base_url,
+                                   additional_headers=auth, max_queue=None, ping_interval=20, ping_timeout=60,
+                                   open_timeout=30) as ws:
                     seen_here: set[int] = set()
                     async for raw in ws:
                         message = json.loads(raw)

@@ -32,8 +32,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_server(workers: int = 1):
-    """uvicorn serving GridOps on a free loopback port, on the bench database; yields its base URL."""
-    port = free_port()
+    """uvicorn serving GridOps on loopback, on the bench database; yields its base URL. The port
+    is `BENCH_PORT` when set (several people benching on one machine each keep their own), else
+    a free one."""
+    port = int(os.environ.get("BENCH_PORT") or 0) or free_port()
     env = dict(os.environ, DEBUG="0", LOG_LEVEL="ERROR")
     # Measurements count the live path only: the per-process table re-read stays off.
     env.setdefault("GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS", "0")
