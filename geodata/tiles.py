@@ -199,7 +199,7 @@ class IncidentFilters:
         return cls(tuple(sorted(set(statuses))), tuple(categories), tuple(priorities), since, until, overdue_only, key)
 
     def apply(self, qs: QuerySet) -> QuerySet:
-        from gridops.incidents.selectors import overdue_q
+        from gridops.incidents.sla import overdue_q
 
         if self.statuses:
             qs = qs.filter(status__in=self.statuses)
@@ -292,7 +292,7 @@ class IncidentsLayer(Layer):
 
     def _rows(self, request) -> QuerySet:
         from gridops.incidents.models import OPEN_STATUSES
-        from gridops.incidents.selectors import overdue_q
+        from gridops.incidents.sla import overdue_q
 
         qs = IncidentFilters.parse(request.GET).apply(_visible_incidents(request))
         # No ORDER BY (a tile has no order), and the point as the raw column: values("point")
@@ -378,7 +378,7 @@ class ZonesLayer(Layer):
 
     def sql(self, tile: Tile, request) -> tuple[str, dict]:
         from gridops.incidents.models import OPEN_STATUSES
-        from gridops.incidents.selectors import overdue_q
+        from gridops.incidents.sla import overdue_q
 
         level = self._level(tile, request)
         params = {"z": tile.z, "x": tile.x, "y": tile.y, "margin": BUFFER / EXTENT, "level": int(level)}

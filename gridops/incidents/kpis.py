@@ -26,7 +26,8 @@ from gridops.accounts.models import Department
 from gridops.core.errors import InvalidInput, NotFound
 
 from .models import Category, Incident, Status
-from .selectors import incidents_visible_to, overdue_q
+from .selectors import incidents_visible_to
+from .sla import overdue_q
 
 RESOLVED_OR_LATER = (Status.RESOLVED, Status.VERIFIED, Status.CLOSED)
 OPEN = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED)

@@ -1,22 +1,20 @@
 """Business rules of dispatch as plain data and plain functions (tested on their own).
 
 - who may move an incident from which status to which (`TRANSITIONS`, a table, not `if` chains);
-- which routing rule wins for a place (`choose_rule`: most specific zone first);
-- deadlines from priority, and how far past them an incident is (`breach_level`).
+- which routing rule wins for a place (`choose_rule`: most specific zone first).
+Deadlines, breaches and escalation levels are the SLA clocks' (`sla.py`).
 Nothing here touches the request; services call these and do the writes.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from django.utils.translation import pgettext_lazy
 
 from gridops.accounts.models import Role
 
-from . import conf
-from .models import AWAITING_RESPONSE, OPEN_STATUSES, Status
+from .models import OPEN_STATUSES, Status
 
 OPERATORS = frozenset({Role.DISTRICT_OPERATOR, Role.TOWN_OPERATOR})
 HANDLERS = frozenset({Role.DEPARTMENT_HANDLER})
@@ -123,53 +121,6 @@ MERGERS = OPERATORS
 
 def may_merge(capacities: str | Iterable[str] | None, status: str) -> bool:
     return bool(_held(capacities) & MERGERS) and status in OPEN_STATUSES
-
-
-# --- deadlines ------------------------------------------------------------------------------
-
-def deadlines(*, reported_at: datetime, priority: str, response_hours: float | None,
-              resolution_hours: float | None) -> tuple[datetime, datetime]:
-    """(response, resolution) deadlines: the type's hours, else the priority's default hours."""
-    default_response, default_resolution = conf.priority_deadline_hours()[str(priority)]
-    response = response_hours if response_hours else default_response
-    resolution = resolution_hours if resolution_hours else default_resolution
-    return reported_at + timedelta(hours=response), reported_at + timedelta(hours=resolution)
-
-
-# Escalation levels: each breached deadline moves the case one command-centre level up.
-ESCALATION_LABELS = {
-    0: "",
-    1: "超时未响应，升级至区指挥中心",
-    2: "超期未办结，区指挥中心督办",
-}
-
-
-# What an escalation level means, for people reading the incident (the history notes above are
-# the stored record of each escalation).
-ESCALATION_LEVEL_NAMES = {
-    0: pgettext_lazy("escalation", "Not escalated"),
-    1: pgettext_lazy("escalation", "Level 1: response overdue, escalated to the district centre"),
-    2: pgettext_lazy("escalation", "Level 2: resolution overdue, supervised by the district centre"),
-}
-
-
-def breached_deadlines(*, status: str, now: datetime, response_deadline: datetime,
-                       resolution_deadline: datetime) -> list[str]:
-    """Which deadlines an incident is past: "response" while no department has accepted it,
-    "resolution" while it is open. Overdue means this list is not empty."""
-    breached = []
-    if status in AWAITING_RESPONSE and now > response_deadline:
-        breached.append("response")
-    if status in OPEN_STATUSES and now > resolution_deadline:
-        breached.append("resolution")
-    return breached
-
-
-def breach_level(*, status: str, now: datetime, response_deadline: datetime, resolution_deadline: datetime) -> int:
-    """0 on time; 1 past the response deadline unaccepted; 2 past the resolution deadline open."""
-    breached = breached_deadlines(status=status, now=now, response_deadline=response_deadline,
-                                  resolution_deadline=resolution_deadline)
-    return 2 if "resolution" in breached else 1 if "response" in breached else 0
 
 
 # --- routing --------------------------------------------------------------------------------

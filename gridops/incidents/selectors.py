@@ -19,8 +19,8 @@ from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
 from gridops.core.errors import NotFound
 
-from . import conf, jurisdiction, rules
-from .models import AWAITING_RESPONSE, OPEN_STATUSES, EventType, Incident, WorkerPosition
+from . import conf, jurisdiction, rules, sla
+from .models import OPEN_STATUSES, EventType, Incident, WorkerPosition
 
 # --- who sees what ---------------------------------------------------------------------------
 
@@ -145,34 +145,11 @@ def incidents_search(qs: QuerySet[Incident], text: str) -> QuerySet[Incident]:
     return qs.filter(condition)
 
 
-# --- filters, overdue, duplicates ------------------------------------------------------------
-
-def overdue_q(now: datetime | None = None) -> Q:
-    now = now or timezone.now()
-    return (Q(status__in=AWAITING_RESPONSE, response_deadline__lt=now)
-            | Q(status__in=OPEN_STATUSES, resolution_deadline__lt=now))
-
-
-def escalation_due_q(now: datetime) -> Q:
-    """Overdue incidents not yet escalated to the level their breach calls for."""
-    return (Q(status__in=AWAITING_RESPONSE, response_deadline__lt=now, escalation_level__lt=1)
-            | Q(status__in=OPEN_STATUSES, resolution_deadline__lt=now, escalation_level__lt=2))
-
-
-def is_overdue(incident: Incident, now: datetime | None = None) -> bool:
-    return bool(breached_deadlines(incident, now))
-
-
-def breached_deadlines(incident: Incident, now: datetime | None = None) -> list[str]:
-    """The deadlines (response, resolution) the incident is past now (rules.breached_deadlines)."""
-    return rules.breached_deadlines(status=incident.status, now=now or timezone.now(),
-                                    response_deadline=incident.response_deadline,
-                                    resolution_deadline=incident.resolution_deadline)
-
+# --- overdue, duplicates ---------------------------------------------------------------------
 
 def incidents_overdue(user, now: datetime | None = None) -> QuerySet[Incident]:
     """The supervisor's view: what the user can see that is past a deadline, most overdue first."""
-    return incidents_visible_to(user).filter(overdue_q(now)).order_by("resolution_deadline", "id")
+    return incidents_visible_to(user).filter(sla.overdue_q(now)).order_by("resolution_deadline", "id")
 
 
 def duplicate_candidates(*, event_type_id: int, point: Point, exclude_id: int | None = None,

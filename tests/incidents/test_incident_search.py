@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from gridops.incidents import rules
+from gridops.incidents import rules, sla
 from gridops.incidents.models import Status
 from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident, signed_in
 
@@ -93,9 +93,9 @@ def test_breached_deadlines_agree_with_breach_level(status, now_offset, expected
     reported = timezone.now()
     response, resolution = reported + timedelta(hours=2), reported + timedelta(hours=24)
     now = reported + now_offset
-    breached = rules.breached_deadlines(status=status, now=now, response_deadline=response, resolution_deadline=resolution)
+    breached = sla.breached_deadlines(status=status, now=now, response_deadline=response, resolution_deadline=resolution)
     assert breached == expected
-    level = rules.breach_level(status=status, now=now, response_deadline=response, resolution_deadline=resolution)
+    level = sla.breach_level(status=status, now=now, response_deadline=response, resolution_deadline=resolution)
     assert level == (2 if "resolution" in expected else 1 if "response" in expected else 0)
 
 

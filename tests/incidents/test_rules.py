@@ -1,13 +1,9 @@
-"""The plain rules: transition table, deadlines, breach levels, rule choice."""
-from datetime import datetime, timedelta, timezone
-
+"""The plain rules: transition table and rule choice (deadlines and breaches: test_sla.py)."""
 import pytest
 
 from gridops.accounts.models import Role
 from gridops.incidents import rules
 from gridops.incidents.models import Status
-
-T0 = datetime(2026, 5, 1, 8, 0, tzinfo=timezone.utc)
 
 
 def test_every_status_but_closed_and_void_has_a_way_forward():
@@ -29,23 +25,6 @@ def test_every_status_but_closed_and_void_has_a_way_forward():
 ])
 def test_allowed_targets(role, status, targets):
     assert rules.allowed_targets(role, status) == targets
-
-
-def test_deadlines_use_type_hours_then_priority_defaults():
-    assert rules.deadlines(reported_at=T0, priority="normal", response_hours=1, resolution_hours=10) == (
-        T0 + timedelta(hours=1), T0 + timedelta(hours=10))
-    assert rules.deadlines(reported_at=T0, priority="urgent", response_hours=None, resolution_hours=0) == (
-        T0 + timedelta(hours=0.5), T0 + timedelta(hours=4))
-
-
-@pytest.mark.parametrize("status, hours, level", [
-    (Status.REPORTED, 1, 0), (Status.REPORTED, 3, 1), (Status.REPORTED, 30, 2),
-    (Status.IN_PROGRESS, 3, 0), (Status.IN_PROGRESS, 30, 2),
-    (Status.RESOLVED, 30, 0), (Status.CLOSED, 300, 0), (Status.RETURNED, 3, 1),
-])
-def test_breach_level(status, hours, level):
-    assert rules.breach_level(status=status, now=T0 + timedelta(hours=hours), response_deadline=T0 + timedelta(hours=2),
-                              resolution_deadline=T0 + timedelta(hours=24)) == level
 
 
 def candidate(rule_id, level, by_type, dept=1):

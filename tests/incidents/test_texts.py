@@ -4,7 +4,7 @@ import re
 import pytest
 from django.utils import translation
 
-from gridops.incidents import rules, texts
+from gridops.incidents import rules, sla, texts
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -21,7 +21,7 @@ SYSTEM_TEXTS = [
     rules.default_reason("A", "B") + "；" + "疑似重复上报，等待指挥中心合并或立案",
     "紧急事件：区指挥中心同步接报，由值班人员确认派遣", "定位精度 250 米，超过自动派遣上限，需人工核实位置",
     "所在镇街未配置指挥分中心", "网格员上报，自动立案", "路由明确，自动派遣至Water bureau",
-    "合并至 #12 same place", "合并重复上报 #13", *[label for label in rules.ESCALATION_LABELS.values() if label],
+    "合并至 #12 same place", "合并重复上报 #13", *[label for label in sla.ESCALATION_LABELS.values() if label],
     "历史数据：按事件类型默认派遣至Water bureau", "超时升级", "历史数据导入", "非本部门职责，退回重新派遣",
     "已处置完毕", "核查属实", "无效上报，作废",
 ]

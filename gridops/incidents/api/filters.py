@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from gridops.core.errors import InvalidInput
 
-from .. import selectors
+from .. import selectors, sla
 from ..models import Priority, Status
 
 PARAMETERS = [
@@ -128,7 +128,7 @@ def filter_incidents(qs: QuerySet, params) -> QuerySet:
     if bbox:
         qs = qs.filter(point__contained=parse_bbox(bbox, "bbox" if params.get("bbox") else "in_bbox"))
     if _flag(params, "overdue"):
-        qs = qs.filter(selectors.overdue_q())
+        qs = qs.filter(sla.overdue_q())
     if _flag(params, "open"):
         qs = qs.filter(status__in=[s.value for s in selectors.OPEN_STATUSES])
     if params.get("q", "").strip():

@@ -8,7 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridops.accounts.models import Department
 
-from .. import rules, selectors, texts
+from .. import rules, selectors, sla, texts
 from ..models import Category, EventType, Incident, IncidentPhoto, IncidentTransition, Source, Status, WorkerPosition
 
 
@@ -66,7 +66,7 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_overdue(self, obj):
-        return selectors.is_overdue(obj, self.context.get("now"))
+        return sla.is_overdue(obj, self.context.get("now"))
 
     def _capacities(self, obj):
         user = getattr(self.context.get("request"), "user", None)
@@ -90,11 +90,11 @@ class IncidentFeatureSerializer(GeoFeatureModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=["response", "resolution"])))
     def get_breached_deadlines(self, obj):
         """The deadlines it is past now; `overdue` is true when this is not empty."""
-        return selectors.breached_deadlines(obj, self.context.get("now"))
+        return sla.breached(obj, self.context.get("now"))
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_escalation_label(self, obj):
-        return str(rules.ESCALATION_LEVEL_NAMES.get(obj.escalation_level, obj.escalation_level))
+        return str(sla.ESCALATION_LEVEL_NAMES.get(obj.escalation_level, obj.escalation_level))
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_reporter(self, obj):

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .. import conf, rules, selectors
+from .. import conf, selectors, sla
 from ..models import Incident, IncidentTransition
 from .trail import history_row, publish_incident
 
@@ -26,14 +26,12 @@ def escalate_overdue(now: datetime | None = None) -> int:
     while True:
         with transaction.atomic():
             pending = list(selectors.with_related(
-                Incident.objects.filter(selectors.escalation_due_q(now))
+                Incident.objects.filter(sla.escalation_due_q(now))
             ).select_for_update(of=("self",), skip_locked=True).order_by("id")[:batch])
             changed = 0
             history = []
             for incident in pending:
-                level = rules.breach_level(status=incident.status, now=now,
-                                           response_deadline=incident.response_deadline,
-                                           resolution_deadline=incident.resolution_deadline)
+                level = sla.level_of(incident, now)
                 if level <= incident.escalation_level:
                     continue
                 incident.escalation_level = level
@@ -41,7 +39,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
                 incident.district_notified = True
                 incident.save(update_fields=["escalation_level", "escalated_at", "district_notified", "updated_at"])
                 history.append(history_row(incident, action=Action.ESCALATE, actor=None, from_status=incident.status,
-                                        to_status=incident.status, at=now, note=rules.ESCALATION_LABELS[level]))
+                                           to_status=incident.status, at=now, note=sla.ESCALATION_LABELS[level]))
                 publish_incident(incident, "incident.updated")
                 changed += 1
             IncidentTransition.objects.bulk_create(history)

@@ -27,7 +27,7 @@ from gridops.core import authz, clock
 from gridops.core.errors import InvalidInput
 from gridops.core.refcache import memoised
 
-from .. import rules, selectors
+from .. import rules, selectors, sla
 from ..assignment import route
 from ..models import EventType, Incident, IncidentTransition, Source, Status
 from .points import to_accuracy, to_storage_point
@@ -108,7 +108,7 @@ def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, a
     now = timezone.now()
     captured_at = clock.device_time(captured_at, now=now, field="captured_at")
     reported_at = reported_at or now
-    response_deadline, resolution_deadline = rules.deadlines(
+    response_deadline, resolution_deadline = sla.deadlines(
         reported_at=reported_at, priority=et.priority,
         response_hours=et.response_hours, resolution_hours=et.resolution_hours)
     duplicates = list(selectors.duplicate_candidates(event_type_id=et.pk, point=point, now=reported_at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .. import jurisdiction, selectors
+from .. import jurisdiction, sla
 from ..models import Incident, IncidentTransition, Status
 
 
@@ -26,7 +26,7 @@ def incident_payload(incident: Incident, *, now: datetime | None = None) -> dict
         "town_code": incident.town.code,
         "grid_code": incident.grid.code if incident.grid_id else None,
         "department": incident.department.code if incident.department_id else None,
-        "overdue": selectors.is_overdue(incident, now),
+        "overdue": sla.is_overdue(incident, now),
         "escalation_level": incident.escalation_level,
         "reported_at": incident.reported_at.isoformat(),
         "version": incident.version,
