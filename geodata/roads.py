@@ -16,6 +16,7 @@ the k-th best by road is nearer than the next place as the crow flies.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,16 +106,31 @@ def _points_sql(anchors: list[Anchor], *, reverse: bool) -> str:
     return f"SELECT pid, edge_id, fraction FROM (VALUES {rows}) AS p(pid, edge_id, fraction)"
 
 
-def reach(place: Anchor, *, towards: bool) -> dict[int, float]:
-    """Metres between the place and every vertex it connects with: vertex → place when `towards`
-    (a search over the reversed graph), place → vertex otherwise. One pgRouting search."""
-    graph = REVERSED_EDGES_SQL if towards else EDGES_SQL
+def _cut(graph_sql: str, centre: tuple[float, float] | None, radius_m: float | None) -> str:
+    """The graph cut to the box of `radius_m` round `centre`: a path no longer than the radius
+    between the centre and anywhere never leaves it (no path is shorter than the straight line),
+    so searches bounded by the radius answer exactly on far fewer edges."""
+    if radius_m is None or centre is None:
+        return graph_sql
+    dlat = radius_m * 1.01 / 110_574
+    dlon = radius_m * 1.01 / (111_320 * max(math.cos(math.radians(centre[1])), 0.01))
+    return (f"{graph_sql} WHERE geom && ST_MakeEnvelope({centre[0] - dlon:.7f}, {centre[1] - dlat:.7f}, "
+            f"{centre[0] + dlon:.7f}, {centre[1] + dlat:.7f}, 4326)")
+
+
+def reach(place: Anchor, *, towards: bool, centre: tuple[float, float] | None = None,
+          radius_m: float | None = None) -> dict[int, float]:
+    """Metres between the place and every vertex it connects with (within `radius_m` of
+    `centre`, the place, when given): vertex → place when `towards` (a search over the reversed
+    graph), place → vertex otherwise. One pgRouting search."""
+    graph = _cut(REVERSED_EDGES_SQL if towards else EDGES_SQL, centre, radius_m)
+    limit = REACH_M if radius_m is None else radius_m
     vertex = place.vertex()
     with connection.cursor() as cursor:
         if vertex is None:
-            cursor.execute(_REACH_FROM_POINT_SQL, (graph, _points_sql([place], reverse=towards), REACH_M))
+            cursor.execute(_REACH_FROM_POINT_SQL, (graph, _points_sql([place], reverse=towards), limit))
         else:
-            cursor.execute(_REACH_FROM_VERTEX_SQL, (graph, vertex, REACH_M))
+            cursor.execute(_REACH_FROM_VERTEX_SQL, (graph, vertex, limit))
         return dict(cursor.fetchall())
 
 
@@ -162,38 +178,57 @@ class Nearest:
 
 def nearest_to(place: tuple[float, float], others: list[tuple[float, float]], k: int) -> tuple[Anchor, list[Nearest]] | None:
     """The k of `others` with the shortest travel *to* `place` (and the place's anchor); None
-    when no graph is loaded. Places are joined to the graph nearest-first, in batches, until the
-    next is farther as the crow flies than the k-th best is by road (1 % slack for the planar
-    fraction along a street)."""
+    when no graph is loaded.
+
+    Searches are bounded: first to a radius of three times the k-th straight distance (at least
+    1 km), on the graph cut to it; a figure within the radius is exact, so if k are found the
+    answer stands, else the radius grows (x4, then unbounded). Within a round, places are joined
+    to the graph nearest-first, in batches, until the next is farther as the crow flies than the
+    k-th best is by road (1 % slack for the planar fraction along a street)."""
     here = anchor([place])
     if here is None:
         return None
-    reached = reach(here[0], towards=True)
     xy = np.asarray(others, dtype=float).reshape(-1, 2)
     straight = _GEOD.inv(np.full(len(xy), place[0]), np.full(len(xy), place[1]), xy[:, 0], xy[:, 1])[2]
     order = np.argsort(straight, kind="stable")
+    first = max(1000.0, 3 * float(straight[order[min(k, len(order)) - 1]])) if len(order) else 1000.0
+    joined: dict[int, Anchor] = {}
+    for radius in (first, 4 * first, None):
+        best = _nearest_within(here[0], place, others, straight, order, k, radius, joined)
+        if len(best) >= k or radius is None:
+            return here[0], best[:k]
+    return here[0], []
+
+
+def _nearest_within(here, place, others, straight, order, k, radius, joined) -> list[Nearest]:
+    reached = reach(here, towards=True, centre=place, radius_m=radius)
     batch, best = max(4 * k, 16), []
     for start in range(0, len(order), batch):
-        if len(best) >= k and best[k - 1].metres <= 0.99 * straight[order[start]]:
+        nearest_left = straight[order[start]]
+        if (len(best) >= k and best[k - 1].metres <= 0.99 * nearest_left) or (radius is not None and nearest_left > radius):
             break
         chosen = [int(i) for i in order[start:start + batch]]
-        for index, joined in zip(chosen, anchor([others[i] for i in chosen])):
-            metres = _via(here[0], joined, reached, towards=True)
-            if metres is not None:
-                best.append(Nearest(index, metres, joined))
+        missing = [i for i in chosen if i not in joined]
+        joined.update(zip(missing, anchor([others[i] for i in missing]) or []))
+        for index in chosen:
+            metres = _via(here, joined[index], reached, towards=True)
+            if metres is not None and (radius is None or metres <= radius):
+                best.append(Nearest(index, metres, joined[index]))
         best.sort(key=lambda n: (n.metres, n.index))
-    return here[0], best[:k]
+    return best
 
 
-def routes_to(place: Anchor, origins: list[Anchor]) -> list[dict | None]:
+def routes_to(place: Anchor, origins: list[Anchor], *, centre: tuple[float, float] | None = None,
+              radius_m: float | None = None) -> list[dict | None]:
     """The streets travelled from each origin to the place, as GeoJSON (origin first) with their
-    metres; None where the origin is on the place."""
+    metres; None where the origin is on the place. When every route is known to be no longer
+    than `radius_m`, the graph is cut to that radius round `centre` (the place)."""
     if not origins:
         return []
     anchors = [place, *origins]
     with connection.cursor() as cursor:
         sql = _ROUTES_SQL.replace("{fractions}", _points_sql(anchors, reverse=False))
-        cursor.execute(sql, {"graph": REVERSED_EDGES_SQL, "points": _points_sql(anchors, reverse=True),
+        cursor.execute(sql, {"graph": _cut(REVERSED_EDGES_SQL, centre, radius_m), "points": _points_sql(anchors, reverse=True),
                              "ends": [-pid for pid in range(2, len(anchors) + 1)], "edge": place.edge,
                              "fraction": _fraction(place)})
         paths = {pid: {"geometry": json.loads(geojson), "metres": metres} for pid, geojson, metres in cursor.fetchall()}

@@ -40,7 +40,8 @@ def nearest_workers(user, lon: float, lat: float, k: int) -> dict:
     if found is None:
         raise ServiceUnavailable("no road graph is loaded (manage.py import_roads)", field="roads")
     here, chosen = found
-    routes = roads.routes_to(here, [n.anchor for n in chosen])
+    longest = max((n.metres for n in chosen), default=None)
+    routes = roads.routes_to(here, [n.anchor for n in chosen], centre=(lon, lat), radius_m=longest)
     return {
         "point": {"lon": lon, "lat": lat, "edge": here.edge, "fraction": round(here.fraction, 6),
                   "gap_m": round(here.gap_m, 1)},

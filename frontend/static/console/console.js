@@ -332,6 +332,8 @@
     if (message.id === undefined || seen.has(message.id)) return;
     seen.add(message.id); lastId = Math.max(lastId, message.id);
     state.received.push(Object.assign({ arrivedAt: Date.now() }, message));
+    // Other scripts of the page (foresight, emergencies) hear every event without a socket of their own.
+    document.dispatchEvent(new CustomEvent("gridops:event", { detail: message }));
     if (String(message.kind).startsWith("incident.")) showIncident(message);
     else if (message.kind === "worker.position") loadWorkers();
     else if (message.kind === "hall.queue") onHallQueue(message.payload || {});

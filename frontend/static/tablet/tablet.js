@@ -23,6 +23,7 @@
   let token = localStorage.getItem("gridops.token");
   let me = JSON.parse(localStorage.getItem("gridops.me") || "null");
   const app = window.gridopsTablet = { sent: [] };
+  app.api = (url, options) => api(url, options);  // for the page's other scripts (emergency tasks)
 
   function toast(text) {
     const t = $("toast"); t.textContent = text; t.classList.add("show");
@@ -101,6 +102,7 @@
     const list = $("task-list"); list.replaceChildren();
     if (!items.length) list.appendChild(el("li", {}, T.noTasks));
     items.forEach((f) => list.appendChild(taskCard(f)));
+    document.dispatchEvent(new Event("gridops:tasks"));  // other task lists reload with this one
   }
   function taskCard(f) {
     const p = f.properties || f; const id = f.id || p.id;
@@ -257,7 +259,8 @@
     if (!items.length) list.appendChild(el("li", {}, T.emptyQueue));
     items.forEach((i) => {
       const li = el("li", { "data-key": i.key, "data-state": i.state });
-      const what = i.kind === "report" ? T.report + ": " + (i.label || i.body.event_type) : fmt(T.incidentNo, { id: i.id }) + " → " + (i.label || i.body.status);
+      const what = i.kind === "report" ? T.report + ": " + (i.label || i.body.event_type)
+        : i.url ? i.label : fmt(T.incidentNo, { id: i.id }) + " → " + (i.label || i.body.status);
       li.appendChild(el("div", { class: "state" }, what));
       li.appendChild(el("div", {}, when(i.created) + " · " +
         ({ waiting: T.waiting, sending: T.sending, rejected: T.rejected }[i.state] || i.state) +
@@ -271,7 +274,8 @@
     });
   }
   async function sendOne(item) {
-    const url = item.kind === "report" ? cfg.api.incidents : cfg.api.incidents + item.id + "/transitions/";
+    // An item may carry its own URL (emergency answers); reports and moves have theirs.
+    const url = item.url || (item.kind === "report" ? cfg.api.incidents : cfg.api.incidents + item.id + "/transitions/");
     const r = await api(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(item.body) });
     if (r.status >= 500 || r.status === 408 || r.status === 429) throw new Error("retry " + r.status);
     let data = {}; try { data = await r.json(); } catch (e) { /* empty body */ }
@@ -313,7 +317,7 @@
     flushing = locked.finally(() => { flushing = null; });
     return flushing;
   }
-  app.flush = flush; app.readQueue = readQueue;
+  app.flush = flush; app.readQueue = readQueue; app.enqueue = enqueue;
   setInterval(flush, 15000);
 
   // --- live updates of tasks ----------------------------------------------------------------
@@ -327,7 +331,10 @@
     socket.onmessage = (e) => {
       const m = JSON.parse(e.data);
       if (m.kind === "realtime.hello") { lastId = Math.max(lastId, m.latest_id || 0); backoff = 1000; return; }
-      if (m.id) { lastId = Math.max(lastId, m.id); if (String(m.kind).startsWith("incident.")) loadTasks(); }
+      if (m.id) {
+        lastId = Math.max(lastId, m.id); if (String(m.kind).startsWith("incident.")) loadTasks();
+        document.dispatchEvent(new CustomEvent("gridops:event", { detail: m }));  // the page's other scripts
+      }
     };
     socket.onclose = (e) => {  // 4401: the token is no longer valid, retrying cannot help
       if (token && e.code !== 4401) { setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 15000); }
