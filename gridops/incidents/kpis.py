@@ -27,7 +27,7 @@ from gridops.core.errors import InvalidInput, NotFound
 
 from .models import Category, Incident, Status
 from .selectors import incidents_visible_to
-from .sla import overdue_q
+from .sla import met_q, overdue_q
 
 RESOLVED_OR_LATER = (Status.RESOLVED, Status.VERIFIED, Status.CLOSED)
 OPEN = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED)
@@ -51,10 +51,9 @@ def _aggregates(now: datetime) -> dict:
     return counts | {
         "n_total": Count("id"),
         "n_dispatched_any": Count("id", filter=Q(dispatched_at__isnull=False)),
-        "n_resolved_on_time": Count("id", filter=Q(resolved_at__isnull=False,
-                                                   resolved_at__lte=F("resolution_deadline")) & ~Q(status=Status.VOID)),
+        "n_resolved_on_time": Count("id", filter=met_q("resolution") & ~Q(status=Status.VOID)),
         "n_resolved_any": Count("id", filter=Q(resolved_at__isnull=False) & ~Q(status=Status.VOID)),
-        "n_accepted_on_time": Count("id", filter=Q(accepted_at__isnull=False, accepted_at__lte=F("response_deadline"))),
+        "n_accepted_on_time": Count("id", filter=met_q("response")),
         "n_accepted_any": Count("id", filter=Q(accepted_at__isnull=False)),
         "n_overdue_open": Count("id", filter=overdue_q(now)),
         "median_dispatch": Median(_interval("dispatched_at"), filter=Q(dispatched_at__isnull=False),

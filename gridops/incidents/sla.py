@@ -5,14 +5,16 @@ and the resolution clock (until it is resolved). Each clock's deadline is the ev
 after the report, or its priority's default hours (`conf.priority_deadline_hours`) when the type
 gives none. A clock is breached when the incident is past its deadline in a status the clock runs
 in; each breach calls for an escalation level, and the escalation sweep raises an incident to the
-highest level its breaches call for (never lowering it).
+highest level its breaches call for (never lowering it). A clock is met ("on time" in the KPIs)
+when its work is stamped (accepted, resolved) at or before its deadline.
 
 Why one table compiled three ways: the rule used to be written four times (Python in `rules`,
 ORM filters in `selectors`, `is_overdue`, numpy in `history`), and no test showed they agreed.
 Now every reader derives from `CLOCKS`:
-- Python, for one incident in hand (`breached`, `breach_level`, `is_overdue`): API payloads, the sweep;
-- ORM expressions, i.e. SQL, for many rows (`overdue_q`, `escalation_due_q`, `level_expression`):
-  lists, tiles, KPIs, exports and the sweep's claim query;
+- Python, for one incident in hand (`breached`, `breach_level`, `is_overdue`, `met`): API payloads,
+  the sweep;
+- ORM expressions, i.e. SQL, for many rows (`overdue_q`, `escalation_due_q`, `level_expression`,
+  `met_q`): lists, tiles, KPIs, exports and the sweep's claim query;
 - numpy over whole timelines (`history_escalation`): the history generator.
 `tests/incidents/test_sla.py` checks the Python and SQL forms agree on random incidents and
 clocks (on PostGIS), and that the numpy form agrees with sweeping by the Python one.
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
@@ -38,6 +40,7 @@ class Clock:
     name: str                  # "response" | "resolution" (API: `breached_deadlines`)
     hours_field: str           # EventType column: the type's hours
     deadline_field: str        # Incident column: the deadline set at intake
+    stop_field: str            # Incident column stamped when the work the clock times is done
     runs_in: frozenset[str]    # statuses in which being past the deadline is a breach
     level: int                 # the escalation level a breach calls for
     note: str                  # the history note the sweep writes when it escalates for it
@@ -46,13 +49,15 @@ class Clock:
 
 # In the order of `conf.priority_deadline_hours()`'s (response, resolution) pairs.
 CLOCKS: tuple[Clock, ...] = (
-    Clock("response", "response_hours", "response_deadline", frozenset(AWAITING_RESPONSE), 1,
+    Clock("response", "response_hours", "response_deadline", "accepted_at", frozenset(AWAITING_RESPONSE), 1,
           "超时未响应，升级至区指挥中心",
           pgettext_lazy("escalation", "Level 1: response overdue, escalated to the district centre")),
-    Clock("resolution", "resolution_hours", "resolution_deadline", frozenset(OPEN_STATUSES), 2,
+    Clock("resolution", "resolution_hours", "resolution_deadline", "resolved_at", frozenset(OPEN_STATUSES), 2,
           "超期未办结，区指挥中心督办",
           pgettext_lazy("escalation", "Level 2: resolution overdue, supervised by the district centre")),
 )
+
+CLOCKS_BY_NAME: dict[str, Clock] = {clock.name: clock for clock in CLOCKS}
 
 # Escalation level → the history note of that escalation, and its name for people.
 ESCALATION_LABELS: dict[int, str] = {0: "", **{c.level: c.note for c in CLOCKS}}
@@ -101,6 +106,13 @@ def level_of(incident, now: datetime | None = None) -> int:
     return breach_level(status=incident.status, now=now or timezone.now(), **_values(incident))
 
 
+def met(incident, name: str) -> bool:
+    """Whether the work clock `name` times was done by its deadline (the KPIs' "on time")."""
+    clock = CLOCKS_BY_NAME[name]
+    done = getattr(incident, clock.stop_field)
+    return done is not None and done <= getattr(incident, clock.deadline_field)
+
+
 # --- SQL: many rows (Django ORM expressions on Incident) ---------------------------------------
 
 def _breached_q(clock: Clock, now: datetime) -> Q:
@@ -122,6 +134,12 @@ def escalation_due_q(now: datetime) -> Q:
     for clock in CLOCKS:
         condition |= _breached_q(clock, now) & Q(escalation_level__lt=clock.level)
     return condition
+
+
+def met_q(name: str) -> Q:
+    """`met` as a filter: the clock's work stamped, at or before its deadline."""
+    clock = CLOCKS_BY_NAME[name]
+    return Q(**{f"{clock.stop_field}__isnull": False, f"{clock.stop_field}__lte": F(clock.deadline_field)})
 
 
 def level_expression(now: datetime) -> Case:

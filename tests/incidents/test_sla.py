@@ -2,9 +2,9 @@
 
 The SQL side runs on the real PostGIS database: random incidents (status, deadlines, escalation
 level) and random clocks (now, in either time zone, on and around the deadlines) are written to
-stored incidents, then `level_expression`, `overdue_q` and `escalation_due_q` are evaluated by
-PostgreSQL and compared with `breach_level`, `is_overdue` and "level called for > level held" in
-Python; the sweep itself must then move exactly those incidents to exactly those levels.
+stored incidents, then `level_expression`, `overdue_q`, `escalation_due_q` and `met_q` are evaluated
+by PostgreSQL and compared with `breach_level`, `is_overdue`, "level called for > level held" and
+`met` in Python; the sweep itself must then move exactly those incidents to exactly those levels.
 """
 from datetime import datetime, timedelta, timezone as dt_timezone
 from zoneinfo import ZoneInfo
@@ -65,7 +65,8 @@ offsets = st.one_of(
     st.integers(-3, 3).map(lambda s: timedelta(seconds=s)),
     st.builds(lambda m, us: timedelta(minutes=m, microseconds=us), st.integers(-6000, 6000), st.integers(0, 999_999)),
 )
-incident_rows = st.lists(st.tuples(st.sampled_from(Status.values), offsets, offsets, st.integers(0, 2)),
+stamps = st.one_of(st.none(), offsets)  # accepted_at, resolved_at: not yet, or some time
+incident_rows = st.lists(st.tuples(st.sampled_from(Status.values), offsets, offsets, st.integers(0, 2), stamps, stamps),
                          min_size=ROWS, max_size=ROWS)
 clocks = st.tuples(offsets, st.sampled_from([dt_timezone.utc, SHANGHAI]))
 
@@ -79,33 +80,41 @@ def stored(world):
 
 
 def _store(ids, rows) -> None:
-    for pk, (status, response, resolution, level) in zip(ids, rows):
-        Incident.objects.filter(pk=pk).update(status=status, response_deadline=T0 + response,
-                                              resolution_deadline=T0 + resolution, escalation_level=level)
+    for pk, (status, response, resolution, level, accepted, resolved) in zip(ids, rows):
+        Incident.objects.filter(pk=pk).update(
+            status=status, response_deadline=T0 + response, resolution_deadline=T0 + resolution,
+            escalation_level=level, accepted_at=None if accepted is None else T0 + accepted,
+            resolved_at=None if resolved is None else T0 + resolved)
 
 
-def _in_sql(ids, now) -> dict[int, tuple[int, bool, bool]]:
+def _flag(condition):
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _in_sql(ids, now) -> dict[int, tuple]:
+    met = {f"met_{clock.name}": _flag(sla.met_q(clock.name)) for clock in sla.CLOCKS}
     rows = Incident.objects.filter(pk__in=ids).annotate(
-        level=sla.level_expression(now),
-        overdue=ExpressionWrapper(sla.overdue_q(now), output_field=BooleanField()),
-        due=ExpressionWrapper(sla.escalation_due_q(now), output_field=BooleanField()),
-    ).values_list("pk", "level", "overdue", "due")
-    return {pk: (level, overdue, due) for pk, level, overdue, due in rows}
+        level=sla.level_expression(now), overdue=_flag(sla.overdue_q(now)), due=_flag(sla.escalation_due_q(now)), **met,
+    ).values_list("pk", "level", "overdue", "due", *met)
+    return {pk: tuple(rest) for pk, *rest in rows}
 
 
-def _in_python(ids, now) -> dict[int, tuple[int, bool, bool]]:
+def _in_python(ids, now) -> dict[int, tuple]:
     answer = {}
     for incident in Incident.objects.filter(pk__in=ids):
         level = sla.level_of(incident, now)
-        answer[incident.pk] = (level, sla.is_overdue(incident, now), level > incident.escalation_level)
+        answer[incident.pk] = (level, sla.is_overdue(incident, now), level > incident.escalation_level,
+                               *(sla.met(incident, clock.name) for clock in sla.CLOCKS))
     return answer
 
 
 @settings(max_examples=examples(40), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=incident_rows, clock=clocks)
-@example(rows=[(Status.DISPATCHED, timedelta(0), timedelta(hours=1), 0)] * ROWS, clock=(timedelta(0), SHANGHAI))
-@example(rows=[(Status.RETURNED, timedelta(seconds=-1), timedelta(seconds=-1), 1)] * ROWS, clock=(timedelta(0), dt_timezone.utc))
-def test_python_and_sql_agree_on_overdue_level_and_escalation(stored, rows, clock):
+@example(rows=[(Status.DISPATCHED, timedelta(0), timedelta(hours=1), 0, timedelta(0), None)] * ROWS,
+         clock=(timedelta(0), SHANGHAI))
+@example(rows=[(Status.RETURNED, timedelta(seconds=-1), timedelta(seconds=-1), 1, None, timedelta(seconds=-1))] * ROWS,
+         clock=(timedelta(0), dt_timezone.utc))
+def test_python_and_sql_agree_on_overdue_level_escalation_and_on_time(stored, rows, clock):
     offset, zone = clock
     now = (T0 + offset).astimezone(zone)
     _store(stored, rows)
@@ -113,7 +122,7 @@ def test_python_and_sql_agree_on_overdue_level_and_escalation(stored, rows, cloc
     assert _in_sql(stored, now) == python
     # The sweep claims by SQL and decides by Python: it moves exactly the due ones, to their level.
     held = dict(Incident.objects.filter(pk__in=stored).values_list("pk", "escalation_level"))
-    assert escalate_overdue(now) == sum(due for _, _, due in python.values())
+    assert escalate_overdue(now) == sum(due for _, _, due, *_ in python.values())
     after = dict(Incident.objects.filter(pk__in=stored).values_list("pk", "escalation_level"))
     assert after == {pk: max(held[pk], python[pk][0]) for pk in stored}
 
