@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("gridops.core",)),
     ("spatial", ("geodata",)),
     ("domain", ("gridops.accounts", "gridops.realtime", "gridops.incidents", "gridops.approvals",
-                "gridops.education", "gridops.ledger", "gridops.emergency", "gridops.foresight")),
+                "gridops.education", "gridops.ledger", "gridops.emergency", "gridops.foresight", "gridops.sensors")),
     ("pages", ("gridops.console", "gridops.tablet", "gridops.screen", "frontend")),
     ("project", ("gridops.settings", "gridops.urls", "gridops.asgi", "gridops.wsgi", "gridops")),
 ]
