@@ -90,6 +90,9 @@ def test_a_result_ready_for_pickup_is_visible_to_any_hall(client, world, case):
     ("approvals-hall-tickets", {"item": "nope"}, 404, "item"),
     ("approvals-hall-tickets", {}, 400, "item"),
     ("approvals-hall-tickets", {"item": "shichang001", "id_number": "123", "name": "x"}, 400, "id_number"),
+    # '²' passed str.isdigit() and then int() raised: a 500 before core.resident_id
+    ("approvals-hall-tickets", {"item": "shichang001", "id_number": "4406041990010112²3", "name": "x"}, 400,
+     "id_number"),
 ])
 def test_bad_ticket_input_names_the_field(client, world, path, body, status, field):
     response = client.post(reverse(path, args=[world["town"].code]), body, content_type="application/json")
