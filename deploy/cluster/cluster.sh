@@ -10,7 +10,7 @@
 #   redis       gocl-redis   10.216.66.5    26379
 #   app1, app2  gocl-app1/2  10.216.66.21/22 28101/28102 uvicorn (2 workers each)
 #   balancer    (this host)  10.216.66.1 + 127.0.0.1: 25000 PG writes (Patroni /primary),
-#               25001 PG reads (/replica), 28000 HTTP + websockets (/readyz), 28404 stats
+#               25001 PG reads (/replica, the primary while no replica runs), 28000 HTTP + websockets (/readyz), 28404 stats
 #
 # Everything lives under $GRIDOPS_CLUSTER_DIR (default /var/tmp/gridops-cluster) and is removed by
 # `down`; `node kill|cut|join|start HOST` is what the fault tests do to one host. Nothing touches the machine's own PostgreSQL (5432) or Redis (6379). Needs root (ip netns).
@@ -131,6 +131,10 @@ rest() { curl -s -o /dev/null -w '%{http_code}' "http://${ADDR[$1]}:${REST_PORT[
 is_primary() { [ "$(rest "$1" primary)" = 200 ]; }
 is_replica() { [ "$(rest "$1" replica)" = 200 ]; }
 any_primary() { is_primary pg1 || is_primary pg2; }
+# a synchronous standby is streaming (Patroni's /cluster names one), so a commit is on two nodes
+synced() { local host; for host in pg1 pg2; do
+    curl -s "http://${ADDR[$host]}:${REST_PORT[$host]}/cluster" | grep -q '"role": "sync_standby", "state": "running"' && return 0
+done; return 1; }
 
 start_haproxy() {
     mkdir -p "$STATE/haproxy"
@@ -215,7 +219,7 @@ up() {
     start_patroni pg2
     start_haproxy
     wait_for 180 "pg2 to stream as a replica" is_replica pg2
-    wait_for 30 "the sync standby" bash -c "curl -s http://${ADDR[pg1]}:${REST_PORT[pg1]}/cluster | grep -q sync_standby"
+    wait_for 60 "the sync standby" synced
     wait_for 30 "the write port" superuser_psql -d postgres -c "SELECT 1"
     database
     app_env > "$STATE/app.env"
@@ -284,7 +288,8 @@ case "${1:-}" in
     status) status ;;
     env) cat "$STATE/app.env" ;;
     node) node "${2:-}" "${3:-}" ;;
-    # whole again: a leader, both nodes taking traffic (what a fault test waits for before it starts)
-    wait) wait_for 120 "a primary" any_primary && wait_for 60 "app1" balanced app1 && wait_for 60 "app2" balanced app2 ;;
+    # whole again: a leader, its synchronous standby, both nodes taking traffic (what a fault test waits for before it starts)
+    wait) wait_for 120 "a primary" any_primary && wait_for 180 "a sync standby" synced &&
+          wait_for 60 "app1" balanced app1 && wait_for 60 "app2" balanced app2 ;;
     *) echo "usage: $0 up|down|status|env|wait|node start|kill|cut|join HOST" >&2; exit 2 ;;
 esac

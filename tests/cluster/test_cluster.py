@@ -151,7 +151,12 @@ def leader_and_standby() -> tuple[str, str]:
     return leader, standby
 
 
-async def test_primary_killed_standby_promoted_and_every_acknowledged_report_stored_once(cluster):
+@pytest.mark.parametrize("fault", ["kill", "cut"])
+async def test_primary_lost_standby_promoted_and_every_acknowledged_report_stored_once(cluster, fault):
+    """`kill`: the primary's host dies (Patroni and PostgreSQL SIGKILLed). `cut`: it is cut off the
+    network while running; its commits then wait for the synchronous standby that cannot answer,
+    so no client is told of a write that the promoted standby lacks; when it rejoins, pg_rewind
+    drops what it wrote alone."""
     leader, standby = leader_and_standby()
     balancer = cluster.balancer
     prefix = f"pgfail-{uuid.uuid4().hex[:6]}-"
@@ -163,7 +168,7 @@ async def test_primary_killed_standby_promoted_and_every_acknowledged_report_sto
     async def kill_primary():
         await asyncio.sleep(5)
         marks["killed"] = time.time()
-        await asyncio.to_thread(cluster.node, "kill", leader)
+        await asyncio.to_thread(cluster.node, fault, leader)
         while patroni(standby, "primary")[0] != 200:
             await asyncio.sleep(0.2)
         marks["promoted"] = time.time()
@@ -173,7 +178,8 @@ async def test_primary_killed_standby_promoted_and_every_acknowledged_report_sto
             tablet(balancer, cluster.token(worker), f"{prefix}{worker}-{lane}-", TOWN_OF[worker], stop_at, log)
             for worker in TOWN_OF for lane in range(4)))
     finally:
-        await asyncio.to_thread(cluster.node, "start", leader)  # rejoins as a replica (pg_rewind)
+        # back as a replica of the new leader (pg_rewind)
+        await asyncio.to_thread(cluster.node, "join" if fault == "cut" else "start", leader)
 
     stored = check_stored_exactly_once(cluster, prefix, log)
     killed = marks["killed"]
@@ -185,8 +191,9 @@ async def test_primary_killed_standby_promoted_and_every_acknowledged_report_sto
     after = [a for a in log.accepted.values() if a.first_sent >= resumed]
     status, _ = patroni(standby, "primary")
     assert status == 200, "the standby leads"
-    record("postgres_failover", {
-        "what": f"{leader} (primary) host SIGKILLed (Patroni + PostgreSQL) 5 s into {seconds:.0f} s of reports "
+    how = "host SIGKILLed (Patroni + PostgreSQL)" if fault == "kill" else "cut off the network (veth down)"
+    record(f"postgres_failover_{fault}", {
+        "what": f"{leader} (primary) {how} 5 s into {seconds:.0f} s of reports "
                 f"from 8 tablets through HAProxy; {standby} was the synchronous standby",
         "promoted_after_s": round(marks["promoted"] - killed, 2),
         "writes_resumed_after_s": round(resumed - killed, 2), "goal_s": 30,
