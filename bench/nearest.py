@@ -41,7 +41,7 @@ ORDER BY point::geography <-> ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography 
 """
 
 
-def _workers() -> int:
+def bench_workers() -> int:
     """One on-duty worker per micro-grid with a position now (created once, positions renewed)."""
     rng = random.Random(17)
     User = get_user_model()
@@ -73,7 +73,7 @@ def _points(n: int) -> list[tuple[float, float]]:
 
 
 def run() -> dict:
-    workers = _workers()
+    workers = bench_workers()
     operator = get_user_model().objects.get(username="district_op")
     points = _points(POINTS)
     nearest.nearest_workers(operator, *points[0], K)  # warm the connection and plans

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import FloatField, Func
 from django.utils import timezone
 
 from geodata import roads
@@ -23,14 +24,22 @@ from .models import Status, Task, TaskStatus
 BUSY = (TaskStatus.ON_THE_WAY, TaskStatus.ARRIVED)
 
 
+class _Lon(Func):
+    function, output_field = "ST_X", FloatField()
+
+
+class _Lat(Func):
+    function, output_field = "ST_Y", FloatField()
+
+
 def available_positions(user) -> list[tuple]:
     """(user id, username, lon, lat, recorded_at, grid code) of the latest on-duty position of each
     worker the user may see who is free to be sent (rows, not models: 921 of them per question)."""
     cutoff = timezone.now() - timedelta(minutes=conf.on_duty_minutes())
     busy = Task.objects.filter(emergency__status=Status.ACTIVE, status__in=BUSY).values("worker_id")
-    rows = (positions_latest(user, since=cutoff).filter(user__is_active=True).exclude(user_id__in=busy)
-            .values_list("user_id", "user__username", "point", "recorded_at", "grid__code"))
-    return [(pk, name, point.x, point.y, at, grid) for pk, name, point, at, grid in rows]
+    # Coordinates as numbers from PostGIS: building 921 GEOS points cost ~100 ms under load.
+    return list(positions_latest(user, since=cutoff).filter(user__is_active=True).exclude(user_id__in=busy)
+                .values_list("user_id", "user__username", _Lon("point"), _Lat("point"), "recorded_at", "grid__code"))
 
 
 def nearest_workers(user, lon: float, lat: float, k: int) -> dict:
