@@ -5,9 +5,11 @@ object, and it must hold for every route present and future — pages, the REST 
 whether the account came with a session cookie or an API token. Signing in and out, choosing the
 language and asking for a token change no data and stay open.
 """
+from django.db import InterfaceError, OperationalError
 from django.urls import Resolver404, resolve
 
 from gridops.core.errors import Forbidden, error_response
+from gridops.core.middleware import DatabaseUnavailableMiddleware
 
 from .selectors import is_read_only
 
@@ -39,7 +41,12 @@ class ReadOnlyRolesMiddleware:
 
     def __call__(self, request):
         if request.method not in SAFE_METHODS and _route_name(request) not in ALLOWED_ROUTES:
-            user = request.user if request.user.is_authenticated else _token_user(request)
+            try:
+                user = request.user if request.user.is_authenticated else _token_user(request)
+            except (OperationalError, InterfaceError) as exc:
+                # The database went away while we asked who is writing: the same 503 + Retry-After
+                # a view would give (an exception here, above the views, would otherwise be a 500).
+                return DatabaseUnavailableMiddleware(self.get_response).process_exception(request, exc)
             if user is not None and is_read_only(user):
                 return error_response(Forbidden("this account may only view", code="read_only_account"))
         return self.get_response(request)
