@@ -94,7 +94,11 @@ def _concurrent(base_url: str, token: str, points, codes) -> dict:
         reporter = Reporter(base_url, token)
         local = []
         for point in chunk:
-            elapsed, (status, body) = timed(reporter.post, _body(point, rng.choice(codes), KEY_PREFIX + uuid.uuid4().hex))
+            try:
+                elapsed, (status, body) = timed(reporter.post, _body(point, rng.choice(codes), KEY_PREFIX + uuid.uuid4().hex))
+            except OSError as exc:  # a timeout (30 s) or a dropped connection: an error, and a new connection
+                elapsed, status, body = 0.0, type(exc).__name__, str(exc)
+                reporter.conn.close()
             if status == 201:
                 local.append(elapsed)
             else:
@@ -105,14 +109,15 @@ def _concurrent(base_url: str, token: str, points, codes) -> dict:
             samples.extend(local)
 
     threads = [threading.Thread(target=worker, args=(chunk, i)) for i, chunk in enumerate(chunks)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - started
+    wall, client_cpu = time.perf_counter() - started, time.process_time() - cpu
     return {"clients": CONCURRENT_CLIENTS, "requests": len(points), "errors": errors[0], "error_samples": statuses,
             "wall_s": round(wall, 2), "reports_per_s": round(len(samples) / wall, 1),
+            "load_client_cpu_share": round(client_cpu / (wall * (os.cpu_count() or 1)), 3),
             "latency": percentiles_ms(samples)}
 
 
@@ -180,7 +185,9 @@ def run() -> dict:
     with live_server(workers=2) as base_url:
         reporter = Reporter(base_url, token)
         _sequential(reporter, warm, codes, rng)
+        started, cpu = time.perf_counter(), time.process_time()
         samples, outcome = _sequential(reporter, seq_points, codes, rng)
+        sequential_cpu_share = round((time.process_time() - cpu) / ((time.perf_counter() - started) * (os.cpu_count() or 1)), 3)
         retries = _retries(reporter, outcome["keys"])
         concurrent = _concurrent(base_url, token, conc_points, codes)
         reporter.conn.close()
@@ -190,6 +197,7 @@ def run() -> dict:
     removed = _cleanup()
     return {
         "report_to_dispatched_http": http_latency,
+        "load_client_cpu_share_sequential": sequential_cpu_share,
         "auto_dispatched": outcome["dispatched"], "held_for_a_human": outcome["held"], "errors": outcome["errors"],
         "error_samples": outcome.get("error_samples", {}),
         "raw_sql_insert": raw_latency,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -264,11 +265,11 @@ async def _run(base_url: str, operators: list[Operator], points, event_type: str
         _progress(f"{counters['connected']} sockets in {connect_s:.1f} s; baseline")
         baseline = await _baseline(sockets, towns)
         _progress(f"baseline p99 {baseline['latency']['p99_ms']} ms; {INCIDENTS} sequential reports")
-        cpu = time.process_time()
+        cpu, wall = time.process_time(), time.perf_counter()
         sequential = await _reports(sockets, points[20:20 + INCIDENTS], event_type, burst=False)
         _progress(f"sequential p99 {sequential['latency']['p99_ms']} ms; burst of {BURST}")
         burst = await _reports(sockets, points[20 + INCIDENTS:], event_type, burst=True)
-        measured_cpu = time.process_time() - cpu
+        measured_cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     finally:
         for task in tasks:
             task.cancel()
@@ -277,7 +278,8 @@ async def _run(base_url: str, operators: list[Operator], points, event_type: str
     return {"sockets": counters["connected"], "connect_all_s": round(connect_s, 2),
             "sockets_closed_early": len(closed), "close_reasons": sorted(set(closed))[:5],
             "baseline": baseline, "sequential": sequential, "burst": burst,
-            "load_client_cpu_s_during_reports": round(measured_cpu, 2)}
+            "load_client_cpu_s_during_reports": round(measured_cpu, 2),
+            "load_client_cpu_share": round(measured_cpu / (wall * (os.cpu_count() or 1)), 3)}
 
 
 def run() -> dict:
