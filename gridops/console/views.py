@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from geodata.selectors import zone_extent
-from geodata.tiles import point_min_zoom
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import NO_ZONE, jurisdiction_code, role_of
 from gridops.incidents import rules
+from gridops.incidents.conf import tiles_point_min_zoom
 from gridops.incidents.models import OPEN_STATUSES
 from gridops.realtime.palette import palette
 from gridops.realtime.selectors import audiences_of, latest_event_id
@@ -146,7 +146,7 @@ def console(request):
         "transitions": rules.transition_table(),
         "departments": list(Department.objects.values("code", "name")),
         "extent": zone_extent(jurisdiction_code(request.user)),
-        "pointMinZoom": point_min_zoom(),
+        "pointMinZoom": tiles_point_min_zoom(),
         "palette": palette(),
         "i18n": console_strings(),
     }

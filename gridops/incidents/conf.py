@@ -47,3 +47,13 @@ def position_retention_days() -> int:
     """Grid workers' position pings are kept this many days (their weekly partitions are dropped
     whole by pg_partman, gridops/core/partitioning.py); 0 keeps them all."""
     return int(_get("GRIDOPS_POSITION_RETENTION_DAYS", 90))
+
+
+def tiles_point_min_zoom() -> int:
+    """From this zoom on the incident tile layer draws points; below it, clusters."""
+    return int(_get("GRIDOPS_TILES_POINT_MIN_ZOOM", 14))
+
+
+def tiles_cluster_cells() -> int:
+    """Clusters per tile side at small zooms (a 256 px tile with 8 cells = 32 px per cluster)."""
+    return int(_get("GRIDOPS_TILES_CLUSTER_CELLS", 8))

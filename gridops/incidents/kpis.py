@@ -14,18 +14,20 @@ Definitions (those of the district's monthly assessment):
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from geodata.models import Level, Zone
-from gridops.accounts.models import Department
-from gridops.core.errors import InvalidInput, NotFound
+from gridops.core.errors import InvalidInput
+from gridops.core.filtersets import as_data
+from gridops.core.filtersets import filtered as filtered_qs
 
-from .models import Category, Incident, Status
+from .filters import KpiIncidentFilter
+from .models import Incident, Status
 from .selectors import incidents_visible_to
 from .sla import met_q, overdue_q
 
@@ -115,52 +117,31 @@ GROUPINGS = {
     "week": Grouping(TruncWeek("reported_at")),
     "month": Grouping(TruncMonth("reported_at")),
 }
-ZONE_FIELD = {Level.TOWN: "town", Level.AREA: "area", Level.VILLAGE: "village", Level.GRID: "grid"}
 
 
 @dataclass(frozen=True)
 class KpiQuery:
+    """What to count: the incident filters (`filters.KpiIncidentFilter`, the list's and the tiles'
+    with `start`/`end` as older names of `since`/`until`) and the grouping. The named fields are for
+    Python callers (the screen); `params` carries any other filter, e.g. the API's query string."""
+
     zone: str | None = None  # zone code at any level
     department: str | None = None  # department code
     category: str | None = None  # category code
-    start: date | datetime | None = None  # reported on or after
-    end: date | datetime | None = None  # reported before (a date means: up to the end of that day)
+    start: date | datetime | None = None  # reported on or after (a date: from its local midnight)
+    end: date | datetime | None = None  # reported up to (a date: through the end of that day)
     group_by: str | None = None
+    params: Mapping | None = None  # more incident filters by name (since, until, status, priority, ...)
 
-
-def _moment(value: date | datetime, *, end: bool) -> datetime:
-    if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    moment = timezone.make_aware(datetime.combine(value, time.min))
-    return moment + timedelta(days=1) if end else moment
+    def filter_data(self) -> dict:
+        named = {"zone": self.zone, "department": self.department, "category": self.category,
+                 "start": self.start, "end": self.end}
+        return as_data(self.params) | {name: value for name, value in named.items() if value is not None}
 
 
 def filtered(user, query: KpiQuery) -> QuerySet[Incident]:
-    """The incidents a KPI counts: what the user may see, narrowed by zone, department, category, period."""
-    qs = incidents_visible_to(user)
-    if query.zone:
-        zone = Zone.objects.filter(code=query.zone).only("id", "level").first()
-        if zone is None:
-            raise NotFound(f"zone {query.zone!r} not found", field="zone")
-        if zone.level != Level.DISTRICT:
-            qs = qs.filter(**{f"{ZONE_FIELD[zone.level]}_id": zone.pk})
-    if query.department:
-        if not Department.objects.filter(code=query.department).exists():
-            raise NotFound(f"department {query.department!r} not found", field="department")
-        qs = qs.filter(department__code=query.department)
-    if query.category:
-        if not Category.objects.filter(code=query.category).exists():
-            raise NotFound(f"category {query.category!r} not found", field="category")
-        qs = qs.filter(category__code=query.category)
-    start = _moment(query.start, end=False) if query.start else None
-    end = _moment(query.end, end=True) if query.end else None
-    if start and end and start >= end:
-        raise InvalidInput("start must be before end", field="start")
-    if start:
-        qs = qs.filter(reported_at__gte=start)
-    if end:
-        qs = qs.filter(reported_at__lt=end)
-    return qs
+    """The incidents a KPI counts: what the user may see, narrowed by the incident filters."""
+    return filtered_qs(KpiIncidentFilter(query.filter_data(), queryset=incidents_visible_to(user)))
 
 
 def incident_kpis(user, query: KpiQuery, *, now: datetime | None = None) -> dict:

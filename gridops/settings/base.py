@@ -269,6 +269,12 @@ SPECTACULAR_SETTINGS = {
 GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.incidents.jurisdiction.realtime_audiences",
                                        "gridops.approvals.selectors.realtime_audiences"]
 
+# Vector tile layers (/tiles/<name>/<z>/<x>/<y>.pbf) by dotted path: the tile server
+# (geodata.tiles) is generic; each layer class lives with the data it draws.
+GRIDOPS_TILE_LAYERS = {
+    "zones": "gridops.incidents.tiles.ZoneCountsLayer",  # zone geometry + open/overdue counts when signed in
+    "incidents": "gridops.incidents.tiles.IncidentLayer",
+}
 # Retention of the time-partitioned tables (gridops/core/partitioning.py), in days; 0 keeps all.
 GRIDOPS_REALTIME_RETENTION_DAYS = int(env("GRIDOPS_REALTIME_RETENTION_DAYS", "14"))
 GRIDOPS_POSITION_RETENTION_DAYS = int(env("GRIDOPS_POSITION_RETENTION_DAYS", "90"))

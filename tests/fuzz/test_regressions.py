@@ -72,7 +72,7 @@ def test_tile_until_an_impossible_day(world, value):
 
 
 def test_tile_until_a_day_includes_that_day():
-    from geodata.tiles import _moment
+    from gridops.incidents.filters import MomentField
 
-    assert _moment("2024-06-01", "until", end=True).isoformat().startswith("2024-06-02T00:00")
-    assert _moment("2024-06-01", "since").isoformat().startswith("2024-06-01T00:00")
+    assert MomentField(end=True).clean("2024-06-01").isoformat() == "2024-06-02T00:00:00+08:00"
+    assert MomentField().clean("2024-06-01").isoformat() == "2024-06-01T00:00:00+08:00"

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from geodata.tiles import zone_level_for_zoom
+from geodata.layers import zone_level_for_zoom
 from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident
 
 pytestmark = pytest.mark.django_db

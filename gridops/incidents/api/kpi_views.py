@@ -1,22 +1,19 @@
 """KPI endpoints: parse the query, call `kpis.incident_kpis` (or `kpis.kpi_strip`), return its record."""
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gridops.core.filtersets import openapi_parameters, validated
+
 from .. import kpis
+from ..filters import IncidentFilter, KpiIncidentFilter
 from .views import AuthenticatedView
 
 
-class KpiQuerySerializer(serializers.Serializer):
-    zone = serializers.CharField(required=False, max_length=17, help_text="Zone code at any level (town, area, village, grid).")
-    department = serializers.CharField(required=False, max_length=32, help_text="Department code, e.g. chengguan.")
-    category = serializers.CharField(required=False, max_length=16, help_text="Category code, e.g. 11.")
-    start = serializers.DateField(required=False, help_text="Reported on or after this day.")
-    end = serializers.DateField(required=False, help_text="Reported on or before this day.")
-    group_by = serializers.ChoiceField(required=False, choices=list(kpis.GROUPINGS))
+GROUP_BY = OpenApiParameter("group_by", str, enum=list(kpis.GROUPINGS), description="Group the figures by this")
 
 
 _METRICS = {
@@ -34,7 +31,7 @@ class KpiView(AuthenticatedView):
     """Counts by status, 办结率, on-time rates and median times over the incidents the user may see."""
 
     @extend_schema(
-        parameters=[KpiQuerySerializer],
+        parameters=[*openapi_parameters(KpiIncidentFilter), GROUP_BY],
         responses=inline_serializer("IncidentKpis", {
             "overall": inline_serializer("KpiMetrics", _METRICS),
             "groups": serializers.ListField(child=inline_serializer("KpiGroup", {
@@ -43,11 +40,11 @@ class KpiView(AuthenticatedView):
         }),
     )
     def get(self, request):
-        params = KpiQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        query = kpis.KpiQuery(**params.validated_data)
+        params = request.query_params
+        query = kpis.KpiQuery(group_by=params.get("group_by") or None, params=params)
         body = kpis.incident_kpis(request.user, query)
-        body["filters"] = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.validated_data.items()}
+        body["filters"] = {name: value for name, value in params.items()
+                           if value and (name in KpiIncidentFilter.base_filters or name == "group_by")}
         return Response(body)
 
 
@@ -60,7 +57,6 @@ class KpiStripView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        from geodata.tiles import IncidentFilters
-
-        filters = IncidentFilters.parse(request.query_params)
-        return Response(kpis.kpi_strip(request.user, categories=filters.categories, priorities=filters.priorities))
+        filters = validated(IncidentFilter(request.query_params))
+        return Response(kpis.kpi_strip(request.user, categories=filters["category"] or (),
+                                       priorities=filters["priority"] or ()))

@@ -1,10 +1,11 @@
 """API routes of the incidents app, mounted under /api/v1/."""
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 urlpatterns = [
     path("incidents/", views.IncidentListView.as_view(), name="incident-list"),
+    path("incidents/export.csv", export_views.IncidentExportView.as_view(), name="incident-export"),
     path("incidents/overdue/", views.OverdueView.as_view(), name="incident-overdue"),
     path("incidents/meta/", views.IncidentMetaView.as_view(), name="incident-meta"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident-detail"),

@@ -18,8 +18,10 @@ from gridops.accounts.selectors import role_of
 from gridops.core.errors import Forbidden
 from gridops.core.numbers import parse_number
 from gridops.core.pagination import GeoJsonPagePagination
+from gridops.core.filtersets import filtered, openapi_parameters
 
 from .. import rules, selectors
+from ..filters import IncidentFilter
 from ..models import OPEN_STATUSES, Category, Priority, Source, Status
 from ..services import intake, lifecycle, photos, positions
 from . import filters
@@ -53,10 +55,11 @@ def _context(request) -> dict:
 class IncidentListView(AuthenticatedView):
     pagination_class = GeoJsonPagePagination
 
-    @extend_schema(parameters=filters.PARAMETERS, responses=IncidentFeatureSerializer(many=True))
+    @extend_schema(parameters=openapi_parameters(IncidentFilter), responses=IncidentFeatureSerializer(many=True))
     def get(self, request):
-        """Incidents the user may see, filtered and paginated, as a GeoJSON FeatureCollection."""
-        qs = filters.filter_incidents(selectors.incidents_visible_to(request.user), request.query_params)
+        """Incidents the user may see, filtered (`filters.IncidentFilter`) and paginated, as GeoJSON."""
+        qs = filtered(IncidentFilter(request.query_params, queryset=selectors.incidents_visible_to(request.user),
+                                     request=request))
         qs = selectors.newest_first(selectors.with_related(qs), request.user)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)

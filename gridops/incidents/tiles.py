@@ -1,0 +1,175 @@
+"""The incidents' vector tile layers, registered with the tile server by dotted path
+(`GRIDOPS_TILE_LAYERS` in settings; the server is `geodata.tiles` and knows no domain app).
+
+Why tiles and not GeoJSON: with the 540,000-incident history the console must never ship rows
+the screen cannot show. Small zooms get per-zone counts (the `zones` choropleth) and
+`ST_SnapToGrid`-style clusters; large zooms get points. Both layers start from the caller's visible
+incidents (`incidents_visible_to`) narrowed by the one incident FilterSet (`filters.IncidentFilter`,
+the list's, the KPIs' and the export's), compiled to SQL and wrapped by the tile query, so a tile can
+never show what the incident list would hide, and a filter means the same on the map as in the list.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from django.db.models import BinaryField, BooleanField, ExpressionWrapper, F, Q, QuerySet
+
+from geodata.layers import ZONE_VERSION_SQL, ZoneLayer, zone_version
+from geodata.tiles import BUFFER, ENV, ENV_4326, EXTENT, Layer, Tile, compiled, read_connection, subquery
+from gridops.core.filtersets import cache_key, filtered, validated
+
+from . import conf
+from .filters import LEVEL_FIELD, IncidentFilter
+from .models import OPEN_STATUSES
+from .selectors import incidents_visible_to
+from .sla import overdue_q
+
+_VISIBLE = "_gridops_visible_incidents"
+_FILTER = "_gridops_incident_filter"
+
+
+def _visible_incidents(request) -> QuerySet:
+    """The caller's visible incidents, built once per request (the ETag and the tile both use it)."""
+    if not hasattr(request, _VISIBLE):
+        setattr(request, _VISIBLE, incidents_visible_to(request.user))
+    return getattr(request, _VISIBLE)
+
+
+def incident_filter(request) -> IncidentFilter:
+    """The request's incident filters over the caller's visible incidents, built once per request."""
+    if not hasattr(request, _FILTER):
+        setattr(request, _FILTER, IncidentFilter(request.GET, queryset=_visible_incidents(request), request=request))
+    return getattr(request, _FILTER)
+
+
+def visibility_key(request) -> str:
+    """Users whose visibility compiles to the same SQL see the same tiles (and share the cache)."""
+    qs = _visible_incidents(request)
+    if qs.query.is_empty():
+        return "none"
+    sql, params = compiled(qs.values("id"))
+    return hashlib.sha1(repr((sql, params)).encode()).hexdigest()[:16]
+
+
+def data_version(*, zones: bool = False) -> str:
+    """Newest incident id and newest incident event id (and the zone table's version): one round trip.
+
+    Every change of an incident publishes an `incident.*` event, so that event id moves with
+    updates; the incident id covers rows written in bulk without events (history imports). Other
+    events (a grid worker's position ping every few seconds, hall queues) leave the tiles' ETags
+    alone, or the tile cache would never hit under live load. The newest incident event is found
+    by walking the event ids backwards past the few non-incident events at the tail.
+    """
+    zone_part = f", {ZONE_VERSION_SQL}" if zones else ""
+    with read_connection().cursor() as cursor:
+        cursor.execute("SELECT (SELECT max(id) FROM incidents_incident), (SELECT id FROM realtime_event "
+                       "WHERE kind LIKE 'incident.%%' ORDER BY id DESC LIMIT 1)" + zone_part)
+        row = [value or 0 for value in cursor.fetchone()]
+    version = f"{row[0]}.{row[1]}"
+    return f"z{row[2]}.{row[3]}." + version if zones else version
+
+
+class IncidentLayer(Layer):
+    """Points from `conf.tiles_point_min_zoom()` on; below it grid clusters with counts of open,
+    overdue and emergency incidents."""
+
+    def scope_key(self, request) -> str:
+        return visibility_key(request)
+
+    def version(self, request) -> str:
+        return data_version()
+
+    def cache_key_parts(self, request) -> list[str]:
+        return [cache_key(incident_filter(request))]
+
+    def _rows(self, request) -> QuerySet:
+        qs = filtered(incident_filter(request))
+        # No ORDER BY (a tile has no order), and the point as the raw column: values("point")
+        # would select `point::bytea`, and `bytea::geometry && envelope` cannot use the GiST index
+        # (a z18 tile of the last year scanned 200,000 rows: 900 ms instead of a few).
+        return qs.order_by().values(
+            "id", "status", "priority", "reported_at", "emergency",
+            geom4326=ExpressionWrapper(F("point"), output_field=BinaryField()),
+            category_code=F("category__code"), type_name=F("event_type__name"),
+            overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()),
+            is_open=ExpressionWrapper(Q(status__in=list(OPEN_STATUSES)), output_field=BooleanField()),
+        )
+
+    def sql(self, tile: Tile, request) -> tuple[str, dict]:
+        inner, params = subquery(self._rows(request))
+        params.update(tile.params(), layer=self.name)
+        if tile.z >= conf.tiles_point_min_zoom():
+            query = f"""
+            SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', 'id') FROM (
+              SELECT i.id, i.status, i.priority, i.category_code AS category, i.type_name AS type,
+                     i.overdue, i.emergency, extract(epoch FROM i.reported_at)::bigint AS reported,
+                     ST_AsMVTGeom(ST_Transform(i.geom4326, 3857), {ENV}, {EXTENT}, {BUFFER}, true) AS geom
+              FROM ({inner}) AS i
+              WHERE i.geom4326 && {ENV_4326}
+            ) AS t WHERE t.geom IS NOT NULL"""
+        else:
+            # Clusters: integer cell numbers hash-aggregate (no sort of 100,000 geometries) and the
+            # mean of the coordinates is the centroid without building a multipoint per cell.
+            params["cell"] = tile.width_m / conf.tiles_cluster_cells()
+            query = f"""
+            SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom') FROM (
+              SELECT count(*) AS count, count(*) FILTER (WHERE c.is_open) AS open,
+                     count(*) FILTER (WHERE c.overdue) AS overdue,
+                     count(*) FILTER (WHERE c.emergency AND c.is_open) AS emergency,
+                     min(c.id) AS first_id,
+                     ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(avg(c.mx), avg(c.my)), 3857), {ENV},
+                                  {EXTENT}, {BUFFER}, true) AS geom
+              FROM (SELECT i.id, i.is_open, i.overdue, i.emergency, ST_X(i.m) AS mx, ST_Y(i.m) AS my
+                    FROM (SELECT r.*, ST_Transform(r.geom4326, 3857) AS m FROM ({inner}) AS r
+                          WHERE r.geom4326 && {ENV_4326} OFFSET 0) AS i) AS c
+              GROUP BY floor(c.mx / %(cell)s), floor(c.my / %(cell)s)
+            ) AS t WHERE t.geom IS NOT NULL"""
+        return query, params
+
+
+class ZoneCountsLayer(ZoneLayer):
+    """The zones with open and overdue counts per zone for a signed-in caller (the incident
+    filters apply; without a status filter only open incidents count).
+
+    `?counts=0` (or an anonymous caller) gives geometry only: the same for everyone, public.
+    """
+
+    def _with_counts(self, request) -> bool:
+        return self._counts_asked(request) and request.user.is_authenticated
+
+    @staticmethod
+    def _counts_asked(request) -> bool:
+        return request.GET.get("counts", "1") not in ("0", "false", "no")
+
+    def is_private(self, request) -> bool:
+        return self._with_counts(request)
+
+    def varies_by_caller(self, request) -> bool:
+        return self._counts_asked(request)
+
+    def scope_key(self, request) -> str:
+        return visibility_key(request)
+
+    def version(self, request) -> str:
+        return data_version(zones=True) if self._with_counts(request) else zone_version()
+
+    def cache_key_parts(self, request) -> list[str]:
+        parts = [*super().cache_key_parts(request), str(self._with_counts(request))]
+        if self._with_counts(request):
+            parts.append(cache_key(incident_filter(request)))
+        return parts
+
+    def counts(self, tile: Tile, request, level: int) -> tuple[str, dict, list[str]] | None:
+        if not self._with_counts(request):
+            return None
+        filters = incident_filter(request)
+        qs = filtered(filters)
+        if not validated(filters).get("status"):
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        rows = qs.order_by().values(zone_id=F(LEVEL_FIELD[level]),
+                                    overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()))
+        inner, params = subquery(rows)
+        # Only the zones of this tile are counted (their ids pushed into the incident scan).
+        relation = (f"SELECT r.zone_id, count(*) AS open, count(*) FILTER (WHERE r.overdue) AS overdue "
+                    f"FROM ({inner}) AS r WHERE r.zone_id IN (SELECT id FROM zn) GROUP BY r.zone_id")
+        return relation, params, ["open", "overdue"]
