@@ -12,6 +12,8 @@ come out clockwise), so every GeoJSON the project writes goes through one of the
 """
 from __future__ import annotations
 
+from django.db.models import Func, TextField
+
 PRECISION = 6  # decimal degrees: about 0.1 m, well below the data's accuracy
 
 
@@ -25,3 +27,24 @@ def file_write_options(driver: str) -> dict:
     if driver == "GeoJSON":
         return {"layer_options": {"RFC7946": "YES"}}
     return {}
+
+
+class AsRFC7946(Func):
+    """`as_geojson_sql` as an ORM expression, for querysets that stream features (the OGC API).
+
+    `srid` other than 4326 transforms first; `flip` swaps the axes for a CRS whose first axis
+    is north (EPSG:4490, EPSG:4547 declare latitude/northing first, and OGC API – Features
+    Part 2 writes coordinates in the CRS's own axis order). Orientation is forced after the
+    transform, since a flip mirrors the rings.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, expression, *, srid: int = 4326, flip: bool = False, precision: int = PRECISION):
+        inner = "%(expressions)s"
+        if int(srid) != 4326:
+            inner = f"ST_Transform({inner}, {int(srid)})"
+        if flip:
+            inner = f"ST_FlipCoordinates({inner})"
+        self.template = as_geojson_sql(inner, precision)
+        super().__init__(expression)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("tiles/", include("geodata.tiles_urls")),
     path("open311/v2/", include("gridops.incidents.open311.urls")),
+    path("ogc/", include("gridops.ogc.urls")),
     path("", include("gridops.accounts.urls")),
     path("", include("gridops.incidents.urls")),
     path("", include("gridops.realtime.urls")),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.gis.db.models import Union
 from django.db import connection
 
 from gridops.core.errors import NotFound
@@ -275,6 +276,13 @@ def plan_whatif(plan: CatchmentPlan, projection: Projection, scenario: dict, new
 
 def published_plan() -> CatchmentPlan | None:
     return CatchmentPlan.objects.filter(status=PlanStatus.PUBLISHED).first()
+
+
+def published_catchments():
+    """Schools of the plan in force, each with its catchment (`catchment`: the union of its
+    zones), for feature services; empty while none is published (proposals are not public)."""
+    return (School.objects.filter(catchment_members__plan__status=PlanStatus.PUBLISHED)
+            .annotate(catchment=Union("catchment_members__zone__geom")))
 
 
 def plans_in_reach_of(user):

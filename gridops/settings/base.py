@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "gridops.console",
     "gridops.tablet",
     "gridops.screen",
+    "gridops.ogc",
     "frontend",
 ]
 
@@ -274,6 +275,49 @@ GRIDOPS_REALTIME_AUDIENCE_PROVIDERS = ["gridops.incidents.jurisdiction.realtime_
 GRIDOPS_TILE_LAYERS = {
     "zones": "gridops.incidents.tiles.ZoneCountsLayer",  # zone geometry + open/overdue counts when signed in
     "incidents": "gridops.incidents.tiles.IncidentLayer",
+}
+# OGC API – Features collections (/ogc/, gridops/ogc): id → where the features come from, by
+# dotted path (a model, or a callable(user) → QuerySet that applies the app's own visibility),
+# the geometry field, the feature id, the properties (name → ORM lookup), which of them may be
+# filtered on (queryables), the time property (datetime=), the tile layer that draws them, and
+# whether a signed-in user is required. The OGC app imports none of these apps.
+_OGC_ZONE = {"source": "geodata.models.Zone", "geometry": "geom", "id": "code", "tiles": "zones",
+             "properties": {"code": "code", "name": "name", "parent": "parent__code", "area_m2": "area_m2",
+                            "residents": "residents", "households": "households"},
+             "queryables": ["code", "name", "parent"]}
+GRIDOPS_OGC_COLLECTIONS = {
+    **{name: {**_OGC_ZONE, "title": title, "filter": {"level": level}}
+       for level, (name, title) in enumerate([("district", "District (区)"), ("towns", "Towns (镇街)"),
+                                              ("areas", "Areas (片区)"), ("villages", "Villages (村居)"),
+                                              ("micro-grids", "Micro-grids (微网格)")])},
+    "command-centres": {"title": "Command centres (指挥中心)", "source": "geodata.models.CommandCentre",
+                        "geometry": "location", "id": "code", "queryables": ["code", "zone"],
+                        "properties": {"code": "code", "name": "name", "zone": "zone__code"}},
+    "schools": {"title": "Schools (学校)", "source": "gridops.education.models.School", "geometry": "location",
+                "id": "code", "queryables": ["code", "level", "ownership", "planned"],
+                "properties": {"code": "code", "name": "name", "level": "level", "ownership": "ownership",
+                               "address": "address", "planned": "planned", "grid": "zone__code"}},
+    "catchments": {"title": "School catchments, published plan (招生范围)",
+                   "source": "gridops.education.selectors.published_catchments", "geometry": "catchment",
+                   "id": "code", "queryables": ["code", "level"],
+                   "properties": {"code": "code", "name": "name", "level": "level"}},
+    "service-halls": {"title": "Service halls (便民服务大厅)", "source": "gridops.approvals.models.Hall",
+                      "filter": {"is_active": True}, "geometry": "location", "id": "code",
+                      "queryables": ["code", "kind", "zone"],
+                      "properties": {"code": "code", "name": "name", "kind": "kind", "zone": "zone__code",
+                                     "address": "address", "phone": "phone"}},
+    "food-stalls": {"title": "Food-vendor stalls (食安菜妈)", "source": "gridops.ledger.models.Vendor",
+                    "filter": {"active": True}, "geometry": "stall", "id": "code",
+                    "queryables": ["code", "market", "grid"],
+                    "properties": {"code": "code", "name": "name", "market": "market", "stall_no": "stall_no",
+                                   "goods": "goods", "grid": "grid__code"}},
+    "incidents": {"title": "Incidents (事件)", "source": "gridops.incidents.selectors.incidents_visible_to",
+                  "private": True, "geometry": "point", "id": "id", "datetime": "reported_at", "tiles": "incidents",
+                  "queryables": ["status", "priority", "category", "event_type", "town", "grid", "emergency"],
+                  "properties": {"status": "status", "priority": "priority", "category": "category__code",
+                                 "event_type": "event_type__code", "emergency": "emergency",
+                                 "town": "town__code", "grid": "grid__code", "address": "address",
+                                 "reported_at": "reported_at"}},
 }
 # Retention of the time-partitioned tables (gridops/core/partitioning.py), in days; 0 keeps all.
 GRIDOPS_REALTIME_RETENTION_DAYS = int(env("GRIDOPS_REALTIME_RETENTION_DAYS", "14"))

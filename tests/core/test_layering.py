@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("spatial", ("geodata",)),
     ("domain", ("gridops.accounts", "gridops.realtime", "gridops.incidents", "gridops.approvals",
                 "gridops.education", "gridops.ledger", "gridops.emergency", "gridops.foresight", "gridops.sensors")),
-    ("pages", ("gridops.console", "gridops.tablet", "gridops.screen", "frontend")),
+    ("pages", ("gridops.console", "gridops.tablet", "gridops.screen", "gridops.ogc", "frontend")),
     ("project", ("gridops.settings", "gridops.urls", "gridops.asgi", "gridops.wsgi", "gridops")),
 ]
 LEVEL = {app: level for level, (_, apps) in enumerate(LAYERS) for app in apps}
