@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import statistics
 
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -26,6 +28,19 @@ def zone_audiences(grid_codes) -> list[str]:
     names = {f"{prefix}.{code[:CODE_LENGTH[level]]}" for code in grid_codes
              for level, (prefix, _field) in ZONE_SCOPES.items()}
     return sorted(names)
+
+
+_CIRCLE_SQL = """SELECT ST_AsBinary(ST_Multi(ST_Transform(ST_Buffer(
+    ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 4547), %s, 32), 4326)))"""
+
+
+def circle(lon: float, lat: float, radius_m: float) -> MultiPolygon:
+    """A circle of `radius_m` metres measured in EPSG:4547 (CGCS2000 / 3-degree GK CM 114E), in
+    EPSG:4326. PostGIS keeps its projection objects per connection; GDAL's transform through
+    GEOS built them anew on every call (160 ms a declaration under load)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CIRCLE_SQL, (lon, lat, radius_m))
+        return GEOSGeometry(memoryview(cursor.fetchone()[0]), srid=4326)
 
 
 def emergencies_visible_to(user) -> QuerySet[Emergency]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Point
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -50,14 +50,12 @@ def _polygon(value) -> MultiPolygon:
 
 
 def _buffer(point, radius_m) -> MultiPolygon:
-    """A circle of `radius_m` metres measured in EPSG:4547 (CGCS2000 / 3-degree GK CM 114E)."""
+    """A circle of `radius_m` metres round the point, measured in EPSG:4547."""
     if not isinstance(point, (list, tuple)) or len(point) != 2:
         raise InvalidInput("point must be [lon, lat]", field="point")
     lon, lat = parse_lon_lat(*point, prefix="point.")
     radius = parse_number(radius_m, "radius_m", low=1, high=conf.buffer_max_m())
-    circle = Point(lon, lat, srid=4326).transform(4547, clone=True).buffer(radius, 32)
-    circle.transform(4326)
-    return MultiPolygon(circle, srid=4326)
+    return selectors.circle(lon, lat, radius)
 
 
 def _zones(codes) -> MultiPolygon:
@@ -144,13 +142,13 @@ def _publish(kind: str, emergency: Emergency, *, worker_ids, task: Task | None =
 def task_advance(*, user, task_id: int, status: str) -> Task:
     """Acknowledge, or mark on the way / arrived. Idempotent: a repeated or older status changes
     nothing and pushes nothing (tablets retry from their outbox)."""
-    if status not in rules.TASK_STAMPS:
-        raise InvalidInput(f"status must be one of {', '.join(rules.TASK_STAMPS)}", field="status")
     with transaction.atomic():
         task = Task.objects.select_for_update().filter(pk=task_id).first()
         if task is None:
             raise NotFound("task not found", field="task")
         require_may_act(user, task)
+        if status not in rules.TASK_STAMPS:
+            raise InvalidInput(f"status must be one of {', '.join(rules.TASK_STAMPS)}", field="status")
         # The emergency row is locked too, so two last acknowledgements cannot both miss "all".
         emergency = Emergency.objects.select_for_update().get(pk=task.emergency_id)
         steps = rules.task_moves_to(task.status, status)
@@ -240,12 +238,12 @@ def escalation_tick() -> int:
 def shelter_occupancy_set(*, user, code: str, occupancy) -> Shelter:
     """Set how many people a shelter holds now (an operator whose jurisdiction holds it)."""
     require_operator(user)
-    occupancy = parse_number(occupancy, "occupancy", low=0, whole=True)
     with transaction.atomic():
         shelter = Shelter.objects.select_for_update().filter(code=code).first()
         if shelter is None:
             raise NotFound("shelter not found", field="code")
         require_may_act(user, shelter)
+        occupancy = parse_number(occupancy, "occupancy", low=0, whole=True)
         if not 0 <= occupancy <= shelter.capacity:
             raise InvalidInput(f"occupancy must be between 0 and the capacity {shelter.capacity}", field="occupancy")
         shelter.occupancy = occupancy

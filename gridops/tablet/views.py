@@ -73,6 +73,7 @@ TABLET_SHELL = [
     "css/gridops.css", "tablet/tablet.css", "tablet/tablet.js", "tablet/type_search.js", "tablet/icon.svg",
     "vendor/idb-keyval.umd.js", "vendor/leaflet.vectorgrid.min.js",
     "leaflet/leaflet.js", "leaflet/leaflet.css",
+    "emergency/emergency.css", "emergency/tablet_emergency.js",  # emergency task cards work offline too
 ]
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from gridops.core import clock
 from gridops.core.errors import NotFound
 from gridops.core.numbers import parse_lon_lat, parse_number
+# Token first, so an anonymous tablet gets 401 (the one base of the API's signed-in views).
+from gridops.incidents.api.views import AuthenticatedView
 
 from .. import conf, nearest, selectors, services
 from ..models import Status
@@ -29,11 +29,9 @@ def _visible(request, pk: int):
     return emergency
 
 
-class EmergencyListView(APIView):
+class EmergencyListView(AuthenticatedView):
     """GET: the emergencies the user sees (`?status=active|closed`). POST: declare one over
     `area` = {"polygon": GeoJSON} | {"point": [lon, lat], "radius_m": m} | {"zones": [codes]}."""
-
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=[OpenApiParameter("status", str)], responses=JSON)
     def get(self, request):
@@ -52,47 +50,37 @@ class EmergencyListView(APIView):
         return Response(selectors.emergency_detail(emergency), status=http.HTTP_201_CREATED if created else http.HTTP_200_OK)
 
 
-class EmergencyDetailView(APIView):
+class EmergencyDetailView(AuthenticatedView):
     """The emergency with its area, acknowledgement board and situation summary."""
-
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=JSON)
     def get(self, request, pk: int):
         return Response(selectors.emergency_detail(_visible(request, pk)))
 
 
-class EmergencyEscalateView(APIView):
-    permission_classes = [IsAuthenticated]
-
+class EmergencyEscalateView(AuthenticatedView):
     @extend_schema(request=None, responses=JSON)
     def post(self, request, pk: int):
         return Response(selectors.emergency_card(services.emergency_escalate(user=request.user, emergency_id=pk)))
 
 
-class EmergencyCloseView(APIView):
-    permission_classes = [IsAuthenticated]
-
+class EmergencyCloseView(AuthenticatedView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=JSON)
     def post(self, request, pk: int):
         emergency = services.emergency_close(user=request.user, emergency_id=pk, note=_body(request).get("note", ""))
         return Response(selectors.emergency_card(emergency))
 
 
-class MyTasksView(APIView):
+class MyTasksView(AuthenticatedView):
     """A grid worker's open emergency tasks (what the tablet shows, and reloads on reconnect)."""
-
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=JSON)
     def get(self, request):
         return Response({"results": selectors.worker_open_tasks(request.user)})
 
 
-class TaskAdvanceView(APIView):
+class TaskAdvanceView(AuthenticatedView):
     """The worker answers: {"status": "acknowledged" | "on_the_way" | "arrived"}; idempotent."""
-
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=JSON)
     def post(self, request, pk: int):
@@ -100,9 +88,7 @@ class TaskAdvanceView(APIView):
         return Response(selectors.task_row(task))
 
 
-class KpiView(APIView):
-    permission_classes = [IsAuthenticated]
-
+class KpiView(AuthenticatedView):
     @extend_schema(parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)], responses=JSON)
     def get(self, request):
         params = request.query_params
@@ -111,29 +97,23 @@ class KpiView(APIView):
         return Response(selectors.kpis(request.user, since=since, until=until))
 
 
-class ShelterLayerView(APIView):
+class ShelterLayerView(AuthenticatedView):
     """Shelters and resource points in the user's jurisdiction, GeoJSON (capacity, occupancy)."""
-
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=JSON)
     def get(self, request):
         return Response(selectors.shelters_geojson(request.user))
 
 
-class ShelterOccupancyView(APIView):
-    permission_classes = [IsAuthenticated]
-
+class ShelterOccupancyView(AuthenticatedView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=JSON)
     def post(self, request, code: str):
         shelter = services.shelter_occupancy_set(user=request.user, code=code, occupancy=_body(request).get("occupancy"))
         return Response(selectors.shelter_row(shelter))
 
 
-class NearestWorkersView(APIView):
+class NearestWorkersView(AuthenticatedView):
     """The k nearest available grid workers to a point by road, with their routes (operators)."""
-
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=[OpenApiParameter("lon", float, required=True), OpenApiParameter("lat", float, required=True),
                                OpenApiParameter("k", int)], responses={503: OpenApiTypes.OBJECT, **JSON})
