@@ -13,7 +13,9 @@ What makes it plausible (all tunable below, all deterministic for a seed):
   by the department once, 1% voided, 0.5% stuck for months (illegal-building cases);
 - the seed's 办结率 (98.56 %, `core.demo.SEED_CLOSURE_RATE`): what is not resolved is recent or
   stuck, and the stuck share is calibrated per batch so that resolved-or-later over all incidents
-  not voided lands on the requested closure rate (the KPI's definition), within sampling error.
+  not voided lands on the requested closure rate (the KPI's definition), within sampling error;
+- deadlines and escalation levels by the SLA clocks (`sla.py`): the type's hours (else its
+  priority's), and the level the escalation sweep would have left, sweep by sweep.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from django.utils import timezone
 
 from geodata.models import Level
 from gridops.core.demo import SEED_CLOSURE_RATE
+from gridops.core.workers import WORKERS
 
 from . import sla
 from .models import EventType, Priority, Source, Status
@@ -45,7 +48,8 @@ DEFAULT_CATEGORY_WEIGHT = 3.0
 SOURCES = [(Source.GRID_WORKER, 0.68), (Source.HOTLINE, 0.20), (Source.CITIZEN, 0.08), (Source.SENSOR, 0.04)]
 AUTO_DISPATCH_SHARE = 0.85  # of grid workers' ordinary reports
 RETURNED_SHARE, VOID_SHARE, STUCK_SHARE = 0.03, 0.010, 0.005
-SWEEP_DELAY_S = 300.0  # escalations happen this long after a deadline (the sweep's lag)
+# Escalations happen at most one sweep interval after a deadline (the worker runs the sweep on it).
+SWEEP_DELAY_S = WORKERS["gridops.incidents.services.escalation.escalation_tick"]
 
 
 # --- reference data ----------------------------------------------------------------------------
