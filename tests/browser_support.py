@@ -54,7 +54,7 @@ class AsgiServer:
              "--port", str(self.port), *log_args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

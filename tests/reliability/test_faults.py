@@ -171,7 +171,7 @@ async def test_postgres_restart_mid_load_gives_503_and_retries_lose_and_duplicat
     assert set(stored) == set(log["accepted"]), "every accepted key is stored, nothing else"
     assert set(stored.values()) == {1}, "no key stored twice"
     assert all(len(ids) == 1 for ids in log["accepted"].values()), "a retry returns the same incident"
-    assert len(stored) > 20
+    assert stored, "no report was accepted at all"  # how many is the machine's speed, not the rule under test
 
 
 # --- the ASGI server killed and restarted ---------------------------------------------------

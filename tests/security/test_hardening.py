@@ -81,7 +81,9 @@ def test_token_clients_are_exempt_from_csrf(world):
 
 @pytest.fixture
 def tight_limits(settings):
-    settings.GRIDOPS_RATE_LIMITS = {scope: "3/m" for scope in ("login", "open311.post", "ledger.verify", "ledger.vendor_page")}
+    # Per hour, not per minute: four calls straddling a window's edge (a slow machine, or chance)
+    # would each fall in a fresh window and never reach the limit.
+    settings.GRIDOPS_RATE_LIMITS = {scope: "3/h" for scope in ("login", "open311.post", "ledger.verify", "ledger.vendor_page")}
     cache.clear()  # this run's Redis db (CACHE_PREFIX/REDIS_URL are per developer)
     yield
     cache.clear()
