@@ -113,7 +113,7 @@ loadtest-capacity: setup
 ## synchronous standby), Redis and two uvicorn nodes, each host in its own network namespace,
 ## behind HAProxy on 127.0.0.1:28000 (HTTP), 25000 (PG writes), 25001 (PG reads). Needs root.
 ## CLUSTER_REV=HEAD serves the last commit instead of the working tree.
-cluster: venv
+cluster: venv assets messages
 	GRIDOPS_CLUSTER_REV=$(CLUSTER_REV) deploy/cluster/cluster.sh up
 
 cluster-down:
@@ -121,7 +121,7 @@ cluster-down:
 
 ## The fault tests of the cluster (tests/cluster/): a fresh cluster up, the tests, the cluster down
 ## whatever they did; figures in bench/results/cluster.json.
-test-cluster: venv
+test-cluster: venv assets messages
 	deploy/cluster/cluster.sh down
 	@GRIDOPS_CLUSTER_REV=$(CLUSTER_REV) deploy/cluster/cluster.sh up && \
 		GRIDOPS_CLUSTER=1 $(PY) -m pytest -q -p no:randomly tests/cluster $(PYTEST_ARGS); \

@@ -203,6 +203,9 @@ balanced() { curl -s "http://127.0.0.1:28404/;csv" | grep -q "^app,$1,.*,UP,"; }
 
 up() {
     [ "$(id -u)" = 0 ] || { log "needs root (network namespaces)"; exit 1; }
+    if [ -f "$STATE/app.env" ]; then
+        log "already up (state in $STATE); \`make cluster-down\` first for a fresh one"; return 0
+    fi
     packages
     mkdir -p "$STATE/media"
     if [ -n "${GRIDOPS_CLUSTER_REV:-}" ]; then
@@ -225,7 +228,8 @@ up() {
     app_env > "$STATE/app.env"
     chmod 600 "$STATE/app.env"
     log "migrating"
-    (cd "$SRC" && set -a && . "$STATE/app.env" && set +a && "$PY" manage.py migrate --noinput -v 0)
+    (cd "$SRC" && set -a && . "$STATE/app.env" && set +a && "$PY" manage.py migrate --noinput -v 0 &&
+        "$PY" manage.py collectstatic --noinput -v 0)
     start_app app1
     start_app app2
     wait_for 120 "app1 /readyz" app_ready app1
@@ -258,6 +262,7 @@ node() {  # node start|kill|cut|join NAME: what a fault test does to one host
     case "$action" in
         start)
             secrets
+            if [ -n "$(ip netns pids "gocl-$name")" ]; then log "$name is running"; return 0; fi
             case "$name" in
                 pg1|pg2) start_patroni "$name" ;;
                 app1|app2) start_app "$name"; wait_for 120 "$name /readyz" app_ready "$name"
@@ -265,7 +270,8 @@ node() {  # node start|kill|cut|join NAME: what a fault test does to one host
                 *) log "start $name: only pg1, pg2, app1, app2"; exit 2 ;;
             esac ;;
         # the host dies: every process in its namespace at once, no shutdown
-        kill) ip netns pids "gocl-$name" | xargs -r kill -9 ;;
+        # (a short-lived backend may exit between the listing and the kill: not an error)
+        kill) ip netns pids "gocl-$name" | xargs -r kill -9 2>/dev/null || true ;;
         # the host is cut off the network, its processes keep running
         cut) ip link set "vgocl-$name" down ;;
         join) ip link set "vgocl-$name" up
