@@ -60,4 +60,7 @@ def url_args(world) -> dict[str, list]:
         "emergency-api:detail": [999_999], "emergency-api:escalate": [999_999], "emergency-api:close": [999_999],
         "emergency-api:task": [999_999], "emergency-api:shelter-occupancy": ["S-NONE"],
         "tile": ["incidents", 14, 13336, 7112], "screen-zone": [NANZHUANG],
+        **{name: ["incidents"] for name in ("ogc-collection", "ogc-queryables", "ogc-items", "ogc-tilesets")},
+        "ogc-item": ["incidents", world["incident"].pk], "ogc-tileset": ["incidents", "WebMercatorQuad"],
+        "ogc-tile-matrix-set": ["WebMercatorQuad"],
     }
