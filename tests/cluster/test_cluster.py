@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
