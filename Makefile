@@ -19,7 +19,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-partman postgresql-15-pgrouting gdal-bin libgdal-dev libgeos-dev libproj-dev \
-	binutils gettext python3-venv redis-server chromium fonts-noto-cjk apache2-utils
+	binutils gettext python3-venv redis-server mosquitto chromium fonts-noto-cjk apache2-utils
 
 .PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest loadtest-capacity clean \
 	cluster cluster-down test-cluster
@@ -60,6 +60,10 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --logfile /tmp/gridops-redis.log; \
 		for i in $$(seq 1 30); do redis-cli -u "$(REDIS_URL)" ping >/dev/null 2>&1 && break; sleep 0.5; done; \
 	fi
+	@if ! timeout 1 bash -c '</dev/tcp/127.0.0.1/1883' 2>/dev/null; then \
+		mosquitto -d -p 1883; \
+		for i in $$(seq 1 20); do timeout 1 bash -c '</dev/tcp/127.0.0.1/1883' 2>/dev/null && break; sleep 0.5; done; \
+	fi
 
 venv: $(STAMPS)/venv
 $(STAMPS)/venv: pyproject.toml
@@ -97,6 +101,8 @@ serve:
 	@echo "GridOps is serving at http://$(HOST):$(PORT)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py run_workers & \
+	$(PY) manage.py run_sensor_bridge & \
+	$(PY) manage.py simulate_sensors --devices 300 --interval 60 --seconds 0 --breach-share 0.002 & \
 	$(PY) -m uvicorn gridops.asgi:application --host $(HOST) --port $(PORT) --workers 2 --no-access-log --ws-per-message-deflate false
 
 bench: setup

@@ -15,6 +15,8 @@ FILES = {
     "axe-core/axe.min.js": "axe.min.js",
     # The command centre's big screen: line and bar charts (the "common" build has both).
     "echarts/dist/echarts.common.min.js": "echarts.common.min.js",
+    # The console's heat layer (foresight): Leaflet's canvas heat map.
+    "leaflet.heat/dist/leaflet-heat.js": "leaflet-heat.js",
 }
 
 

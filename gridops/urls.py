@@ -18,6 +18,8 @@ api_v1 = [
     path("", include("gridops.ledger.api.urls")),
     path("", include("gridops.screen.api.urls")),
     path("", include("gridops.emergency.api.urls")),
+    path("", include("gridops.foresight.api.urls")),
+    path("", include("gridops.sensors.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,10 +1,13 @@
 """Shared fixtures: the real PostGIS test database (pytest-django) and inline geometries."""
+from pathlib import Path
+
 import pytest
 
 from tests import fuzzing  # noqa: F401  (loads the Hypothesis profile before any test module)
 from tests.builders import build_tiny_district
 
 pytest_plugins = ["tests.browser_support"]
+RELIABILITY_DIR = Path(__file__).parent / "reliability"
 
 
 @pytest.fixture
@@ -15,7 +18,15 @@ def tiny_district(db):
 
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main
-    thread for the rest of the session, which the async (websocket) tests cannot share."""
+    thread for the rest of the session, which the async (websocket) tests cannot share.
+
+    The fault and load tests (tests/reliability) share one private stack per session: they are
+    marked `reliability` (`pytest -m reliability` runs them alone, `-m "not reliability"` skips
+    them) and kept in one xdist group, so `make test -n 2` starts that stack once, not per worker."""
+    for item in items:
+        if item.path.is_relative_to(RELIABILITY_DIR):
+            item.add_marker(pytest.mark.reliability)
+            item.add_marker(pytest.mark.xdist_group("reliability"))
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from geodata.selectors import zone_extent
 from gridops.accounts.models import Department, Role
 from gridops.accounts.selectors import NO_ZONE, jurisdiction_code, role_of
+from gridops.foresight.selectors import may_use_foresight
 from gridops.incidents import rules
 from gridops.incidents.conf import tiles_point_min_zoom
 from gridops.incidents.models import OPEN_STATUSES
@@ -126,6 +127,20 @@ def console_strings() -> dict:
     }
 
 
+def foresight_config(user) -> dict | None:
+    """The foresight layers and warning list, for command centres only (None hides them)."""
+    if not may_use_foresight(user):
+        return None
+    return {
+        "api": {"heat": reverse("foresight-heat"), "hotspots": reverse("foresight-hotspots"),
+                "warnings": reverse("foresight-warnings")},
+        "i18n": {"heat": _("Heat map"), "hotspots": _("Hot spots (Gi*)"), "acknowledge": _("Acknowledge warning"),
+                 "acknowledgedBy": _("acknowledged by {who}"),
+                 "warningLine": _("forecast {forecast} this week, usually {usual}"),
+                 "hotspotLine": _("{count} incidents · z = {z} · p = {p}")},
+    }
+
+
 def console(request):
     """The command-centre map: operators of the district, a town or a department."""
     if not request.user.is_authenticated:
@@ -149,5 +164,6 @@ def console(request):
         "pointMinZoom": tiles_point_min_zoom(),
         "palette": palette(),
         "i18n": console_strings(),
+        "foresight": foresight_config(request.user),
     }
     return render(request, "console/console.html", {"config": config})

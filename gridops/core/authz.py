@@ -53,6 +53,7 @@ SCOPES: dict[str, Scope] = {
     "ledger.vendor": Scope("gridops.ledger.selectors.vendors_in_remit_of", FORBIDDEN, "code"),
     "ledger.supervisedperson": Scope("gridops.ledger.selectors.persons_in_reach_of", FORBIDDEN, "case_no"),
     "accounts.profile": Scope("gridops.accounts.selectors.profiles_managed_by", FORBIDDEN, "profile"),
+    "foresight.earlywarning": Scope("gridops.foresight.selectors.warnings_visible_to", NOT_FOUND, "warning"),
     "emergency.emergency": Scope("gridops.emergency.selectors.emergencies_visible_to", NOT_FOUND, "emergency"),
     "emergency.task": Scope("gridops.emergency.selectors.tasks_in_reach_of", NOT_FOUND, "task"),
     "emergency.shelter": Scope("gridops.emergency.selectors.shelters_in_reach_of", FORBIDDEN, "code"),

@@ -22,6 +22,7 @@ DEMO_STEPS = [
     "gridops.incidents.catalogue.load_demo_catalogue",
     "gridops.accounts.demo.load_demo_accounts",
     "gridops.emergency.demo.load_demo_shelters",
+    "gridops.sensors.demo.load_demo_sensors",
     "gridops.education.demo.load_demo_education",
     "gridops.ledger.demo.load_demo_ledger",
     "gridops.approvals.demo.load_demo_approvals",

@@ -8,4 +8,6 @@ WORKERS: dict[str, float] = {
     "gridops.core.partitioning.maintain": 3600.0,
     "gridops.incidents.services.escalation.escalation_tick": 30.0,
     "gridops.ledger.services.log.sign_if_grown": 30.0,
+    "gridops.foresight.services.warning_tick": 3600.0,
+    "gridops.sensors.services.heartbeat_tick": 60.0,
 }

@@ -142,14 +142,20 @@ def _codes(zone_ids) -> dict[int, str]:
     return _zone_codes
 
 
+def zone_audiences(obj) -> list[str]:
+    """The zone audiences of anything that carries the zone chain under the incident's field
+    names (`town_id`, `area_id`, `village_id`, `grid_id`): incidents, early warnings."""
+    ids = {level: getattr(obj, field) for level, (_prefix, field) in ZONE_SCOPES.items()}
+    codes = _codes(ids.values())
+    return [f"{ZONE_SCOPES[level][0]}.{codes[pk]}" for level, pk in ids.items() if pk is not None and pk in codes]
+
+
 def incident_audiences(incident, *, co_reporters: bool = True) -> list[str]:
     """The audiences an incident's events go to (the district is added by `publish_event`).
 
     `co_reporters=False` for a report being created, which has none yet (saves a query inside
     the intake transaction)."""
-    ids = {level: getattr(incident, field) for level, (_prefix, field) in ZONE_SCOPES.items()}
-    codes = _codes(ids.values())
-    names = [f"{ZONE_SCOPES[level][0]}.{codes[pk]}" for level, pk in ids.items() if pk is not None and pk in codes]
+    names = zone_audiences(incident)
     if incident.department_id and incident.dispatched_at is not None:
         names.append(f"dept.{incident.department.code}")
     if incident.reporter_id:

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "gridops.education",
     "gridops.ledger",
     "gridops.emergency",
+    "gridops.foresight",
+    "gridops.sensors",
     # Pages (the top layer: they read the apps above, nothing reads them; docs/architecture.md)
     "gridops.console",
     "gridops.tablet",

@@ -56,6 +56,7 @@ def url_args(world) -> dict[str, list]:
         "ledger-api:vendor-qr": [world["vendor"].code, "svg"], "ledger:vendor-page": [world["vendor"].code],
         "open311-discovery": ["json"], "open311-services": ["json"], "open311-service": ["0101001", "json"],
         "open311-requests": ["json"], "open311-request": [world["incident"].pk, "json"],
+        "foresight-acknowledge": [999_999],  # no such warning: analysts get 404, others 403
         # Emergencies: no such emergency, task or shelter (operators reach the lookup: 404)
         "emergency-api:detail": [999_999], "emergency-api:escalate": [999_999], "emergency-api:close": [999_999],
         "emergency-api:task": [999_999], "emergency-api:shelter-occupancy": ["S-NONE"],
