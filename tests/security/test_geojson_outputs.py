@@ -20,7 +20,7 @@ GEOJSON_ROUTES = {
     "zone-list", "zone-detail", "zone-children", "command-centre-list", "incident-list", "incident-detail",
     "worker-positions-latest", "approvals-halls", "approvals-terminals",
     "education-catchments", "education-grids", "education-schools", "education-layer", "education-export",
-    "ledger-api:vendors", "ledger-api:checkins",
+    "ledger-api:vendors", "ledger-api:checkins", "ogc-items", "ogc-item",
 }
 
 
@@ -49,7 +49,7 @@ def test_every_geojson_output_is_rfc7946(shared_world, db):
             url = reverse(name, args=args.get(name, [])) + queries.get(name, "")
         except NoReverseMatch:  # a route needing arguments this world does not name
             continue
-        if not url.startswith("/api/v1/"):
+        if not url.startswith(("/api/v1/", "/ogc/")):  # the OGC API's features too
             continue  # pages and API docs are HTML, the schema is OpenAPI, Open311 and tiles are no GeoJSON
         for role in READERS:  # the first reader the route answers decides whether it is GeoJSON
             client = APIClient()
