@@ -135,8 +135,9 @@ if env("DATABASE_REPLICA_URL", ""):
     DATABASES["replica"] = _database(env("DATABASE_REPLICA_URL"))
 DATABASE_ROUTERS = ["gridops.core.dbrouter.ReplicaRouter"]
 # Views (URL names) whose GET may read the replica, and how long a user who wrote reads the primary.
-GRIDOPS_REPLICA_READ_VIEWS = ["tile", "incident-kpis", "realtime-kpis", "education-export", "open311-discovery",
-                              "open311-services", "open311-service", "open311-requests", "open311-request"]
+GRIDOPS_REPLICA_READ_VIEWS = ["tile", "incident-kpis", "realtime-kpis", "incident-export", "education-export",
+                              "open311-discovery", "open311-services", "open311-service", "open311-requests",
+                              "open311-request"]
 GRIDOPS_READ_YOUR_WRITES_SECONDS = int(env("GRIDOPS_READ_YOUR_WRITES_SECONDS", "10"))
 
 
