@@ -95,6 +95,7 @@ def _real_value(endpoint: Endpoint, name: str, converter: str, world):
         "layer": lambda: "incidents",
         "z": lambda: 14, "x": lambda: 13336, "y": lambda: 7112,
         "view": lambda: "schools",
+        "cid": lambda: "incidents", "feature_id": lambda: world["incident"].pk, "tms": lambda: "WebMercatorQuad",
     }
     if name in by_name:
         return by_name[name]()
