@@ -33,37 +33,43 @@ def require_analyst(user) -> None:
         raise Forbidden("foresight is for command-centre operators")
 
 
-def _window(result) -> dict:
-    return {"since": result["since"], "until": result["until"]}
+class GridAnalysisView(APIView):
+    """One micro-grid feature per grid the caller may see, with `properties(result, row)`, and
+    the analysed window (`since`, `until`) beside the features."""
+
+    analyse = None  # analysis function taking the parsed parameters
+
+    def properties(self, result, row) -> dict:
+        raise NotImplementedError
+
+    @extend_schema(parameters=ANALYSIS_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        require_analyst(request.user)
+        result = type(self).analyse(**analysis_params(request.query_params))
+        mask = selectors.visible_grid_mask(request.user, result["grids"])
+        body = grid_features(result["grids"], mask, lambda row: self.properties(result, row))
+        return Response({**body, "since": result["since"], "until": result["until"]})
 
 
-class HotSpotsView(APIView):
+class HotSpotsView(GridAnalysisView):
     """Getis-Ord Gi* per micro-grid over the window: z, two-sided p and the confidence bin
     (±3/±2/±1 = 99/95/90 %), as GeoJSON."""
 
-    @extend_schema(parameters=ANALYSIS_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
-    def get(self, request):
-        require_analyst(request.user)
-        result = analysis.hot_spots(**analysis_params(request.query_params))
-        mask = selectors.visible_grid_mask(request.user, result["grids"])
-        body = grid_features(result["grids"], mask, lambda row: {
-            "count": int(result["counts"][row]), "z": round(float(result["z"][row]), 3),
-            "p": round(float(result["p"][row]), 4), "bin": int(result["bins"][row])})
-        return Response({**body, **_window(result)})
+    analyse = staticmethod(analysis.hot_spots)
+
+    def properties(self, result, row) -> dict:
+        return {"count": int(result["counts"][row]), "z": round(float(result["z"][row]), 3),
+                "p": round(float(result["p"][row]), 4), "bin": int(result["bins"][row])}
 
 
-class EmergingView(APIView):
+class EmergingView(GridAnalysisView):
     """Each micro-grid's emerging hot/cold-spot pattern over the weekly Gi* analyses of the window."""
 
-    @extend_schema(parameters=ANALYSIS_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
-    def get(self, request):
-        require_analyst(request.user)
-        result = analysis.emerging_hot_spots(**analysis_params(request.query_params))
-        mask = selectors.visible_grid_mask(request.user, result["grids"])
-        body = grid_features(result["grids"], mask, lambda row: {
-            "hot": result["hot"][row], "cold": result["cold"][row], "tau": round(float(result["tau"][row]), 3),
-            "count": int(result["counts"][row])})
-        return Response({**body, **_window(result)})
+    analyse = staticmethod(analysis.emerging_hot_spots)
+
+    def properties(self, result, row) -> dict:
+        return {"hot": result["hot"][row], "cold": result["cold"][row], "tau": round(float(result["tau"][row]), 3),
+                "count": int(result["counts"][row])}
 
 
 class ForecastView(APIView):
