@@ -70,7 +70,7 @@ def tablet(request):
 
 # Files the service worker keeps for offline start (the page itself is added by the worker).
 TABLET_SHELL = [
-    "css/gridops.css", "tablet/tablet.css", "tablet/tablet.js", "tablet/type_search.js", "tablet/icon.svg",
+    "css/gridops.css", "tablet/tablet.css", "js/dom.js", "tablet/tablet.js", "tablet/type_search.js", "tablet/icon.svg",
     "vendor/idb-keyval.umd.js", "vendor/leaflet.vectorgrid.min.js",
     "leaflet/leaflet.js", "leaflet/leaflet.css",
     "emergency/emergency.css", "emergency/tablet_emergency.js",  # emergency task cards work offline too

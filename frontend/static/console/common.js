@@ -3,12 +3,7 @@
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("console-config").textContent);
-  const el = (tag, attrs, text) => {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  };
+  const { el, fmt, csrf } = window.GridOpsDom;
   // Data (names of places, event types, addresses, notes) is marked translate="no": it is what
   // people wrote, not interface text (the page scans and translation tools skip it).
   const data = (tag, text, attrs) => el(tag, Object.assign({ translate: "no" }, attrs || {}), text);
@@ -20,11 +15,9 @@
     });
     return node;
   };
-  const fmt = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
   // Dates in the page's language and the district's time zone (not the browser's).
   const LOCALE = document.documentElement.lang || "zh-hans";
   const when = (iso) => (iso ? new Date(iso).toLocaleString(LOCALE, { timeZone: cfg.timeZone, hour12: false }) : "");
-  const csrf = () => (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
 
   async function getJson(url) {
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });

@@ -10,15 +10,8 @@
   const $ = (id) => document.getElementById(id);
   const map = window.gridopsConsole && window.gridopsConsole.map;
   if (!map) return;
-  const el = (tag, attrs, text) => {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  };
-  const fmt = (t, v) => t.replace(/\{(\w+)\}/g, (_, k) => v[k] ?? "");
+  const { el, fmt, csrf } = window.GridOpsDom;
   const url = (name, id) => cfg.api[name].replace("/0/", "/" + id + "/");
-  const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
   const when = (value) => new Date(value).toLocaleString(document.documentElement.lang || "zh-hans",
                                                           { timeZone: "Asia/Shanghai", hour12: false });
   async function call(path, body) {

@@ -10,13 +10,7 @@
   const app = window.gridopsTablet;
   const list = document.getElementById("emergency-tasks");
   if (!app || !list) return;
-  const el = (tag, attrs, text) => {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  };
-  const fmt = (t, v) => t.replace(/\{(\w+)\}/g, (_, k) => v[k] ?? "");
+  const { el, fmt } = window.GridOpsDom;
   const when = (value) => new Date(value).toLocaleString(document.documentElement.lang || "zh-hans",
                                                           { timeZone: "Asia/Shanghai", hour12: false });
   const CACHE = "gridops.emergencyTasks";

@@ -11,13 +11,7 @@
   const db = window.idbKeyval;
   const QUEUE = "gridops.outbox";
   const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs, text) => {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  };
-  const fmt = (t, v) => t.replace(/\{(\w+)\}/g, (_, k) => v[k] ?? "");
+  const { el, fmt } = window.GridOpsDom;
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
     : "k" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12));
   let token = localStorage.getItem("gridops.token");
