@@ -9,7 +9,7 @@ from tests.incidents.factories import NZ_GRID1, NZ_POINT, ZM_GRID1, ZM_POINT, bu
 
 
 def bulk_incidents(count: int, grid_code: str, point: tuple[float, float], *, days_ago: float = 1) -> list[int]:
-    """`count` dispatched incidents in one micro-grid, reported `days_ago`, via bulk_create."""
+    """`count` dispatched incidents in one micro-grid, reported `days_ago`, not yet due, via bulk_create."""
     from django.contrib.gis.geos import Point
 
     from geodata.models import Zone
@@ -20,10 +20,13 @@ def bulk_incidents(count: int, grid_code: str, point: tuple[float, float], *, da
     area, town = village.parent, village.parent.parent
     et = EventType.objects.get(code="0101001")
     reported = timezone.now() - timedelta(days=days_ago)
+    # Deadlines ahead: an overdue incident would set the live server's escalation worker to work
+    # on 10,001 rows while the test database is being flushed (a deadlock seen once).
+    later = timezone.now() + timedelta(days=30)
     rows = [Incident(point=Point(*point, srid=4326), town=town, area=area, village=village, grid=grid, event_type=et,
                      category_id=et.category_id, priority=et.priority, source=Source.HOTLINE, status=Status.DISPATCHED,
                      department_id=et.department_id, reported_at=reported, registered_at=reported,
-                     response_deadline=reported + timedelta(hours=2), resolution_deadline=reported + timedelta(hours=24))
+                     response_deadline=later, resolution_deadline=later)
             for _ in range(count)]
     return [row.pk for row in Incident.objects.bulk_create(rows, batch_size=2000)]
 
