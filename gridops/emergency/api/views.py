@@ -33,7 +33,8 @@ class EmergencyListView(AuthenticatedView):
     """GET: the emergencies the user sees (`?status=active|closed`). POST: declare one over
     `area` = {"polygon": GeoJSON} | {"point": [lon, lat], "radius_m": m} | {"zones": [codes]}."""
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=JSON)
+    # A list, not a retrieve: drf-spectacular names both GETs "retrieve" (an APIView, not a ViewSet).
+    @extend_schema(operation_id="v1_emergencies_list", parameters=[OpenApiParameter("status", str)], responses=JSON)
     def get(self, request):
         qs = selectors.emergencies_visible_to(request.user)
         wanted = request.query_params.get("status")
