@@ -67,3 +67,19 @@ class SharedRedisCache(RedisCache):
             if client is None:
                 client = _cache_clients[key] = _ReusedClient(self._servers, **self._options)
             return client
+
+    def clear(self) -> None:
+        """Delete this cache's keys only (its KEY_PREFIX), not the whole Redis database: Django's
+        `clear()` is FLUSHDB, which also wiped the rate-limit counters, reference generation and
+        event stream of whatever else shares the database (another xdist worker, a bench, the
+        demo server)."""
+        pattern = self.make_key("*")
+        client = self._cache.get_client(pattern, write=True)
+        batch = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -35,16 +36,22 @@ REFERENCE_MODELS = ("incidents.EventType", "incidents.Category", "incidents.Rout
 
 
 def generation() -> int:
+    """The current reference generation: a value never used before (a clock reading in ns), so a
+    cache that was cleared or restarted starts a new generation instead of counting from 1 again
+    and meeting responses other processes still hold from the last time it said 1."""
     try:
-        return int(cache.get(GENERATION_KEY) or 0)
+        value = cache.get(GENERATION_KEY)
+        if value is None:
+            cache.add(GENERATION_KEY, time.time_ns(), None)
+            value = cache.get(GENERATION_KEY)
+        return int(value or 0)
     except (RedisError, OSError):
         return -1  # no cache: every version is new, nothing stale is served
 
 
 def bump_now() -> None:
     with contextlib.suppress(RedisError, OSError):
-        if not cache.add(GENERATION_KEY, 1, None):
-            cache.incr(GENERATION_KEY)
+        cache.set(GENERATION_KEY, time.time_ns(), None)
 
 
 def bump() -> None:
