@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-WAIT_MS = 20_000
+WAIT_MS = 60_000  # an upper bound for waiting on the page (a cold live server); speed is measured in bench/
 
 # (name, URL name and args, username or None for anonymous); a route that does not exist in this
 # checkout is left out (see `pages`).

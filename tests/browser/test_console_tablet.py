@@ -15,7 +15,7 @@ from tests.realtime.users import build_people, catalogue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WAIT_MS = 20_000  # upper bound for anything that should take well under a second
+WAIT_MS = 60_000  # an upper bound for waiting on the page (a cold live server); speed is measured in bench/
 
 ZUMIAO_POINT = (113.03, 23.005)
 NANZHUANG_POINT = (113.01, 23.005)
