@@ -165,8 +165,7 @@ def test_operator_finds_an_incident_by_number_address_and_grid(scene, new_contex
     page.press("#q", "Enter")
     # Exactly the target, except for a bare number: it also matches addresses and zone names that
     # hold its digits ("第1网格"), which a small id in a fresh database does.
-    found = "" if query == "number" else f".join() === '{target.id}'"
-    condition = f".includes('{target.id}')" if query == "number" else found
+    condition = f".includes('{target.id}')" if query == "number" else f".join() === '{target.id}'"
     page.wait_for_function(f"[...document.querySelectorAll('#list button.item')].map(b => b.dataset.incidentId)"
                            f"{condition}", timeout=WAIT_MS)
     page.click(f"#list button[data-incident-id='{target.id}']")
