@@ -156,7 +156,26 @@ def new_context(browser, asgi_server):
     yield make
     for context in contexts:
         context.close()
+    _wait_for_server_queries_to_end()
     assert not violations, f"CSP violations in the browser console: {violations[:5]}"
+
+
+def _wait_for_server_queries_to_end(timeout: float = 15.0) -> None:
+    """Closing a page does not stop the server's work on a request it already received. The
+    test database is flushed right after this fixture; a flush (TRUNCATE) racing such a request
+    deadlocked in CI, so wait until no other session on this database is mid-query or
+    mid-transaction."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 def session_key_for(user) -> str:

@@ -9,6 +9,7 @@ from tests.builders import build_tiny_district
 pytest_plugins = ["tests.browser_support"]
 RELIABILITY_DIR = Path(__file__).parent / "reliability"
 BROWSER_DIR = Path(__file__).parent / "browser"
+BROWSER_FIXTURES = {"browser", "new_context"}
 
 
 @pytest.fixture
@@ -28,9 +29,9 @@ def pytest_collection_modifyitems(config, items):
         if item.path.is_relative_to(RELIABILITY_DIR):
             item.add_marker(pytest.mark.reliability)
             item.add_marker(pytest.mark.xdist_group("reliability"))
-        elif item.path.is_relative_to(BROWSER_DIR):
-            # `make test` runs these in one process after the rest (`-m browser`): under xdist the
-            # tablet's offline type search test failed now and then (cause not found yet).
+        elif item.path.is_relative_to(BROWSER_DIR) or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            # `make test` runs every test that drives Chromium in one process after the rest
+            # (`-m browser`), wherever it lives (the planner's journeys are under tests/education).
             item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
 
