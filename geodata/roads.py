@@ -9,19 +9,21 @@ reversed graph (pgRouting's many-to-one would run one search per origin). Each o
 then reached from its street's ends, the part of the street it lies along added (`_via`), with
 one-way streets honoured.
 
-`nearest_to` asks only as many places as it must: road metres are never fewer than straight
-metres, so places are joined to the graph in order of straight distance and the walk stops once
-the k-th best by road is nearer than the next place as the crow flies.
+`nearest_rows` (and `nearest_to` over a list) asks only as many places as it must: road metres
+are never fewer than straight metres, so candidates are taken in order of straight distance and
+the walk stops once the k-th best by road is nearer than the next candidate as the crow flies.
+The candidates are given as SQL, so ordering them, joining the first page to the graph and
+joining the place itself is one round trip, not three: on a shared, loaded machine each round
+trip and each millisecond of CPU is paid several times over in waiting.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from dataclasses import dataclass
 
-import numpy as np
 from django.db import connection
-from pyproj import Geod
 
 EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM geodata_roadedge"
 # The same graph with every edge turned round: a path found in it, read backwards, is a path in
@@ -29,14 +31,28 @@ EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM geodata_roadedge
 REVERSED_EDGES_SQL = "SELECT id, target AS source, source AS target, reverse_cost AS cost, cost AS reverse_cost FROM geodata_roadedge"
 REACH_M = 1e9  # how far a search goes: everywhere (the whole graph is one city's streets)
 
-_ANCHOR_SQL = """
-SELECT p.i, e.id, e.source, e.target, e.cost, e.reverse_cost, ST_LineLocatePoint(e.geom, p.pt),
-       ST_Distance(ST_ClosestPoint(e.geom, p.pt)::geography, p.pt::geography)
+# A place's nearest street (one KNN index scan) and where along it; `{pt}` is the place's geometry.
+_ANCHOR_OF = """SELECT e.id, e.source, e.target, e.cost, e.reverse_cost, ST_LineLocatePoint(e.geom, {pt}),
+       ST_Distance(ST_ClosestPoint(e.geom, {pt})::geography, {pt}::geography)
+FROM (SELECT id, source, target, cost, reverse_cost, geom FROM geodata_roadedge ORDER BY geom <-> {pt} LIMIT 1) e"""
+_ANCHOR_SQL = f"""
+SELECT p.i, a.*
 FROM (SELECT i, ST_SetSRID(ST_MakePoint(x, y), 4326) AS pt
       FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(x, y, i)) p
-CROSS JOIN LATERAL (SELECT id, source, target, cost, reverse_cost, geom FROM geodata_roadedge
-                    ORDER BY geom <-> p.pt LIMIT 1) e
+CROSS JOIN LATERAL ({_ANCHOR_OF.format(pt="p.pt")}) a
 ORDER BY p.i
+"""
+# One round trip for a nearest question: the place's anchor, how many candidates there are, and
+# one page of them in order of straight (sphere) distance, each with its anchor and its own
+# columns. The place's row comes back even when there are no candidates; no row: no graph.
+_CANDIDATES_SQL = f"""
+WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS pt),
+     c AS (SELECT c.*, c.point::geography <-> here.pt::geography AS straight, count(*) OVER () AS total
+           FROM ({{candidates}}) c, here ORDER BY straight, c.key LIMIT %s OFFSET %s)
+SELECT h.*, c.total, c.straight, a.*, c.*
+FROM here CROSS JOIN LATERAL ({_ANCHOR_OF.format(pt="here.pt")}) h
+LEFT JOIN (c CROSS JOIN LATERAL ({_ANCHOR_OF.format(pt="c.point")}) a) ON true
+ORDER BY c.straight, c.key
 """
 _REACH_FROM_POINT_SQL = """SELECT node, agg_cost FROM pgr_withPointsDD(%s, %s, -1::bigint, %s,
     directed => true, driving_side => 'b', details => false) WHERE node > 0"""
@@ -52,7 +68,7 @@ WITH r AS (SELECT end_pid, path_seq, node, edge, cost,
          SELECT -r.end_pid AS pid, ST_LineMerge(ST_Collect(
                     ST_LineSubstring(e.geom, least(f.a, f.b), greatest(f.a, f.b)) ORDER BY r.path_seq)) AS line,
                 sum(r.cost) AS metres
-         FROM r JOIN geodata_roadedge e ON e.id = r.edge
+         FROM r CROSS JOIN LATERAL (SELECT geom, source, target FROM geodata_roadedge WHERE id = r.edge) e
          CROSS JOIN LATERAL (SELECT
              CASE WHEN r.node = e.source THEN 0 WHEN r.node = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.node) END AS a,
              CASE WHEN r.next = e.source THEN 0 WHEN r.next = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.next) END AS b) f
@@ -63,7 +79,6 @@ SELECT pid, ST_AsGeoJSON(CASE WHEN ST_Distance(ST_StartPoint(line), here.pt) < S
 FROM paths, here
 """
 _AT_END = 1e-9
-_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -169,52 +184,104 @@ def distances_to(destination: tuple[float, float], origins: list[tuple[float, fl
     return _along(destination, origins, towards=True)
 
 
+# Road metres are never fewer than straight metres on the ellipsoid; the straight figures used to
+# stop are on the sphere (up to 0.6 % more) and a fraction along a street is planar, hence the slack.
+_STRAIGHT_SLACK = 0.98
+
+
 @dataclass(frozen=True)
 class Nearest:
-    index: int  # into the `others` asked about
+    row: tuple  # the candidate's own columns, `key` first
     metres: float
     anchor: Anchor
 
+    @property
+    def index(self):
+        return self.row[0]
 
-def nearest_to(place: tuple[float, float], others: list[tuple[float, float]], k: int) -> tuple[Anchor, list[Nearest]] | None:
-    """The k of `others` with the shortest travel *to* `place` (and the place's anchor); None
-    when no graph is loaded.
+
+@dataclass(frozen=True)
+class _Candidate:
+    straight: float  # metres as the crow flies (sphere)
+    anchor: Anchor
+    row: tuple
+
+
+class _Candidates:
+    """The candidates in order of straight distance, fetched a page at a time (with their anchors)
+    as the walk reaches them; the first page also brings the place's anchor."""
+
+    def __init__(self, place: tuple[float, float], sql: str, params: list, page: int):
+        self.place, self.sql, self.params, self.page = place, _CANDIDATES_SQL.replace("{candidates}", sql), params, page
+        self.loaded: list[_Candidate] = []
+        rows = self._fetch()
+        self.here = Anchor(*rows[0][:7]) if rows else None
+        self.total = (rows[0][7] or 0) if rows else 0
+        self._keep(rows)
+
+    def _fetch(self) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [*self.place, *self.params, self.page, len(self.loaded)])
+            return cursor.fetchall()
+
+    def _keep(self, rows: list[tuple]) -> None:
+        self.loaded += [_Candidate(row[8], Anchor(*row[9:16]), row[16:-2]) for row in rows if row[8] is not None]
+
+    def __getitem__(self, i: int) -> _Candidate | None:
+        while i >= len(self.loaded) and len(self.loaded) < self.total:
+            before = len(self.loaded)
+            self._keep(self._fetch())
+            if len(self.loaded) == before:  # fewer than counted (positions changed meanwhile)
+                break
+        return self.loaded[i] if i < len(self.loaded) else None
+
+
+def nearest_rows(place: tuple[float, float], candidates_sql: str, params: list,
+                 k: int) -> tuple[Anchor, list[Nearest], int] | None:
+    """The place's anchor, the k candidates with the shortest travel *to* `place` and how many
+    candidates there were; None when no graph is loaded. `candidates_sql` yields a `key` and a `point` (EPSG:4326) column, then
+    any others; each answer carries its row.
 
     Searches are bounded: first to a radius of three times the k-th straight distance (at least
     1 km), on the graph cut to it; a figure within the radius is exact, so if k are found the
-    answer stands, else the radius grows (x4, then unbounded). Within a round, places are joined
-    to the graph nearest-first, in batches, until the next is farther as the crow flies than the
-    k-th best is by road (1 % slack for the planar fraction along a street)."""
-    here = anchor([place])
-    if here is None:
+    answer stands, else the radius grows (x4, then unbounded). Within a round, candidates are
+    taken nearest-first until the next is farther as the crow flies than the k-th best is by
+    road, so only the first page of them (joined to the graph in the same query as the place)
+    is usually read."""
+    candidates = _Candidates(place, candidates_sql, params, page=max(4 * k, 24))
+    if candidates.here is None:
         return None
-    xy = np.asarray(others, dtype=float).reshape(-1, 2)
-    straight = _GEOD.inv(np.full(len(xy), place[0]), np.full(len(xy), place[1]), xy[:, 0], xy[:, 1])[2]
-    order = np.argsort(straight, kind="stable")
-    first = max(1000.0, 3 * float(straight[order[min(k, len(order)) - 1]])) if len(order) else 1000.0
-    joined: dict[int, Anchor] = {}
+    if candidates.total == 0:
+        return candidates.here, [], 0
+    first = max(1000.0, 3 * candidates[min(k, candidates.total) - 1].straight)
     for radius in (first, 4 * first, None):
-        best = _nearest_within(here[0], place, others, straight, order, k, radius, joined)
+        best = _nearest_within(candidates, place, k, radius)
         if len(best) >= k or radius is None:
-            return here[0], best[:k]
-    return here[0], []
+            return candidates.here, best[:k], candidates.total
+    return candidates.here, [], candidates.total
 
 
-def _nearest_within(here, place, others, straight, order, k, radius, joined) -> list[Nearest]:
+def nearest_to(place: tuple[float, float], others: list[tuple[float, float]],
+               k: int) -> tuple[Anchor, list[Nearest], int] | None:
+    """`nearest_rows` over a list of (lon, lat); each answer's `index` is its place in `others`."""
+    sql = ("SELECT i - 1 AS key, ST_SetSRID(ST_MakePoint(x, y), 4326) AS point "
+           "FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(x, y, i)")
+    return nearest_rows(place, sql, [[p[0] for p in others], [p[1] for p in others]], k)
+
+
+def _nearest_within(candidates: _Candidates, place: tuple[float, float], k: int, radius: float | None) -> list[Nearest]:
+    here = candidates.here
     reached = reach(here, towards=True, centre=place, radius_m=radius)
-    batch, best = max(4 * k, 16), []
-    for start in range(0, len(order), batch):
-        nearest_left = straight[order[start]]
-        if (len(best) >= k and best[k - 1].metres <= 0.99 * nearest_left) or (radius is not None and nearest_left > radius):
+    best: list[Nearest] = []
+    i = 0
+    while (candidate := candidates[i]) is not None:
+        bound = _STRAIGHT_SLACK * candidate.straight  # no road to it, nor to any after it, is shorter
+        if (len(best) >= k and best[k - 1].metres <= bound) or (radius is not None and bound > radius):
             break
-        chosen = [int(i) for i in order[start:start + batch]]
-        missing = [i for i in chosen if i not in joined]
-        joined.update(zip(missing, anchor([others[i] for i in missing]) or []))
-        for index in chosen:
-            metres = _via(here, joined[index], reached, towards=True)
-            if metres is not None and (radius is None or metres <= radius):
-                best.append(Nearest(index, metres, joined[index]))
-        best.sort(key=lambda n: (n.metres, n.index))
+        metres = _via(here, candidate.anchor, reached, towards=True)
+        if metres is not None and (radius is None or metres <= radius):
+            bisect.insort(best, Nearest(candidate.row, metres, candidate.anchor), key=lambda n: n.metres)
+        i += 1
     return best
 
 

@@ -3,8 +3,9 @@
 Available: a grid worker whose latest position (the one the requester may see, `positions_latest`)
 is newer than the on-duty window and who is not already on the way to, or at, an active
 emergency. Their distance is what they would travel *to* the place, so one pgRouting search
-over the reversed graph from the place answers all of them (`geodata.roads.distances_to`);
-only the k chosen get their route drawn (`routes_to`). A place and a worker join the graph at
+over the reversed graph from the place answers all of them (`geodata.roads.nearest_rows`, which
+reads the available workers nearest-first from their SQL and stops as soon as no one farther can
+be nearer by road); only the k chosen get their route drawn (`routes_to`). A place and a worker join the graph at
 the nearest point of the nearest street (`roads.anchor`); the straight gaps are part of the figure.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db.models import FloatField, Func
 from django.utils import timezone
 
 from geodata import roads
+from geodata.models import Zone
 from gridops.core.errors import ServiceUnavailable
 from gridops.incidents.selectors import positions_latest
 
@@ -32,35 +34,41 @@ class _Lat(Func):
     function, output_field = "ST_Y", FloatField()
 
 
-def available_positions(user) -> list[tuple]:
-    """(user id, username, lon, lat, recorded_at, grid code) of the latest on-duty position of each
-    worker the user may see who is free to be sent (rows, not models: 921 of them per question)."""
+def available_sql(user) -> tuple[str, list]:
+    """SQL (and its parameters) of the latest on-duty position of each worker the user may see who
+    is free to be sent: columns key (user id), point, username, lon, lat, recorded_at, grid_code.
+    SQL rather than rows, so `roads.nearest_rows` reads only the nearest of them (its first page,
+    in one query with their streets); the grid's code is looked up for those rows only. The ORM
+    reads a geometry column as bytes (for GEOS), which PostGIS would parse back for each of the
+    921 rows, so the point is rebuilt from its coordinates."""
     cutoff = timezone.now() - timedelta(minutes=conf.on_duty_minutes())
     busy = Task.objects.filter(emergency__status=Status.ACTIVE, status__in=BUSY).values("worker_id")
-    # Coordinates as numbers from PostGIS: building 921 GEOS points cost ~100 ms under load.
-    return list(positions_latest(user, since=cutoff).filter(user__is_active=True).exclude(user_id__in=busy)
-                .values_list("user_id", "user__username", _Lon("point"), _Lat("point"), "recorded_at", "grid__code"))
+    latest = (positions_latest(user, since=cutoff).filter(user__is_active=True).exclude(user_id__in=busy)
+              .values_list("user_id", _Lon("point"), _Lat("point"), "user__username", "recorded_at", "grid_id"))
+    sql, params = latest.query.sql_with_params()
+    return (f"SELECT l.user_id AS key, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326) AS point, l.username, l.lon, l.lat, "
+            f"l.recorded_at, (SELECT code FROM {Zone._meta.db_table} WHERE id = l.grid_id) AS grid_code "
+            f"FROM ({sql}) AS l(user_id, lon, lat, username, recorded_at, grid_id)", list(params))
 
 
 def nearest_workers(user, lon: float, lat: float, k: int) -> dict:
     """{"workers": [...the k nearest by road, each with road_m and its route as GeoJSON...]}."""
-    positions = available_positions(user)
-    found = roads.nearest_to((lon, lat), [(p[2], p[3]) for p in positions], k)
+    found = roads.nearest_rows((lon, lat), *available_sql(user), k)
     if found is None:
         raise ServiceUnavailable("no road graph is loaded (manage.py import_roads)", field="roads")
-    here, chosen = found
+    here, chosen, available = found
     longest = max((n.metres for n in chosen), default=None)
     routes = roads.routes_to(here, [n.anchor for n in chosen], centre=(lon, lat), radius_m=longest)
     return {
         "point": {"lon": lon, "lat": lat, "edge": here.edge, "fraction": round(here.fraction, 6),
                   "gap_m": round(here.gap_m, 1)},
-        "available": len(positions),
-        "workers": [_row(n, positions[n.index], route) for n, route in zip(chosen, routes)],
+        "available": available,
+        "workers": [_row(n, route) for n, route in zip(chosen, routes)],
     }
 
 
-def _row(found, position, route) -> dict:
-    user_id, username, lon, lat, recorded_at, grid_code = position
+def _row(found, route) -> dict:
+    user_id, _point, username, lon, lat, recorded_at, grid_code = found.row
     return {
         "user_id": user_id, "username": username, "lon": round(lon, 6), "lat": round(lat, 6),
         "recorded_at": recorded_at.isoformat(), "grid_code": grid_code,
