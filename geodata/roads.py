@@ -42,16 +42,23 @@ FROM (SELECT i, ST_SetSRID(ST_MakePoint(x, y), 4326) AS pt
 CROSS JOIN LATERAL ({_ANCHOR_OF.format(pt="p.pt")}) a
 ORDER BY p.i
 """
+# Metres on the sphere between (lon, lat) in degrees and the place (`here.lon`, `here.lat`, radians),
+# in plain arithmetic: per candidate row, PostGIS calls (a point built, cast to geography, measured)
+# cost more than the rest of the query.
+_HAVERSINE = ("2 * 6371008.8 * asin(sqrt(sin((radians({lat}) - here.lat) / 2) ^ 2"
+              " + cos(here.lat) * cos(radians({lat})) * sin((radians({lon}) - here.lon) / 2) ^ 2))")
 # One round trip for a nearest question: the place's anchor, how many candidates there are, and
 # one page of them in order of straight (sphere) distance, each with its anchor and its own
-# columns. The place's row comes back even when there are no candidates; no row: no graph.
+# columns (`c.*`, then the two added here). The place's row comes back even when there are no
+# candidates; no row: no graph.
 _CANDIDATES_SQL = f"""
-WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS pt),
-     c AS (SELECT c.*, c.point::geography <-> here.pt::geography AS straight, count(*) OVER () AS total
+WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS pt, radians(%s) AS lon, radians(%s) AS lat),
+     c AS (SELECT c.*, {_HAVERSINE.format(lon="c.lon", lat="c.lat")} AS straight, count(*) OVER () AS total
            FROM ({{candidates}}) c, here ORDER BY straight, c.key LIMIT %s OFFSET %s)
 SELECT h.*, c.total, c.straight, a.*, c.*
 FROM here CROSS JOIN LATERAL ({_ANCHOR_OF.format(pt="here.pt")}) h
-LEFT JOIN (c CROSS JOIN LATERAL ({_ANCHOR_OF.format(pt="c.point")}) a) ON true
+LEFT JOIN (c CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326) AS pt) p
+           CROSS JOIN LATERAL ({_ANCHOR_OF.format(pt="p.pt")}) a) ON true
 ORDER BY c.straight, c.key
 """
 _REACH_FROM_POINT_SQL = """SELECT node, agg_cost FROM pgr_withPointsDD(%s, %s, -1::bigint, %s,
@@ -59,6 +66,8 @@ _REACH_FROM_POINT_SQL = """SELECT node, agg_cost FROM pgr_withPointsDD(%s, %s, -
 _REACH_FROM_VERTEX_SQL = "SELECT node, agg_cost FROM pgr_drivingDistance(%s, %s::bigint, %s, directed => true)"
 # Each step of a path cut to what is travelled of its street (the first and last streets are
 # entered or left part-way), merged, and turned to run from the origin to the place.
+# The streets are looked up by id for the few steps (LIMIT 1 keeps the planner from flattening
+# the lookup into a hash of the whole edge table: pgRouting's rows are estimated at 1000).
 _ROUTES_SQL = """
 WITH r AS (SELECT end_pid, path_seq, node, edge, cost,
                   lead(node) OVER (PARTITION BY end_pid ORDER BY path_seq) AS next
@@ -68,7 +77,7 @@ WITH r AS (SELECT end_pid, path_seq, node, edge, cost,
          SELECT -r.end_pid AS pid, ST_LineMerge(ST_Collect(
                     ST_LineSubstring(e.geom, least(f.a, f.b), greatest(f.a, f.b)) ORDER BY r.path_seq)) AS line,
                 sum(r.cost) AS metres
-         FROM r CROSS JOIN LATERAL (SELECT geom, source, target FROM geodata_roadedge WHERE id = r.edge) e
+         FROM r CROSS JOIN LATERAL (SELECT geom, source, target FROM geodata_roadedge WHERE id = r.edge LIMIT 1) e
          CROSS JOIN LATERAL (SELECT
              CASE WHEN r.node = e.source THEN 0 WHEN r.node = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.node) END AS a,
              CASE WHEN r.next = e.source THEN 0 WHEN r.next = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.next) END AS b) f
@@ -221,7 +230,7 @@ class _Candidates:
 
     def _fetch(self) -> list[tuple]:
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [*self.place, *self.params, self.page, len(self.loaded)])
+            cursor.execute(self.sql, [*self.place, *self.place, *self.params, self.page, len(self.loaded)])
             return cursor.fetchall()
 
     def _keep(self, rows: list[tuple]) -> None:
@@ -239,8 +248,8 @@ class _Candidates:
 def nearest_rows(place: tuple[float, float], candidates_sql: str, params: list,
                  k: int) -> tuple[Anchor, list[Nearest], int] | None:
     """The place's anchor, the k candidates with the shortest travel *to* `place` and how many
-    candidates there were; None when no graph is loaded. `candidates_sql` yields a `key` and a `point` (EPSG:4326) column, then
-    any others; each answer carries its row.
+    candidates there were; None when no graph is loaded. `candidates_sql` yields the columns
+    `key`, `lon` and `lat` (EPSG:4326), then any others; each answer carries its row.
 
     Searches are bounded: first to a radius of three times the k-th straight distance (at least
     1 km), on the graph cut to it; a figure within the radius is exact, so if k are found the
@@ -264,8 +273,7 @@ def nearest_rows(place: tuple[float, float], candidates_sql: str, params: list,
 def nearest_to(place: tuple[float, float], others: list[tuple[float, float]],
                k: int) -> tuple[Anchor, list[Nearest], int] | None:
     """`nearest_rows` over a list of (lon, lat); each answer's `index` is its place in `others`."""
-    sql = ("SELECT i - 1 AS key, ST_SetSRID(ST_MakePoint(x, y), 4326) AS point "
-           "FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(x, y, i)")
+    sql = "SELECT i - 1 AS key, lon, lat FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(lon, lat, i)"
     return nearest_rows(place, sql, [[p[0] for p in others], [p[1] for p in others]], k)
 
 

@@ -10,8 +10,10 @@ the nearest point of the nearest street (`roads.anchor`); the straight gaps are 
 """
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import FloatField, Func
 from django.utils import timezone
 
@@ -21,7 +23,7 @@ from gridops.core.errors import ServiceUnavailable
 from gridops.incidents.selectors import positions_latest
 
 from . import conf
-from .models import Status, Task, TaskStatus
+from .models import Emergency, Status, Task, TaskStatus
 
 BUSY = (TaskStatus.ON_THE_WAY, TaskStatus.ARRIVED)
 
@@ -34,21 +36,38 @@ class _Lat(Func):
     function, output_field = "ST_Y", FloatField()
 
 
+# The latest positions (`{latest}`: lon, lat, recorded_at, grid_id per user) of active workers
+# not on the way to, or at, an active emergency (parameters: that status, the busy task statuses).
+_FREE_SQL = """
+SELECT l.user_id AS key, l.lon, l.lat, u.username, l.recorded_at,
+       (SELECT code FROM {zone} WHERE id = l.grid_id) AS grid_code
+FROM ({{latest}}) AS l(user_id, lon, lat, recorded_at, grid_id)
+JOIN {user} u ON u.id = l.user_id AND u.is_active
+WHERE NOT EXISTS (SELECT 1 FROM {task} t JOIN {emergency} e ON e.id = t.emergency_id
+                  WHERE t.worker_id = l.user_id AND e.status = %s AND t.status = ANY(%s))
+"""
+
+
+@functools.cache
+def _free_sql() -> str:
+    return _FREE_SQL.format(zone=Zone._meta.db_table, user=get_user_model()._meta.db_table,
+                            task=Task._meta.db_table, emergency=Emergency._meta.db_table)
+
+
 def available_sql(user) -> tuple[str, list]:
     """SQL (and its parameters) of the latest on-duty position of each worker the user may see who
-    is free to be sent: columns key (user id), point, username, lon, lat, recorded_at, grid_code.
+    is free to be sent: columns key (user id), lon, lat, username, recorded_at, grid_code.
+
     SQL rather than rows, so `roads.nearest_rows` reads only the nearest of them (its first page,
-    in one query with their streets); the grid's code is looked up for those rows only. The ORM
-    reads a geometry column as bytes (for GEOS), which PostGIS would parse back for each of the
-    921 rows, so the point is rebuilt from its coordinates."""
+    in one query with their streets); the grid's code is looked up for those rows only. Which
+    positions the user may see stays with `positions_latest`; the rest is plain SQL because
+    building it with the ORM cost 2.2 ms of CPU per question against 0.6 ms for the positions
+    alone. Coordinates as numbers: the ORM reads a geometry column as bytes (for GEOS), which
+    PostGIS would parse back for each of the 921 rows."""
     cutoff = timezone.now() - timedelta(minutes=conf.on_duty_minutes())
-    busy = Task.objects.filter(emergency__status=Status.ACTIVE, status__in=BUSY).values("worker_id")
-    latest = (positions_latest(user, since=cutoff).filter(user__is_active=True).exclude(user_id__in=busy)
-              .values_list("user_id", _Lon("point"), _Lat("point"), "user__username", "recorded_at", "grid_id"))
-    sql, params = latest.query.sql_with_params()
-    return (f"SELECT l.user_id AS key, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326) AS point, l.username, l.lon, l.lat, "
-            f"l.recorded_at, (SELECT code FROM {Zone._meta.db_table} WHERE id = l.grid_id) AS grid_code "
-            f"FROM ({sql}) AS l(user_id, lon, lat, username, recorded_at, grid_id)", list(params))
+    latest, params = (positions_latest(user, since=cutoff)
+                      .values_list("user_id", _Lon("point"), _Lat("point"), "recorded_at", "grid_id").query.sql_with_params())
+    return _free_sql().replace("{latest}", latest), [*params, Status.ACTIVE.value, [status.value for status in BUSY]]
 
 
 def nearest_workers(user, lon: float, lat: float, k: int) -> dict:
@@ -68,7 +87,7 @@ def nearest_workers(user, lon: float, lat: float, k: int) -> dict:
 
 
 def _row(found, route) -> dict:
-    user_id, _point, username, lon, lat, recorded_at, grid_code = found.row
+    user_id, lon, lat, username, recorded_at, grid_code = found.row
     return {
         "user_id": user_id, "username": username, "lon": round(lon, 6), "lat": round(lat, 6),
         "recorded_at": recorded_at.isoformat(), "grid_code": grid_code,
