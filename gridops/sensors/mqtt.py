@@ -107,7 +107,7 @@ class Bridge:
         while True:
             close_old_connections()
             try:
-                outcomes = services.readings_ingest_batch(items, via="mqtt") if items else []
+                outcomes = [o.label for o in services.readings_ingest_batch(items, via="mqtt")] if items else []
                 break
             except Exception:  # the database is away: hold the batch (unacknowledged) and retry
                 logger.exception("sensors: could not store %d readings; retrying in %.1f s", len(items), delay)

@@ -9,6 +9,7 @@ or retried reading changes nothing and two alarms of one device never race to tw
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
@@ -30,66 +31,121 @@ from .models import Device, Reading
 READING_ID_MAX = 64
 
 
+@dataclass
+class Ingested:
+    """One reading's outcome: stored now (`created`), stored before (a retry: the stored one),
+    or refused (`error`, naming the field)."""
+    reading: Reading | None = None
+    created: bool = False
+    error: GridOpsError | None = None
+
+    @property
+    def label(self) -> str:
+        return f"rejected: {self.error.field}: {self.error.message}" if self.error else "stored"
+
+
 def reading_ingest(*, device: Device | str, reading_id, value, measured_at=None, via: str) -> tuple[Reading, bool]:
-    """Store a reading once; (reading, created). A breach opens or joins an incident."""
-    reading_id = _reading_id(reading_id)
-    value = parse_number(value, "value")
+    """Store one reading once; (reading, created). The batch path with one item, so a reading
+    over HTTP and over MQTT meet the same rules; its error, if any, is raised."""
+    [outcome] = readings_ingest_batch([{"device": device, "id": reading_id, "value": value, "at": measured_at}], via=via)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.reading, outcome.created
+
+
+def readings_ingest_batch(items: list[dict], *, via: str) -> list[Ingested]:
+    """Store readings (`{"device", "id", "value", "at"}`), each once per (device, reading id);
+    one outcome per item. The batch's devices are locked (in id order, so two batches never
+    deadlock), so what is already stored is known exactly: a redelivered or retried reading
+    changes nothing and answers the stored one. Ordinary readings go in with one INSERT and one
+    UPDATE of their devices; a reading past its threshold then opens or joins an incident in a
+    transaction of its own with its device locked, so two alarms never race to two incidents."""
     now = timezone.now()
-    measured = clock.device_time(measured_at, now=now, field="measured_at") or now
+    parsed = [_parsed(item, now=now, via=via) for item in items]  # (outcome, device code)
+    alarms = []
     with transaction.atomic():
-        device = _locked_device(device)
-        existing = Reading.objects.filter(device=device, reading_id=reading_id).first()
-        if existing is not None:
+        devices = _locked_devices({code for outcome, code in parsed if outcome.error is None})
+        stored = _stored_readings({(devices[code].pk, outcome.reading.reading_id) for outcome, code in parsed
+                                   if outcome.error is None and code in devices})
+        new = {}
+        for outcome, code in parsed:
+            if outcome.error is not None:
+                continue
+            if code not in devices:
+                outcome.reading, outcome.error = None, NotFound(f"device {code[:40]!r} not found", field="device")
+                continue
+            reading, device = outcome.reading, devices[code]
+            key = (device.pk, reading.reading_id)
+            if key in stored or key in new:  # a retry, or the same reading twice in this batch
+                outcome.reading = stored.get(key) or new[key]
+                continue
+            reading.device, reading.breach = device, device.breached_by(reading.value)
+            new[key], outcome.created = reading, True
+            if reading.breach:
+                alarms.append(outcome)
+        plain = [reading for reading in new.values() if not reading.breach]
+        Reading.objects.bulk_create(plain)
+        _heard(plain, now)
+    for outcome in alarms:
+        outcome.reading, outcome.created = _alarm_store(outcome.reading, now)
+    return [outcome for outcome, _code in parsed]
+
+
+def _parsed(item: dict, *, now: datetime, via: str) -> tuple[Ingested, str]:
+    """The item checked field by field: an outcome holding the unsaved reading, and the device's code."""
+    device = item.get("device")
+    code = device.code if isinstance(device, Device) else str(device)
+    try:
+        reading = Reading(reading_id=_reading_id(item.get("id")), value=parse_number(item.get("value"), "value"),
+                          measured_at=clock.device_time(item.get("at"), now=now, field="measured_at") or now, via=via)
+    except GridOpsError as exc:
+        return Ingested(error=exc), code
+    return Ingested(reading=reading), code
+
+
+def _locked_devices(codes: set[str]) -> dict[str, Device]:
+    """The active devices with these codes, locked for this transaction, by code (a code with
+    a NUL, which PostgreSQL text cannot hold, is no device's)."""
+    codes = {code for code in codes if "\x00" not in code}
+    if not codes:
+        return {}
+    return {d.code: d for d in Device.objects.select_for_update().filter(code__in=codes, active=True).order_by("pk")}
+
+
+def _stored_readings(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Reading]:
+    """The readings already stored under these (device pk, reading id), by that pair (one
+    query on the unique index, however many devices share reading ids)."""
+    if not keys:
+        return {}
+    device_ids, reading_ids = zip(*keys)
+    found = Reading.objects.raw(
+        "SELECT r.* FROM sensors_reading AS r JOIN unnest(%s::bigint[], %s::text[]) AS k(device_id, reading_id) "
+        "ON r.device_id = k.device_id AND r.reading_id = k.reading_id", [list(device_ids), list(reading_ids)])
+    return {(r.device_id, r.reading_id): r for r in found}
+
+
+def _alarm_store(reading: Reading, now: datetime) -> tuple[Reading, bool]:
+    """A reading past its threshold: stored with the incident it opens or joins, device locked."""
+    with transaction.atomic():
+        device = Device.objects.select_for_update().get(pk=reading.device.pk)
+        existing = Reading.objects.filter(device=device, reading_id=reading.reading_id).first()
+        if existing is not None:  # a concurrent retry stored it first
             return existing, False
-        reading = Reading(device=device, reading_id=reading_id, value=value, measured_at=measured, via=via,
-                          breach=device.breached_by(value))
+        reading.device, reading.breach = device, device.breached_by(reading.value)
         if reading.breach:
             reading.incident, reading.opened = _open_or_join(device, reading, now)
         reading.save(force_insert=True)
-        _heard(device, reading, now)
+        _heard([reading], now)
     return reading, True
 
 
-def readings_ingest_batch(items: list[dict], *, via: str) -> list[str]:
-    """Many readings at once (the MQTT bridge's batches): one outcome per item, "stored" or
-    "rejected: <why>". Ordinary readings go in with one INSERT … ON CONFLICT DO NOTHING (a
-    redelivered reading id changes nothing) and one UPDATE of their devices; a reading past its
-    threshold goes through `reading_ingest`, one at a time with its device locked, to open or
-    join an incident exactly once."""
-    now = timezone.now()
-    codes = {str(item.get("device")) for item in items}
-    devices = {d.code: d for d in Device.objects.filter(code__in=codes, active=True)}
-    outcomes, plain, alarms = [], {}, []
-    for index, item in enumerate(items):
-        device = devices.get(str(item.get("device")))
-        try:
-            if device is None:
-                raise NotFound("device not found", field="device")
-            reading = Reading(device=device, reading_id=_reading_id(item.get("id")), value=parse_number(item.get("value"), "value"),
-                              measured_at=clock.device_time(item.get("at"), now=now, field="measured_at") or now, via=via)
-        except GridOpsError as exc:
-            outcomes.append(f"rejected: {exc.field}: {exc.message}")
-            continue
-        outcomes.append("stored")
-        if device.breached_by(reading.value):
-            alarms.append((index, item))
-        else:
-            plain[(device.pk, reading.reading_id)] = reading
-    with transaction.atomic():
-        Reading.objects.bulk_create(plain.values(), ignore_conflicts=True)
-        _heard_many(plain.values(), now)
-    for index, item in alarms:
-        reading_ingest(device=str(item["device"]), reading_id=item.get("id"), value=item.get("value"),
-                       measured_at=item.get("at"), via=via)
-    return outcomes
-
-
-def _heard_many(readings, now: datetime) -> None:
-    """One UPDATE for every device of a batch: heard now, its latest value, no longer silent."""
+def _heard(readings, now: datetime) -> None:
+    """One UPDATE for every device of these readings: heard now, its latest value, and its
+    maintenance incident (if any) let go."""
     latest = {}
     for reading in readings:
-        if reading.device_id not in latest or reading.measured_at >= latest[reading.device_id].measured_at:
-            latest[reading.device_id] = reading
+        if reading.device.pk not in latest or reading.measured_at >= latest[reading.device.pk].measured_at:
+            latest[reading.device.pk] = reading
     if not latest:
         return
     rows = [(pk, reading.value) for pk, reading in latest.items()]
@@ -107,14 +163,6 @@ def _reading_id(value) -> str:
     return text
 
 
-def _locked_device(device: Device | str) -> Device:
-    code = device.code if isinstance(device, Device) else str(device)
-    found = Device.objects.select_for_update().filter(code=code, active=True).first()
-    if found is None:
-        raise NotFound(f"device {code[:40]!r} not found", field="device")
-    return found
-
-
 def _open_or_join(device: Device, reading: Reading, now: datetime) -> tuple[Incident, bool]:
     joined = (incident_selectors.duplicate_candidates(event_type_id=device.event_type_id, point=device.location, now=now)
               .order_by("reported_at").first())
@@ -127,12 +175,6 @@ def _open_or_join(device: Device, reading: Reading, now: datetime) -> tuple[Inci
                                          event_type=device.event_type, source=Source.SENSOR,
                                          description=description, captured_at=reading.measured_at)
     return incident, True
-
-
-def _heard(device: Device, reading: Reading, now: datetime) -> None:
-    """The device is alive: its last value, and its maintenance incident (if any) let go."""
-    device.last_seen_at, device.last_value, device.silent_incident = now, reading.value, None
-    device.save(update_fields=["last_seen_at", "last_value", "silent_incident"])
 
 
 def device_register(*, code: str, kind: str, lon, lat, department, event_type, threshold, direction: str = "above",
