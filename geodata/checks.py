@@ -32,9 +32,16 @@ class Violation:
         return f"{self.rule}: {', '.join(self.codes)}: {self.detail}"
 
 
+_CURRENT = "current_zone AS (SELECT * FROM geodata_zone WHERE generation_high_id IS NULL)"
+
+
 def _rows(sql: str, params=()) -> list[tuple]:
+    """Run a check over the current boundary generation: `geodata_zone` in the rule's SQL reads
+    the current zones only (older generations were checked when they were loaded)."""
+    sql = sql.replace("{srid}", str(METRIC_SRID)).replace("geodata_zone", "current_zone").strip()
+    sql = f"WITH {_CURRENT}, {sql[len('WITH'):]}" if sql.startswith("WITH") else f"WITH {_CURRENT} {sql}"
     with connection.cursor() as cur:
-        cur.execute(sql.replace("{srid}", str(METRIC_SRID)), params)
+        cur.execute(sql, params)
         return cur.fetchall()
 
 

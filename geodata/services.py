@@ -72,15 +72,16 @@ def zones_measure_area(*, codes: list[str] | None = None) -> None:
     with connection.cursor() as cur:
         if codes is None:
             cur.execute(sql)
-        else:
-            cur.execute(sql + " WHERE code = ANY(%s)", [list(codes)])
+        else:  # codes name current zones; closed generations keep the area they were measured with
+            cur.execute(sql + " WHERE code = ANY(%s) AND generation_high_id IS NULL", [list(codes)])
 
 
 def zones_roll_up_population() -> None:
     """Residents and households of every zone with children = the sum over its children.
 
     Done level by level from the bottom, so a city that imports only its micro-grids gets
-    consistent totals for villages, areas, towns and the district.
+    consistent totals for villages, areas, towns and the district. Only the current generation:
+    a closed generation keeps the figures it had.
     """
     with transaction.atomic(), connection.cursor() as cur:
         for level in range(Level.GRID - 1, Level.DISTRICT - 1, -1):
@@ -88,8 +89,8 @@ def zones_roll_up_population() -> None:
                 """
                 UPDATE geodata_zone p SET residents = s.residents, households = s.households
                 FROM (SELECT parent_id, SUM(residents) AS residents, SUM(households) AS households
-                      FROM geodata_zone WHERE level = %s GROUP BY parent_id) s
-                WHERE p.id = s.parent_id AND p.level = %s
+                      FROM geodata_zone WHERE level = %s AND generation_high_id IS NULL GROUP BY parent_id) s
+                WHERE p.id = s.parent_id AND p.level = %s AND p.generation_high_id IS NULL
                 """,
                 [level + 1, level],
             )

@@ -37,7 +37,7 @@ def jurisdiction_code(user) -> str | None:
         return NO_ZONE
     from geodata.models import Zone  # the zone's code only, not its boundary
 
-    return Zone.objects.filter(pk=profile.zone_id).values_list("code", flat=True).first() or NO_ZONE
+    return Zone.all_generations.filter(pk=profile.zone_id).values_list("code", flat=True).first() or NO_ZONE
 
 
 def within_jurisdiction(user, code_field: str) -> Q:

@@ -55,8 +55,8 @@ def _grids():
                g.parent_id, v.name, t.code, t.name
         FROM geodata_zone g
         JOIN geodata_zone v ON v.id = g.parent_id
-        JOIN geodata_zone t ON t.code = left(g.code, 9) AND t.level = 1
-        WHERE g.level = 4 ORDER BY g.code"""
+        JOIN geodata_zone t ON t.code = left(g.code, 9) AND t.level = 1 AND t.generation_high_id IS NULL
+        WHERE g.level = 4 AND g.generation_high_id IS NULL ORDER BY g.code"""
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchall()

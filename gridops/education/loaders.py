@@ -170,7 +170,7 @@ def _replace_grades(school: School, row: dict) -> None:
 _POLYGON_GRIDS_SQL = """
 SELECT p.i, z.id
 FROM unnest(%s::int[], %s::text[]) AS p(i, wkt)
-JOIN geodata_zone z ON z.level = 4
+JOIN geodata_zone z ON z.level = 4 AND z.generation_high_id IS NULL
  AND ST_Covers(ST_MakeValid(ST_GeomFromText(p.wkt, 4326)), ST_PointOnSurface(z.geom))
 """
 

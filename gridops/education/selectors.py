@@ -43,7 +43,7 @@ grids AS (
     FROM geodata_zone z
     LEFT JOIN grid_share gs ON gs.zone_id = z.id
     LEFT JOIN mig m ON m.town = left(z.code, 9)
-    WHERE z.level = 4
+    WHERE z.level = 4 AND z.generation_high_id IS NULL
 ),
 grid_demand AS (
     SELECT g.id AS zone_id, a.age, h.hukou,
@@ -71,7 +71,8 @@ grid_members AS (
     SELECT m.school_id, g.id AS grid_id, MAX(m.weight) AS weight
     FROM education_catchmentmember m
     JOIN geodata_zone mz ON mz.id = m.zone_id
-    JOIN geodata_zone g ON g.level = 4 AND (g.id = mz.id OR (mz.level = 3 AND g.parent_id = mz.id))
+    JOIN geodata_zone g ON g.level = 4
+     AND (g.id = mz.id OR (mz.level = 3 AND g.parent_id = mz.id AND g.generation_high_id IS NULL))
     WHERE m.plan_id = %(plan_id)s
     GROUP BY m.school_id, g.id
 )"""

@@ -61,7 +61,7 @@ JOIN geodata_zone v ON v.id = g.parent_id
 JOIN geodata_zone a ON a.id = v.parent_id
 JOIN geodata_zone t ON t.id = a.parent_id
 LEFT JOIN geodata_commandcentre c ON c.zone_id = t.id
-WHERE g.level = {int(Level.GRID)}
+WHERE g.level = {int(Level.GRID)} AND g.generation_high_id IS NULL
 ORDER BY g.code
 """
 

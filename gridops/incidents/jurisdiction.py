@@ -57,7 +57,7 @@ def _profile_zone(profile) -> tuple[int, str] | None:
         return None
     if "zone" in profile._state.fields_cache:
         return profile.zone.level, profile.zone.code
-    return Zone.objects.filter(pk=profile.zone_id).values_list("level", "code").first()
+    return Zone.all_generations.filter(pk=profile.zone_id).values_list("level", "code").first()
 
 
 def _grid_rows(profile) -> list[tuple[int, str]]:
@@ -136,9 +136,10 @@ _zone_codes: dict[int, str] = {}
 def _codes(zone_ids) -> dict[int, str]:
     """Zone codes by id, kept per process (a zone's code never changes under its id). A miss
     reads every zone's code at once (~1,100 short rows): reports land all over the district,
-    and a miss per new village or grid was a query inside every intake transaction."""
+    and a miss per new village or grid was a query inside every intake transaction. Every
+    generation's rows: an incident located before a redraw carries the old rows' ids."""
     if any(pk is not None and pk not in _zone_codes for pk in zone_ids):
-        _zone_codes.update(Zone.objects.values_list("pk", "code"))
+        _zone_codes.update(Zone.all_generations.values_list("pk", "code"))
     return _zone_codes
 
 
