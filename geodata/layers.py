@@ -9,6 +9,7 @@ from __future__ import annotations
 from gridops.core.errors import InvalidInput
 
 from .models import Level
+from .selectors import generation_from_params, generation_where
 from .tiles import BUFFER, ENV, ENV_4326, EXTENT, MAX_ZOOM, Layer, Tile, read_connection
 
 # Zone level shown at each zoom: towns when the whole district fits, micro-grids when close.
@@ -51,8 +52,13 @@ class ZoneLayer(Layer):
     def version(self, request) -> str:
         return zone_version()
 
+    def generation(self, request):
+        """The boundary generation asked for (`?generation=N` / `?date=YYYY-MM-DD`), None: current."""
+        return generation_from_params(request.GET)
+
     def cache_key_parts(self, request) -> list[str]:
-        return [request.GET.get("level", "")]
+        generation = self.generation(request)
+        return [request.GET.get("level", ""), "" if generation is None else f"g{generation.pk}"]
 
     def counts(self, tile: Tile, request, level: int) -> tuple[str, dict, list[str]] | None:
         """Figures per zone, or None for geometry only. A subclass returns the SQL of a relation
@@ -62,7 +68,11 @@ class ZoneLayer(Layer):
 
     def sql(self, tile: Tile, request) -> tuple[str, dict]:
         level = self.level(tile, request)
+        in_generation, generation_params = generation_where("geodata_zone", self.generation(request))
         params = tile.params() | {"level": int(level)}
+        if generation_params:
+            params["generation"] = generation_params[0]
+            in_generation = in_generation.replace("%s", "%(generation)s")
         counts_cte, counts_join, counts_cols = "", "", ""
         counted = self.counts(tile, request, level)
         if counted is not None:
@@ -73,7 +83,7 @@ class ZoneLayer(Layer):
             counts_cols = "".join(f"coalesce(counts.{c}, 0) AS {c}, " for c in columns)
         query = f"""
         WITH zn AS (SELECT id, code, name, level, residents, area_m2, geom FROM geodata_zone
-                    WHERE level = %(level)s AND geom && {ENV_4326}){counts_cte}
+                    WHERE level = %(level)s AND {in_generation} AND geom && {ENV_4326}){counts_cte}
         SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', 'id') FROM (
           SELECT zn.id, zn.code, zn.name, zn.level, zn.residents, round(zn.area_m2)::bigint AS area_m2, {counts_cols}
                  ST_AsMVTGeom(ST_Transform(zn.geom, 3857), {ENV}, {EXTENT}, {BUFFER}, true) AS geom

@@ -4,16 +4,23 @@ Locate is the hottest query in GridOps (every report, ping and check-in calls it
 SQL statement: the micro-grid whose polygon intersects the point (GiST index), joined up its
 parent chain and to its town's command centre. A point on a shared boundary intersects several
 grids; the lowest code wins, so the answer is deterministic.
+
+Every read here serves the current boundary generation unless given one (`generation`: a
+`Generation` or its id; `generation_from_params` turns `?generation=N` / `?date=YYYY-MM-DD` into
+one). A zone's parent chain is always of the zone's own generation, so it is followed by parent_id.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 
 from django.db import connection
 
+from gridops.core.errors import InvalidInput, NotFound
+
 from .geojson import as_geojson_sql
-from .models import CommandCentre, Level, Zone
+from .models import CommandCentre, Generation, Level, Zone
 
 _CHAIN_COLUMNS = ["id", "code", "name", "level", "parent_id", "residents", "households"]
 _ALIASES = ["d", "t", "a", "v", "g"]  # district → grid
@@ -27,24 +34,134 @@ _CHAIN_JOINS = """
 """
 _CENTRE_SELECT = "c.id, c.code, c.name, ST_X(c.location), ST_Y(c.location)"
 
-LOCATE_ONE_SQL = f"""
+# Zones of the current generation; of generation %(gen)s. The current form is written out so the
+# planner matches locate's partial index of current micro-grids (`zone_current_grid_geom`).
+CURRENT_SQL = "{z}.generation_high_id IS NULL"
+IN_GENERATION_SQL = "{z}.generation_low_id <= %s AND ({z}.generation_high_id IS NULL OR {z}.generation_high_id >= %s)"
+
+
+def generation_where(alias: str, generation) -> tuple[str, list]:
+    """SQL condition (and its parameters) for `alias`'s zones being valid in `generation` (None:
+    current) — the one place raw SQL of this module says which generation it reads."""
+    if generation is None:
+        return CURRENT_SQL.format(z=alias), []
+    gid = int(getattr(generation, "pk", generation))
+    return IN_GENERATION_SQL.format(z=alias), [gid, gid]
+
+
+# Command centres are current facts: in an older generation's chain, the town's centre is the one
+# responsible today for the town of that code.
+_HISTORIC_CENTRE_JOIN = _CHAIN_JOINS.replace(
+    "LEFT JOIN geodata_commandcentre c ON c.zone_id = t.id",
+    "LEFT JOIN geodata_zone tc ON tc.code = t.code AND tc.generation_high_id IS NULL\n"
+    "    LEFT JOIN geodata_commandcentre c ON c.zone_id = tc.id")
+
+
+def _locate_one_sql(where: str, joins: str = _CHAIN_JOINS) -> str:
+    return f"""
 SELECT {_CHAIN_SELECT}, {_CENTRE_SELECT}
-FROM geodata_zone g {_CHAIN_JOINS}
-WHERE g.level = {int(Level.GRID)} AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
+FROM geodata_zone g {joins}
+WHERE g.level = {int(Level.GRID)} AND {where} AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
 ORDER BY g.code
 LIMIT 1
 """
 
-LOCATE_MANY_SQL = f"""
+
+def _locate_many_sql(where: str, joins: str = _CHAIN_JOINS) -> str:
+    return f"""
 SELECT p.i, {_CHAIN_SELECT}, {_CENTRE_SELECT}
 FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(lon, lat, i)
 JOIN LATERAL (
     SELECT z.id, z.parent_id FROM geodata_zone z
-    WHERE z.level = {int(Level.GRID)} AND ST_Intersects(z.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+    WHERE z.level = {int(Level.GRID)} AND {where} AND ST_Intersects(z.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
     ORDER BY z.code LIMIT 1
 ) hit ON true
-JOIN geodata_zone g ON g.id = hit.id {_CHAIN_JOINS}
+JOIN geodata_zone g ON g.id = hit.id {joins}
 """
+
+
+LOCATE_ONE_SQL = _locate_one_sql(CURRENT_SQL.format(z="g"))
+LOCATE_MANY_SQL = _locate_many_sql(CURRENT_SQL.format(z="z"))
+_LOCATE_ONE_IN_GENERATION_SQL = _locate_one_sql(IN_GENERATION_SQL.format(z="g"), _HISTORIC_CENTRE_JOIN)
+_LOCATE_MANY_IN_GENERATION_SQL = _locate_many_sql(IN_GENERATION_SQL.format(z="z"), _HISTORIC_CENTRE_JOIN)
+
+
+def _locate_one(lon: float, lat: float, generation):
+    if generation is None:
+        sql, params = LOCATE_ONE_SQL, [lon, lat]
+    else:
+        sql, params = _LOCATE_ONE_IN_GENERATION_SQL, [*generation_where("g", generation)[1], lon, lat]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _locate_many(points: list[tuple[float, float]], generation) -> list:
+    coordinates = [[p[0] for p in points], [p[1] for p in points]]
+    if generation is None:
+        sql, params = LOCATE_MANY_SQL, coordinates
+    else:  # the generation's placeholders come after the two arrays in the statement
+        sql, params = _LOCATE_MANY_IN_GENERATION_SQL, [*coordinates, *generation_where("z", generation)[1]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- generations ----------------------------------------------------------------------------
+
+GENERATION_PARAMS = ("generation", "date")
+
+
+def generation_from_params(params) -> Generation | None:
+    """`?generation=N` or `?date=YYYY-MM-DD` (the generation in force that day) → that generation;
+    None when neither is given or the one asked for is the current one (callers then take the
+    current generation's fast path). 400 for a malformed value, 404 for an unknown generation."""
+    found = generation_asked(params)
+    return None if found is None or found.valid_to is None else found
+
+
+def generation_asked(params) -> Generation | None:
+    """The generation `?generation=N` or `?date=YYYY-MM-DD` names (the current one included), or
+    None when neither is given."""
+    raw_generation, raw_date = params.get("generation") or "", params.get("date") or ""
+    if raw_generation and raw_date:
+        raise InvalidInput("give generation or date, not both", field="date")
+    if raw_generation:
+        if not (raw_generation.isascii() and raw_generation.isdigit()):
+            raise InvalidInput("generation must be a whole number", field="generation")
+        found = Generation.objects.filter(pk=int(raw_generation)).first() if len(raw_generation) < 10 else None
+        if found is None:
+            raise NotFound(f"no generation {raw_generation}", field="generation")
+    elif raw_date:
+        try:
+            day = datetime.date.fromisoformat(raw_date)
+        except ValueError:
+            raise InvalidInput("date must be YYYY-MM-DD", field="date") from None
+        found = Generation.objects.in_force_on(day)
+        if found is None:
+            raise NotFound("no boundary generation is loaded", field="date")
+    else:
+        return None
+    return found
+
+
+def generation_in_force_at(moment: datetime.datetime) -> Generation | None:
+    """The generation in force at `moment` (its local day), None when that is the current one."""
+    from django.utils import timezone
+
+    day = timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+    found = Generation.objects.in_force_on(day)
+    return None if found is None or found.valid_to is None else found
+
+
+def generations_list() -> list[dict]:
+    """Every generation, oldest first, with its validity and zone count (the zones API lists them)."""
+    rows = []
+    for g in Generation.objects.order_by("id"):
+        rows.append({"id": g.pk, "description": g.description, "valid_from": g.valid_from.isoformat(),
+                     "valid_to": g.valid_to.isoformat() if g.valid_to else None, "current": g.valid_to is None,
+                     "created": g.created.isoformat(), "zones": Zone.objects.in_generation(g).count()})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -96,25 +213,20 @@ def _result_from_row(row) -> LocateResult:
     return LocateResult(chain=chain, command_centre=centre)
 
 
-def locate_point(lon: float, lat: float) -> LocateResult | None:
-    """The micro-grid (and its chain) holding a WGS84 point, or None outside the district."""
-    with connection.cursor() as cursor:
-        cursor.execute(LOCATE_ONE_SQL, [lon, lat])
-        row = cursor.fetchone()
+def locate_point(lon: float, lat: float, *, generation=None) -> LocateResult | None:
+    """The micro-grid (and its chain) holding a WGS84 point, or None outside the district;
+    in the current generation unless given one."""
+    row = _locate_one(lon, lat, generation)
     return None if row is None else _result_from_row(row)
 
 
-def locate_many(points: list[tuple[float, float]]) -> list[LocateResult | None]:
+def locate_many(points: list[tuple[float, float]], *, generation=None) -> list[LocateResult | None]:
     """Locate many WGS84 points in one statement; the result list is aligned with the input."""
     results: list[LocateResult | None] = [None] * len(points)
     if not points:
         return results
-    lons = [p[0] for p in points]
-    lats = [p[1] for p in points]
-    with connection.cursor() as cursor:
-        cursor.execute(LOCATE_MANY_SQL, [lons, lats])
-        for row in cursor.fetchall():
-            results[row[0] - 1] = _result_from_row(row[1:])
+    for row in _locate_many(points, generation):
+        results[row[0] - 1] = _result_from_row(row[1:])
     return results
 
 
@@ -141,23 +253,19 @@ def _dict_from_row(row) -> dict:
     }
 
 
-def locate_point_as_dict(lon: float, lat: float) -> dict | None:
+def locate_point_as_dict(lon: float, lat: float, *, generation=None) -> dict | None:
     """`locate_point` in the locate API's JSON shape (None outside the district)."""
-    with connection.cursor() as cursor:
-        cursor.execute(LOCATE_ONE_SQL, [lon, lat])
-        row = cursor.fetchone()
+    row = _locate_one(lon, lat, generation)
     return None if row is None else _dict_from_row(row)
 
 
-def locate_many_as_dicts(points: list[tuple[float, float]]) -> list[dict | None]:
+def locate_many_as_dicts(points: list[tuple[float, float]], *, generation=None) -> list[dict | None]:
     """`locate_many` for the HTTP batch: plain dicts in the locate API's shape, input order."""
     results: list[dict | None] = [None] * len(points)
     if not points:
         return results
-    with connection.cursor() as cursor:
-        cursor.execute(LOCATE_MANY_SQL, [[p[0] for p in points], [p[1] for p in points]])
-        for row in cursor.fetchall():
-            results[row[0] - 1] = _dict_from_row(row[1:])
+    for row in _locate_many(points, generation):
+        results[row[0] - 1] = _dict_from_row(row[1:])
     return results
 
 
@@ -208,11 +316,14 @@ def _geom_expression(tolerance: float) -> str:
 
 
 def zones_feature_collection(*, level: int | None = None, parent_code: str | None = None,
-                             code: str | None = None, tolerance: float = 0.0) -> str:
+                             code: str | None = None, tolerance: float = 0.0, generation=None) -> str:
     """GeoJSON text for the zones matching the filters, built in PostGIS (no per-row Python)."""
     where, params = [], []
     if tolerance > 0:
         params.append(tolerance)
+    in_generation, generation_params = generation_where("z", generation)
+    where.append(in_generation)
+    params.extend(generation_params)
     if level is not None:
         where.append("z.level = %s")
         params.append(level)
@@ -234,8 +345,8 @@ def zones_feature_collection(*, level: int | None = None, parent_code: str | Non
         return cursor.fetchone()[0]
 
 
-def zone_by_code(code: str) -> Zone | None:
-    return Zone.objects.select_related("parent").defer("geom").filter(code=code).first()
+def zone_by_code(code: str, *, generation=None) -> Zone | None:
+    return Zone.objects.of(generation).select_related("parent").defer("geom").filter(code=code).first()
 
 
 @dataclass(frozen=True)
@@ -252,7 +363,7 @@ class NamedPlace:
 NAMED_PLACE_SQL = """
 SELECT z.code, z.name, ST_X(p.pt), ST_Y(p.pt), sqrt(z.area_m2 / pi())
 FROM geodata_zone z CROSS JOIN LATERAL (SELECT ST_PointOnSurface(z.geom) AS pt) p
-WHERE z.level >= %(level)s AND char_length(z.name) >= 2 AND strpos(%(text)s, z.name) > 0
+WHERE z.level >= %(level)s AND z.generation_high_id IS NULL AND char_length(z.name) >= 2 AND strpos(%(text)s, z.name) > 0
 ORDER BY z.level DESC, char_length(z.name) DESC, z.code
 LIMIT 1
 """
@@ -275,9 +386,15 @@ def place_named_in(text: str, *, min_level: Level = Level.VILLAGE) -> NamedPlace
 
 
 def zone_chain(zone: Zone) -> list[Zone]:
-    """Ancestors from the district down to the zone itself (the code prefixes)."""
+    """Ancestors from the district down to the zone itself (the code prefixes), of the zone's own
+    generation: its ancestors are valid wherever it is, so those of its first generation."""
     prefixes = [zone.code[:n] for n in (6, 9, 11, 14, 17) if n <= len(zone.code)]
-    return list(Zone.objects.defer("geom").filter(code__in=prefixes).order_by("level"))
+    return list(Zone.objects.in_generation(zone.generation_low_id).defer("geom").filter(code__in=prefixes)
+                .order_by("level"))
+
+
+def zone_children_count(zone: Zone, *, generation=None) -> int:
+    return Zone.objects.of(generation).filter(parent=zone).count()
 
 
 def command_centres_feature_collection(within: str | None = None) -> str:

@@ -26,6 +26,12 @@ from .schema import (
 GEOJSON = "application/geo+json"
 LEVEL_PARAM_HELP = ("district, town, area, village or grid — the names `properties.level` carries; the numbers "
                     "0-4 are accepted too, for old clients")
+GENERATION_PARAMETERS = [
+    OpenApiParameter("generation", OpenApiTypes.INT, description="a boundary generation's id "
+                     "(/api/v1/zones/generations); default the current one"),
+    OpenApiParameter("date", OpenApiTypes.DATE, description="the generation in force on this day (YYYY-MM-DD); "
+                     "not with generation"),
+]
 
 
 class _LocateBatchRequest(serializers.Serializer):
@@ -44,6 +50,7 @@ class LocateView(APIView):
             OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True),
             OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True),
             OpenApiParameter("crs", OpenApiTypes.STR, enum=["wgs84", "gcj02", "bd09"]),
+            *GENERATION_PARAMETERS,
         ],
         responses={200: LocateResult, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
@@ -52,7 +59,8 @@ class LocateView(APIView):
         crs = parse_crs(params.get("crs"))
         lon, lat = parse_lon_lat(params.get("lon"), params.get("lat"))
         wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
-        result = selectors.locate_point_as_dict(wgs_lon, wgs_lat)
+        generation = selectors.generation_from_params(params)  # no query unless one is named
+        result = selectors.locate_point_as_dict(wgs_lon, wgs_lat, generation=generation)
         if result is None:
             message = f"the point ({lon}, {lat}) is outside the district"
             if looks_swapped(lon, lat):
@@ -76,7 +84,8 @@ class LocateView(APIView):
         if len(raw_points) > limit:
             raise PayloadTooLarge(f"points has {len(raw_points)} items; at most {limit} per call", field="points")
         points = [_batch_point(item, index) for index, item in enumerate(raw_points)]
-        results = selectors.locate_many_as_dicts(many_to_wgs84(points, crs))
+        generation = selectors.generation_from_params(request.query_params)
+        results = selectors.locate_many_as_dicts(many_to_wgs84(points, crs), generation=generation)
         return Response({
             "crs": crs.value,
             "count": len(points),
@@ -127,6 +136,7 @@ class ZoneListView(APIView):
                              description=LEVEL_PARAM_HELP),
             OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees (0 = full detail, "
                              "at most 0.1); geometries stay MultiPolygons"),
+            *GENERATION_PARAMETERS,
         ],
         responses={(200, GEOJSON): ZoneFeatureCollection, 400: OpenApiTypes.OBJECT},
         operation_id="zones_list",
@@ -137,10 +147,26 @@ class ZoneListView(APIView):
             raise InvalidInput("level is required (district, town, area, village or grid): all 1,077 zones with "
                                "geometry are too many for one response", field="level", code="required")
         tolerance = parse_number(request.query_params.get("simplify"), "simplify", low=0.0, high=0.1, default=0.0)
+        generation = selectors.generation_from_params(request.query_params)
         return _geojson_response(
-            request, lambda: selectors.zones_feature_collection(level=level, tolerance=tolerance),
-            "list", level, tolerance,
+            request, lambda: selectors.zones_feature_collection(level=level, tolerance=tolerance, generation=generation),
+            "list", level, tolerance, _generation_key(generation),
         )
+
+
+def _generation_key(generation) -> str:
+    return "current" if generation is None else f"g{generation.pk}"
+
+
+class GenerationListView(APIView):
+    """The boundary generations, oldest first: validity, whether current, how many zones."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, operation_id="zone_generations_list")
+    def get(self, request):
+        return Response({"generations": selectors.generations_list()})
 
 
 class ZoneDetailView(APIView):
@@ -149,25 +175,27 @@ class ZoneDetailView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, GEOJSON): ZoneDetailFeature, 404: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=GENERATION_PARAMETERS,
+                   responses={(200, GEOJSON): ZoneDetailFeature, 404: OpenApiTypes.OBJECT})
     def get(self, request, code: str):
-        zone = selectors.zone_by_code(code)
+        generation = selectors.generation_from_params(request.query_params)
+        zone = selectors.zone_by_code(code, generation=generation)
         if zone is None:
             raise NotFound(f"no zone with code {code}", field="code")
 
         def body() -> str:
             import json
 
-            collection = json.loads(selectors.zones_feature_collection(code=code))
+            collection = json.loads(selectors.zones_feature_collection(code=code, generation=generation))
             feature = collection["features"][0]
             feature["properties"]["chain"] = [
                 {"level": Level(z.level).name.lower(), "code": z.code, "name": z.name}
                 for z in selectors.zone_chain(zone)
             ]
-            feature["properties"]["children"] = zone.children.count()
+            feature["properties"]["children"] = selectors.zone_children_count(zone, generation=generation)
             return json.dumps(feature, ensure_ascii=False)
 
-        return _geojson_response(request, body, "detail", code)
+        return _geojson_response(request, body, "detail", code, _generation_key(generation))
 
 
 class ZoneChildrenView(APIView):
@@ -177,16 +205,19 @@ class ZoneChildrenView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees")],
+        parameters=[OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="tolerance in degrees"),
+                    *GENERATION_PARAMETERS],
         responses={(200, GEOJSON): ZoneFeatureCollection, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
     def get(self, request, code: str):
-        if selectors.zone_by_code(code) is None:
+        generation = selectors.generation_from_params(request.query_params)
+        if selectors.zone_by_code(code, generation=generation) is None:
             raise NotFound(f"no zone with code {code}", field="code")
         tolerance = parse_number(request.query_params.get("simplify"), "simplify", low=0.0, high=0.1, default=0.0)
         return _geojson_response(
-            request, lambda: selectors.zones_feature_collection(parent_code=code, tolerance=tolerance),
-            "children", code, tolerance,
+            request, lambda: selectors.zones_feature_collection(parent_code=code, tolerance=tolerance,
+                                                                generation=generation),
+            "children", code, tolerance, _generation_key(generation),
         )
 
 

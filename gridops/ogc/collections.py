@@ -43,13 +43,21 @@ class Collection:
     tiles: str | None = None
     private: bool = False
 
-    def queryset(self, user) -> QuerySet:
-        """Everything `user` may see of the collection (401 for a private one without a user)."""
+    @property
+    def has_generations(self) -> bool:
+        """Whether the source is versioned by boundary generation (the zones): then the items take
+        `generation` / `date` and serve the current generation without them."""
+        source = import_string(self.source)
+        return isinstance(source, type) and hasattr(source.objects, "in_generation")
+
+    def queryset(self, user, generation=None) -> QuerySet:
+        """Everything `user` may see of the collection (401 for a private one without a user);
+        for a versioned source, of `generation` (None: the current one)."""
         if self.private and user is None:
             raise NotAuthenticated(f"collection {self.id!r} needs a signed-in user (token or session)")
         source = import_string(self.source)
         if isinstance(source, type) and issubclass(source, Model):
-            qs = source.objects.all()
+            qs = source.objects.of(generation) if self.has_generations else source.objects.all()
         else:
             qs = source(user) if self.private else source()
         return qs.filter(**self.filter) if self.filter else qs
@@ -92,9 +100,9 @@ class Collection:
                              "geometry": json.loads(row[-1]) if row[-1] else None, "properties": properties})
         return features
 
-    def one(self, user, feature_id: str, crs: Crs) -> dict:
+    def one(self, user, feature_id: str, crs: Crs, generation=None) -> dict:
         try:
-            found = self.features(self.queryset(user).filter(**{self.id_field: feature_id})[:1], crs)
+            found = self.features(self.queryset(user, generation).filter(**{self.id_field: feature_id})[:1], crs)
         except (ValueError, ValidationError):
             found = []
         if not found:

@@ -59,6 +59,13 @@ def _param(name: str, schema: dict, description: str, where: str = "query") -> d
     return {"name": name, "in": where, "required": where == "path", "schema": schema, "description": description}
 
 
+# Zone collections are versioned by boundary generation (geodata.selectors.generation_from_params).
+GENERATION_DOCS = [
+    _param("generation", {"type": "integer", "minimum": 1}, "boundary generation (default: the current one)"),
+    _param("date", {"type": "string", "format": "date"}, "the boundary generation in force on this day"),
+]
+
+
 def openapi(base: str, collections) -> dict:
     crs_enum = {"type": "string", "enum": list(supported())}
     item_params = [
@@ -74,12 +81,14 @@ def openapi(base: str, collections) -> dict:
              "/tileMatrixSets/WebMercatorQuad": {"get": {"summary": "tile matrix set"}}}
     for c in collections:
         props = [_param(name, {"type": "string"}, f"equals {name}") for name in c.queryables]
+        versions = GENERATION_DOCS if c.has_generations else []
         paths[f"/collections/{c.id}"] = {"get": {"summary": c.title}}
         paths[f"/collections/{c.id}/items"] = {"get": {"summary": f"features of {c.title}",
-                                                       "parameters": item_params + props}}
+                                                       "parameters": item_params + props + versions}}
         paths[f"/collections/{c.id}/items/{{featureId}}"] = {"get": {
             "summary": f"one feature of {c.title}",
-            "parameters": [_param("featureId", {"type": "string"}, "feature id", "path"), *item_params[4:]]}}
+            "parameters": [_param("featureId", {"type": "string"}, "feature id", "path"), *item_params[4:],
+                           *versions]}}
         if c.tiles:
             paths[f"/collections/{c.id}/tiles"] = {"get": {"summary": "vector tilesets"}}
     for ops in paths.values():

@@ -100,8 +100,10 @@ def parse_datetime_param(raw: str | None) -> tuple[datetime | None, datetime | N
     return start, end
 
 
-def parse_items(params, queryables: list[str]) -> ItemQuery:
-    unknown = sorted(set(params) - FIXED - set(queryables))
+def parse_items(params, queryables: list[str], extra: tuple[str, ...] = ()) -> ItemQuery:
+    """`extra`: more parameters the collection takes and reads itself (a zone collection's
+    `generation` and `date`)."""
+    unknown = sorted(set(params) - FIXED - set(queryables) - set(extra))
     if unknown:
         raise InvalidInput(f"unknown parameter {unknown[0]!r}; queryables: {', '.join(queryables) or 'none'}",
                            field=unknown[0])

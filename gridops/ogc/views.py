@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from geodata.selectors import GENERATION_PARAMS, generation_from_params
 from geodata.tiles import LAYERS
 from gridops.core.errors import GridOpsError, InvalidInput, NotFound, error_response
 from gridops.core.tokens import request_token_user
@@ -143,9 +144,11 @@ def _page_link(request, rel: str, offset: int, limit: int) -> dict:
 @ogc_view
 def items(request, cid: str):
     c = collection(cid)
-    query = parse_items(request.GET, list(c.queryables))
+    versioned = c.has_generations
+    query = parse_items(request.GET, list(c.queryables), GENERATION_PARAMS if versioned else ())
     wants_html(request)
-    qs = c.filtered(c.queryset(user_of(request)), query).order_by("pk")
+    generation = generation_from_params(request.GET) if versioned else None
+    qs = c.filtered(c.queryset(user_of(request), generation), query).order_by("pk")
     matched = qs.count()
     features = c.features(qs[query.offset:query.offset + query.limit], query.crs)
     links = [{"rel": "self", "type": GEOJSON, "href": request.build_absolute_uri()},
@@ -163,11 +166,13 @@ def items(request, cid: str):
 @ogc_view
 def item(request, cid: str, feature_id: str):
     c = collection(cid)
-    unknown = sorted(set(request.GET) - {"f", "crs"})
+    versioned = c.has_generations
+    unknown = sorted(set(request.GET) - {"f", "crs"} - set(GENERATION_PARAMS if versioned else ()))
     if unknown:
         raise InvalidInput(f"unknown parameter {unknown[0]!r}", field=unknown[0])
     crs = parse_crs(request.GET.get("crs"), "crs")
-    feature = c.one(user_of(request), feature_id, crs)
+    generation = generation_from_params(request.GET) if versioned else None
+    feature = c.one(user_of(request), feature_id, crs, generation)
     feature["links"] = [{"rel": "self", "type": GEOJSON, "href": request.build_absolute_uri()},
                         {"rel": "collection", "type": "application/json", "href": f"{base(request)}/ogc/collections/{cid}"}]
     return answer(request, feature, content_type=GEOJSON, headers={"Content-Crs": f"<{crs.uri}>"},

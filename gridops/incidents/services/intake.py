@@ -21,7 +21,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from geodata.selectors import locate_point
+from geodata.selectors import generation_in_force_at, locate_point
 from gridops.accounts.selectors import role_of
 from gridops.core import authz, clock
 from gridops.core.errors import InvalidInput
@@ -99,7 +99,8 @@ def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, a
     et = _event_type(event_type)
     point, crs_name = to_storage_point(lon, lat, crs)
     accuracy = to_accuracy(accuracy_m)
-    located = locate_point(point.x, point.y)
+    # A replayed report (another system's clock) is located on the grid in force when it was made.
+    located = locate_point(point.x, point.y, generation=generation_in_force_at(reported_at) if reported_at else None)
     if located is None:
         raise InvalidInput("the point (lon, lat) is outside the district", field="location", code="outside_district")
     if reporter is not None and reporter.is_authenticated and role_of(reporter) not in rules.REPORT_ANYWHERE:
