@@ -6,7 +6,9 @@ every feature is read, reprojected to EPSG:4326, repaired with make_valid where 
 repair reported), coerced to MultiPolygon, given a parent (the zone one level up that holds its
 `point_on_surface`; a `parent_code` column, when present, must agree) and validated. Every problem
 is reported as (feature, reason). Nothing is written unless commit is asked for *and* there are
-no errors; then everything is upserted by code in one transaction.
+no errors; then everything is written in one transaction: a redrawn grid (ground or tree changed)
+as a new boundary generation beside the old one (`geodata.generations`), anything else upserted
+by code into the current generation. `generation="new"` or `"current"` overrides the choice.
 
 Layout (the same for export and import): one layer per level named district, town, area, village,
 grid, with fields code, name, level, parent_code, residents, households, area_m2, and a
@@ -16,6 +18,7 @@ Shapefile's ten-character field limit turns parent_code into `parent`.
 """
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +30,9 @@ import shapely
 from django.db import transaction
 from shapely.geometry import MultiPolygon
 
-from geodata import conf
+from geodata import conf, generations
 from geodata.geojson import file_write_options
-from geodata.models import CODE_LENGTH, CommandCentre, Level, Zone
+from geodata.models import CODE_LENGTH, CommandCentre, Generation, Level, Zone
 from geodata.services import CentreRecord, ZoneRecord, centres_upsert, zones_roll_up_population, zones_upsert
 from gridops.core.loaders import LoaderReport, Problem
 
@@ -52,6 +55,9 @@ class ImportReport(LoaderReport):
     created: int = 0
     updated: int = 0
     centres: int = 0
+    redraw: str = ""  # the new generation's summary when the import is a redraw
+    generation: int | None = None  # the generation written (committed runs)
+    moved: dict[str, int] = field(default_factory=dict)  # assignments moved to the new zones, by field
 
     def lines(self) -> list[str]:
         verb = "" if self.committed else "would "
@@ -60,6 +66,10 @@ class ImportReport(LoaderReport):
             f"{verb}create {self.created}, {verb}update {self.updated} zones; {self.centres} command centres",
             f"{len(self.repaired)} repaired, {len(self.errors)} errors",
         ]
+        if self.redraw:
+            out.append(f"{verb}open a {self.redraw}" + (f" (generation {self.generation})" if self.generation else ""))
+        if self.moved:
+            out.append("moved to the new zones: " + ", ".join(f"{name} {n}" for name, n in sorted(self.moved.items())))
         out.extend(str(p) for p in self.problems)
         if not self.committed:
             out.append("nothing changed" + ("" if self.ok else " (fix the errors first)") + ("" if self.errors else "; use --commit to write"))
@@ -85,10 +95,20 @@ class _Staging:
         return code in self.zones or Zone.objects.filter(code=code).exists()
 
 
-def run(path, *, level: str = "all", commit: bool = False, logger: logging.Logger = logger) -> ImportReport:
-    """Read `path` (a file, or a directory of per-layer files) and import one level or all."""
+GENERATION_CHOICES = ("auto", "new", "current")
+
+
+def run(path, *, level: str = "all", commit: bool = False, logger: logging.Logger = logger,
+        generation: str = "auto", valid_from: datetime.date | None = None, description: str = "") -> ImportReport:
+    """Read `path` (a file, or a directory of per-layer files) and import one level or all.
+
+    `generation`: "auto" opens a new generation when the file redraws the grid, "new" always,
+    "current" never (a correction written over the current generation). `valid_from` (default
+    today) and `description` describe a new generation."""
     if level != "all":
         Level.from_name(level)  # an unknown level is a usage error (ValueError), not a file problem
+    if generation not in GENERATION_CHOICES:
+        raise ValueError(f"generation must be one of {', '.join(GENERATION_CHOICES)}")
     path = Path(path)
     report = ImportReport(path=str(path))
     staging = _Staging()
@@ -110,9 +130,27 @@ def run(path, *, level: str = "all", commit: bool = False, logger: logging.Logge
     report.updated = len(existing)
     report.created = len(staging.zones) - len(existing)
     report.centres = len(staging.centres)
+    plan = None
+    if report.ok and staging.zones and generation != "current" and (
+            generation == "new" or generations.is_redraw(staging.zones, staging.geoms)):
+        plan = generations.plan_redraw(staging.zones, staging.geoms)
+        report.problems.extend(Problem.at_feature(f"zone {code}", reason) for code, reason in plan.errors)
+        report.redraw = plan.summary()
+        report.created, report.updated = len(plan.new_rows), len(plan.kept)
+        current = Generation.objects.current()
+        if valid_from and current and valid_from < current.valid_from:
+            report.problems.append(Problem.at_feature(
+                "valid_from", f"{valid_from} is before the current generation's start {current.valid_from}"))
     if commit and report.ok:
         with transaction.atomic():
-            report.created, report.updated = zones_upsert(records=staging.zones.values())
+            if plan is not None:
+                new, moved = generations.generation_commit(plan, staging.zones, valid_from=valid_from,
+                                                           description=description)
+                report.generation, report.moved = new.pk, dict(moved)
+            else:
+                if valid_from and not Generation.objects.exists():  # the first load says when it holds from
+                    Generation.objects.create(valid_from=valid_from, description=description or "initial grid")
+                report.created, report.updated = zones_upsert(records=staging.zones.values())
             if any(r.level == Level.GRID for r in staging.zones.values()):
                 zones_roll_up_population()
             centres_upsert(records=staging.centres)

@@ -11,6 +11,12 @@ Definitions (those of the district's monthly assessment):
 - response on-time rate = incidents accepted by their response deadline / incidents accepted;
 - median time to dispatch = report → dispatch; median time to resolve = report → 办结;
 - ever dispatched = incidents that have been dispatched (派遣), whatever happened to them since.
+
+Grouped by a zone level, an incident counts in the zone it was located in when reported (its
+stored chain, of the boundary generation then in force). With `generation` (a redrawn grid's
+`?generation=N` or `?date=`), the counts are re-expressed on that generation's zones through the
+area-weighted crosswalk (`geodata.crosswalk`): fractional counts whose total is the same; rates
+follow from them, medians (not additive) are null.
 """
 from __future__ import annotations
 
@@ -132,6 +138,7 @@ class KpiQuery:
     end: date | datetime | None = None  # reported up to (a date: through the end of that day)
     group_by: str | None = None
     params: Mapping | None = None  # more incident filters by name (since, until, status, priority, ...)
+    generation: object = None  # a geodata Generation: zone groups re-expressed on its grid (crosswalk)
 
     def filter_data(self) -> dict:
         named = {"zone": self.zone, "department": self.department, "category": self.category,
@@ -152,7 +159,10 @@ def incident_kpis(user, query: KpiQuery, *, now: datetime | None = None) -> dict
     qs = filtered(user, query).order_by()
     aggregates = _aggregates(now)
     result = {"overall": _metrics(qs.aggregate(**aggregates)), "groups": []}
-    if query.group_by:
+    if query.group_by in ZONE_GROUPS and query.generation is not None:
+        result["groups"] = _groups_on_generation(qs, aggregates, query.group_by, query.generation)
+        result["generation"] = query.generation.pk
+    elif query.group_by:
         grouping = GROUPINGS[query.group_by]
         names = {"k": grouping.key if not isinstance(grouping.key, str) else F(grouping.key)}
         if grouping.label:
@@ -164,6 +174,30 @@ def incident_kpis(user, query: KpiQuery, *, now: datetime | None = None) -> dict
             label = row.get("l") or _choice_label(query.group_by, key)
             result["groups"].append({"key": key, "label": label} | _metrics(row))
     return result
+
+
+ZONE_GROUPS = ("town", "area", "village", "grid")
+# Aggregates that are counts (additive, so they can be spread by area); the rest are medians.
+_ADDITIVE = tuple(f"n_{status}" for status in Status.values) + (
+    "n_total", "n_dispatched_any", "n_resolved_on_time", "n_resolved_any", "n_accepted_on_time", "n_accepted_any",
+    "n_overdue_open")
+
+
+def _groups_on_generation(qs: QuerySet, aggregates: dict, group_by: str, generation) -> list[dict]:
+    """Counts per recorded zone row → per zone of `generation`, through the area crosswalk."""
+    from geodata.crosswalk import crosswalk_values
+    from geodata.models import Zone
+
+    rows = qs.values(k=F(f"{group_by}_id")).annotate(**{name: aggregates[name] for name in _ADDITIVE})
+    walked = crosswalk_values({row["k"]: {name: row[name] for name in _ADDITIVE} for row in rows if row["k"]},
+                              generation=generation)
+    zones = Zone.objects.in_generation(generation).filter(pk__in=walked.values).only("code", "name")
+    groups = []
+    for zone in sorted(zones, key=lambda z: z.code):
+        figures = {name: round(walked.values[zone.pk].get(name, 0.0), 4) for name in _ADDITIVE}
+        metrics = _metrics(figures | {"median_dispatch": None, "median_resolve": None})
+        groups.append({"key": zone.code, "label": zone.name} | metrics)
+    return groups
 
 
 def _choice_label(group_by: str, key) -> str | None:
