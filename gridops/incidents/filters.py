@@ -268,8 +268,9 @@ class IncidentFilter(django_filters.FilterSet):
                          help_text="The same as bbox (django-rest-framework-gis's name)")
     overdue = FlagFilter(method="filter_overdue", help_text="Only overdue incidents")
     open = FlagFilter(method="filter_open", help_text="Only open incidents")
-    q = SearchFilter(method="filter_search", help_text="Search: an incident number (#123 or 123), part of its "
-                                                        "address, or part of its micro-grid's or village's name")
+    q = SearchFilter(method="filter_search", help_text="Search: #123 is incident 123 alone; other text (a bare "
+                                                        "123 too) matches an incident number, part of the address, "
+                                                        "or part of the micro-grid's or village's name")
 
     class Meta:
         model = Incident

@@ -122,8 +122,10 @@ MAX_ID = 2 ** 63 - 1
 
 
 def incidents_search(qs: QuerySet[Incident], text: str) -> QuerySet[Incident]:
-    """Incidents of `qs` an operator means by `text`: its number ("#123" or "123"), part of its
-    address, or part of the name of its micro-grid or village ("莲花社区第1网格", "莲花").
+    """Incidents of `qs` an operator means by `text`: "#123" is incident 123 alone; any other
+    text (a bare "123" too) is its number, part of its address, or part of the name of its
+    micro-grid or village ("莲花社区第1网格", "莲花"), so a bare number also finds the addresses
+    and zone names holding its digits ("第1网格").
 
     The matching zones are looked up first (a thousand rows) and passed as literal ids, so the
     OR stays on the incident table's own columns (see `_grids` on subqueries inside an OR).
@@ -132,8 +134,11 @@ def incidents_search(qs: QuerySet[Incident], text: str) -> QuerySet[Incident]:
     if not text:
         return qs
     number = text.removeprefix("#").strip()
+    is_number = number.isascii() and number.isdigit()
+    if is_number and text.startswith("#"):
+        return qs.filter(pk=int(number)) if int(number) <= MAX_ID else qs.none()
     condition = Q(address__icontains=text)
-    if number.isascii() and number.isdigit() and int(number) <= MAX_ID:
+    if is_number and int(number) <= MAX_ID:
         condition |= Q(pk=int(number))
     zones = Zone.objects.filter(level__in=SEARCH_ZONE_LEVELS, name__icontains=text).values_list("pk", "level")[:2000]
     grid_ids = [pk for pk, level in zones if level == Level.GRID]

@@ -40,6 +40,21 @@ def test_search_finds_an_incident_by_number_address_grid_and_village(people):
     assert _ids(client, q="没有这个地方") == []
 
 
+def test_hash_number_is_that_incident_alone_and_a_bare_number_is_broad(people):
+    zones = people["zones"]
+    target = make_incident(zones, ZUMIAO_GRID, address="祖庙街道人民路3号")
+    holding_digits = make_incident(zones, NANZHUANG_GRID, address=f"南庄镇紫洞路{target.id}号")
+    client = signed_in(people["users"]["district"])
+    assert sorted(_ids(client, q=str(target.id))) == sorted([target.id, holding_digits.id])
+    assert _ids(client, q=f"#{target.id}") == [target.id]
+    assert _ids(client, q=f"# {target.id}") == [target.id]
+    # 南庄镇第1网格 holds the digit 1: a bare "1" finds its incidents, "#1" incident 1 at most.
+    assert holding_digits.id in _ids(client, q="1")
+    assert set(_ids(client, q="#1")) <= {1}
+    assert _ids(client, q="#" + "9" * 40) == []                      # no such number, not a 500
+    assert _ids(client, q="#人民路") == []                            # "#" then text is text
+
+
 def test_search_stays_inside_the_jurisdiction_and_the_filters(people):
     zones = people["zones"]
     zumiao = make_incident(zones, ZUMIAO_GRID, address="祖庙街道人民路3号")
@@ -47,6 +62,7 @@ def test_search_stays_inside_the_jurisdiction_and_the_filters(people):
     nanzhuang_op = signed_in(people["users"]["nanzhuang"])
     assert _ids(nanzhuang_op, q="人民路") == []
     assert _ids(nanzhuang_op, q=str(zumiao.id)) == []               # hidden, not found
+    assert _ids(nanzhuang_op, q=f"#{zumiao.id}") == []
     assert _ids(nanzhuang_op, q="紫洞路") == [closed.id]
     assert _ids(nanzhuang_op, q="紫洞路", open="1") == []
 
