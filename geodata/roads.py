@@ -21,14 +21,19 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 
+from gridops.core import prepared
+
 EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM geodata_roadedge"
-# The same graph with every edge turned round: a path found in it, read backwards, is a path in
-# the real graph, so distances *to* one place come from one search *from* it.
-REVERSED_EDGES_SQL = "SELECT id, target AS source, source AS target, reverse_cost AS cost, cost AS reverse_cost FROM geodata_roadedge"
+# The graph with every edge turned round: a path found in it, read backwards, is a path in the
+# real graph, so distances *to* one place come from one search *from* it. Only the ends swap: an
+# edge's cost stays its cost along the line, which now runs target to source. (Swapping the costs
+# as well, as this once did, describes the real graph again: one-way streets were driven the wrong
+# way into the place.)
+REVERSED_EDGES_SQL = "SELECT id, target AS source, source AS target, cost, reverse_cost FROM geodata_roadedge"
 REACH_M = 1e9  # how far a search goes: everywhere (the whole graph is one city's streets)
 
 # A place's nearest street (one KNN index scan) and where along it; `{pt}` is the place's geometry.
@@ -64,28 +69,34 @@ ORDER BY c.straight, c.key
 _REACH_FROM_POINT_SQL = """SELECT node, agg_cost FROM pgr_withPointsDD(%s, %s, -1::bigint, %s,
     directed => true, driving_side => 'b', details => false) WHERE node > 0"""
 _REACH_FROM_VERTEX_SQL = "SELECT node, agg_cost FROM pgr_drivingDistance(%s, %s::bigint, %s, directed => true)"
-# Each step of a path cut to what is travelled of its street (the first and last streets are
-# entered or left part-way), merged, and turned to run from the origin to the place.
-# The streets are looked up by id for the few steps (LIMIT 1 keeps the planner from flattening
-# the lookup into a hash of the whole edge table: pgRouting's rows are estimated at 1000).
-_ROUTES_SQL = """
+# Paths from the place (pid 1) over the reversed graph to each other point: their metres, and
+# for the `draw` cheapest (with their gaps) the streets travelled, each step cut to what is
+# travelled of its street (the first and last are entered or left part-way), merged and turned
+# to run from the origin to the place. The streets are looked up by id for the few steps (LIMIT 1
+# keeps the planner from flattening the lookup into a hash of the whole edge table: pgRouting's
+# rows are estimated at 1000).
+_PATHS_SQL = """
 WITH r AS (SELECT end_pid, path_seq, node, edge, cost,
                   lead(node) OVER (PARTITION BY end_pid ORDER BY path_seq) AS next
            FROM pgr_withPoints(%(graph)s, %(points)s, -1::bigint, %(ends)s::bigint[], directed => true, driving_side => 'b')),
-     pts AS ({fractions}),
+     pts AS ({pts}),
+     totals AS (SELECT end_pid, sum(cost) AS metres FROM r GROUP BY end_pid),
+     drawn AS (SELECT t.end_pid FROM totals t JOIN pts ON pts.pid = -t.end_pid
+               ORDER BY t.metres + pts.gap, t.end_pid LIMIT %(draw)s),
      paths AS (
-         SELECT -r.end_pid AS pid, ST_LineMerge(ST_Collect(
-                    ST_LineSubstring(e.geom, least(f.a, f.b), greatest(f.a, f.b)) ORDER BY r.path_seq)) AS line,
-                sum(r.cost) AS metres
-         FROM r CROSS JOIN LATERAL (SELECT geom, source, target FROM geodata_roadedge WHERE id = r.edge LIMIT 1) e
+         SELECT r.end_pid, ST_LineMerge(ST_Collect(
+                    ST_LineSubstring(e.geom, least(f.a, f.b), greatest(f.a, f.b)) ORDER BY r.path_seq)) AS line
+         FROM r JOIN drawn USING (end_pid)
+         CROSS JOIN LATERAL (SELECT geom, source, target FROM geodata_roadedge WHERE id = r.edge LIMIT 1) e
          CROSS JOIN LATERAL (SELECT
              CASE WHEN r.node = e.source THEN 0 WHEN r.node = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.node) END AS a,
              CASE WHEN r.next = e.source THEN 0 WHEN r.next = e.target THEN 1 ELSE (SELECT fraction FROM pts WHERE pid = -r.next) END AS b) f
          GROUP BY r.end_pid),
      here AS (SELECT ST_LineInterpolatePoint(geom, %(fraction)s) AS pt FROM geodata_roadedge WHERE id = %(edge)s)
-SELECT pid, ST_AsGeoJSON(CASE WHEN ST_Distance(ST_StartPoint(line), here.pt) < ST_Distance(ST_EndPoint(line), here.pt)
-                              THEN ST_Reverse(line) ELSE line END, 6), metres
-FROM paths, here
+SELECT -t.end_pid, t.metres, p.end_pid IS NOT NULL,
+       ST_AsGeoJSON(CASE WHEN ST_Distance(ST_StartPoint(p.line), here.pt) < ST_Distance(ST_EndPoint(p.line), here.pt)
+                         THEN ST_Reverse(p.line) ELSE p.line END, 6)
+FROM totals t LEFT JOIN paths p USING (end_pid) CROSS JOIN here
 """
 _AT_END = 1e-9
 
@@ -152,9 +163,9 @@ def reach(place: Anchor, *, towards: bool, centre: tuple[float, float] | None = 
     vertex = place.vertex()
     with connection.cursor() as cursor:
         if vertex is None:
-            cursor.execute(_REACH_FROM_POINT_SQL, (graph, _points_sql([place], reverse=towards), limit))
+            prepared.execute(cursor, _REACH_FROM_POINT_SQL, (graph, _points_sql([place], reverse=towards), float(limit)))
         else:
-            cursor.execute(_REACH_FROM_VERTEX_SQL, (graph, vertex, limit))
+            prepared.execute(cursor, _REACH_FROM_VERTEX_SQL, (graph, vertex, float(limit)))
         return dict(cursor.fetchall())
 
 
@@ -203,6 +214,7 @@ class Nearest:
     row: tuple  # the candidate's own columns, `key` first
     metres: float
     anchor: Anchor
+    route: dict | None = None  # GeoJSON of the streets travelled, origin first (None: on the place)
 
     @property
     def index(self):
@@ -221,7 +233,8 @@ class _Candidates:
     as the walk reaches them; the first page also brings the place's anchor."""
 
     def __init__(self, place: tuple[float, float], sql: str, params: list, page: int):
-        self.place, self.sql, self.params, self.page = place, _CANDIDATES_SQL.replace("{candidates}", sql), params, page
+        self.place, self.sql = (float(place[0]), float(place[1])), _CANDIDATES_SQL.replace("{candidates}", sql)
+        self.params, self.page = params, page
         self.loaded: list[_Candidate] = []
         rows = self._fetch()
         self.here = Anchor(*rows[0][:7]) if rows else None
@@ -230,7 +243,7 @@ class _Candidates:
 
     def _fetch(self) -> list[tuple]:
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [*self.place, *self.place, *self.params, self.page, len(self.loaded)])
+            prepared.execute(cursor, self.sql, [*self.place, *self.place, *self.params, self.page, len(self.loaded)])
             return cursor.fetchall()
 
     def _keep(self, rows: list[tuple]) -> None:
@@ -247,27 +260,70 @@ class _Candidates:
 
 def nearest_rows(place: tuple[float, float], candidates_sql: str, params: list,
                  k: int) -> tuple[Anchor, list[Nearest], int] | None:
-    """The place's anchor, the k candidates with the shortest travel *to* `place` and how many
-    candidates there were; None when no graph is loaded. `candidates_sql` yields the columns
-    `key`, `lon` and `lat` (EPSG:4326), then any others; each answer carries its row.
+    """The place's anchor, the k candidates with the shortest travel *to* `place` (with their
+    routes) and how many candidates there were; None when no graph is loaded. `candidates_sql`
+    yields the columns `key`, `lon` and `lat` (EPSG:4326), then any others; each answer carries
+    its row.
 
     Searches are bounded: first to a radius of three times the k-th straight distance (at least
-    1 km), on the graph cut to it; a figure within the radius is exact, so if k are found the
-    answer stands, else the radius grows (x4, then unbounded). Within a round, candidates are
-    taken nearest-first until the next is farther as the crow flies than the k-th best is by
-    road, so only the first page of them (joined to the graph in the same query as the place)
-    is usually read."""
+    1 km), on the graph cut to it; a figure within the radius is exact. Usually one search does
+    it all (`_nearest_by_paths`): paths to the first page of candidates, the k best drawn. When
+    that cannot prove its answer, the general walk (`_nearest_within`) grows the radius (x4, then
+    unbounded) until k are found, and the routes are drawn after."""
     candidates = _Candidates(place, candidates_sql, params, page=max(4 * k, 24))
-    if candidates.here is None:
+    here = candidates.here
+    if here is None:
         return None
     if candidates.total == 0:
-        return candidates.here, [], 0
+        return here, [], 0
     first = max(1000.0, 3 * candidates[min(k, candidates.total) - 1].straight)
-    for radius in (first, 4 * first, None):
-        best = _nearest_within(candidates, place, k, radius)
-        if len(best) >= k or radius is None:
-            return candidates.here, best[:k], candidates.total
-    return candidates.here, [], candidates.total
+    best = _nearest_by_paths(candidates, place, k, first)
+    if best is None:
+        for radius in (first, 4 * first, None):
+            best = _nearest_within(candidates, place, k, radius)[:k]
+            if len(best) >= k or radius is None:
+                break
+        best = _with_routes(here, best, place, radius_m=max((n.metres for n in best), default=None))
+    return here, best, candidates.total
+
+
+def _nearest_by_paths(candidates: _Candidates, place: tuple[float, float], k: int, radius: float) -> list[Nearest] | None:
+    """The k nearest from one pgRouting search (`pgr_withPoints`, on the graph cut to `radius`) to
+    each loaded candidate that may lie within the radius, the k best drawn in the same query; None
+    when that does not prove the answer. Proof: k figures within the radius (exact, as a path no
+    longer than it never leaves the cut), and none left out can be nearer: each candidate not asked
+    is either past the radius as the crow flies or no nearer in a straight line than the last one
+    loaded, whose straight distance is therefore the bound (the last loaded is kept for that)."""
+    here, loaded = candidates.here, candidates.loaded
+    more = len(loaded) < candidates.total
+    bound = _STRAIGHT_SLACK * loaded[-1].straight if more else math.inf
+    pool = [c for c in (loaded[:-1] if more else loaded) if _STRAIGHT_SLACK * c.straight <= radius]
+    if len(pool) < k:
+        return None
+    found = []
+    for candidate, path in zip(pool, _paths(here, [c.anchor for c in pool], centre=place, radius_m=radius, draw=k)):
+        # Along the streets, or straight along one street when both lie on it (pgRouting skips a
+        # point where the place is).
+        options = [path.metres + here.gap_m + candidate.anchor.gap_m] if path else []
+        if (same_street := _via(here, candidate.anchor, {}, towards=True)) is not None:
+            options.append(same_street)
+        if options and min(options) <= radius:
+            found.append((min(options), candidate, path))
+    found.sort(key=lambda f: f[0])  # stable: ties stay in straight order, as pgRouting's draw
+    if len(found) < k or found[k - 1][0] > bound:
+        return None
+    best = [Nearest(c.row, metres, c.anchor, path.geometry if path else None) for metres, c, path in found[:k]]
+    undrawn = [i for i, (_, _, path) in enumerate(found[:k]) if path and not path.drawn]
+    if undrawn:  # another was drawn in its place (a tie, or a shortcut along one street)
+        redrawn = _with_routes(here, [best[i] for i in undrawn], place, radius_m=radius)
+        for i, nearest in zip(undrawn, redrawn):
+            best[i] = nearest
+    return best
+
+
+def _with_routes(here: Anchor, chosen: list[Nearest], place: tuple[float, float], *, radius_m: float | None) -> list[Nearest]:
+    routes = routes_to(here, [n.anchor for n in chosen], centre=place, radius_m=radius_m)
+    return [replace(n, route=route["geometry"] if route else None) for n, route in zip(chosen, routes)]
 
 
 def nearest_to(place: tuple[float, float], others: list[tuple[float, float]],
@@ -293,18 +349,36 @@ def _nearest_within(candidates: _Candidates, place: tuple[float, float], k: int,
     return best
 
 
+@dataclass(frozen=True)
+class _Path:
+    metres: float  # along the streets, from the origin's anchor to the place's (no gaps)
+    drawn: bool
+    geometry: dict | None  # GeoJSON, origin first; None if not drawn or the origin is on the place
+
+
+def _paths(place: Anchor, origins: list[Anchor], *, centre: tuple[float, float] | None, radius_m: float | None,
+           draw: int) -> list[_Path | None]:
+    """One pgRouting search from the place over the reversed graph to every origin (None: no way
+    there), the `draw` cheapest drawn. When every path wanted is known to be no longer than
+    `radius_m`, the graph is cut to that radius round `centre` (the place)."""
+    if not origins:
+        return []
+    anchors = [place, *origins]
+    pts = ", ".join(f"({pid}, {_fraction(a):.9f}, {a.gap_m:.3f})" for pid, a in enumerate(anchors, start=1))
+    with connection.cursor() as cursor:
+        cursor.execute(_PATHS_SQL.replace("{pts}", f"SELECT pid, fraction, gap FROM (VALUES {pts}) AS p(pid, fraction, gap)"),
+                       {"graph": _cut(REVERSED_EDGES_SQL, centre, radius_m), "points": _points_sql(anchors, reverse=True),
+                        "ends": [-pid for pid in range(2, len(anchors) + 1)], "edge": place.edge,
+                        "fraction": _fraction(place), "draw": draw})
+        paths = {pid: _Path(metres, drawn, json.loads(geojson) if geojson else None)
+                 for pid, metres, drawn, geojson in cursor.fetchall()}
+    return [paths.get(pid) for pid in range(2, len(anchors) + 1)]
+
+
 def routes_to(place: Anchor, origins: list[Anchor], *, centre: tuple[float, float] | None = None,
               radius_m: float | None = None) -> list[dict | None]:
     """The streets travelled from each origin to the place, as GeoJSON (origin first) with their
     metres; None where the origin is on the place. When every route is known to be no longer
     than `radius_m`, the graph is cut to that radius round `centre` (the place)."""
-    if not origins:
-        return []
-    anchors = [place, *origins]
-    with connection.cursor() as cursor:
-        sql = _ROUTES_SQL.replace("{fractions}", _points_sql(anchors, reverse=False))
-        cursor.execute(sql, {"graph": _cut(REVERSED_EDGES_SQL, centre, radius_m), "points": _points_sql(anchors, reverse=True),
-                             "ends": [-pid for pid in range(2, len(anchors) + 1)], "edge": place.edge,
-                             "fraction": _fraction(place)})
-        paths = {pid: {"geometry": json.loads(geojson), "metres": metres} for pid, geojson, metres in cursor.fetchall()}
-    return [paths.get(pid) for pid in range(2, len(anchors) + 1)]
+    paths = _paths(place, origins, centre=centre, radius_m=radius_m, draw=len(origins))
+    return [{"geometry": path.geometry, "metres": path.metres} if path and path.geometry else None for path in paths]

@@ -1,14 +1,18 @@
 """The road graph: topology built by the importer, distances and routes answered by pgRouting."""
+import random
+
 import geopandas as gpd
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
+from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from geodata import roads
 from geodata.loaders import roads as loader
 from geodata.roads_models import RoadEdge, RoadVertex
+from tests.emergency.test_nearest import by_pgr_dijkstra
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +131,58 @@ def test_demo_street_graph_is_one_network_from_the_grid_boundaries_and_idempoten
     loader.load_demo_roads(messages.append)
     assert messages[-1].endswith("already loaded, skipped") and RoadEdge.objects.count() == edges
 
+
+
+def _street_grid():
+    """Six streets each way, 300 m apart, noded where they cross; two one-way (east only along
+    23.003 N, north only along 113.006 E) and the middle of 23.006 N missing, so the nearest by
+    road is often not the nearest in a straight line."""
+    step, n = 0.003, 6
+    lons = [113.0 + i * step for i in range(n)]
+    lats = [23.0 + j * step for j in range(n)]
+    streets = [loader.Road(LineString([(lons[0], lat), (lons[-1], lat)]), oneway=int(j == 1)) for j, lat in enumerate(lats)
+               if j != 2]
+    streets += [loader.Road(LineString([(lons[0], lats[2]), (lons[2], lats[2])])),
+                loader.Road(LineString([(lons[3], lats[2]), (lons[-1], lats[2])]))]
+    streets += [loader.Road(LineString([(lon, lats[0]), (lon, lats[-1])]), oneway=int(i == 2)) for i, lon in enumerate(lons)]
+    loader.graph_replace(*loader.build_topology(streets, node_intersections=True))
+
+
+def test_nearest_by_one_search_equals_the_general_walk_and_every_distance(monkeypatch):
+    """k nearest of 150 workers to a place: the same workers, metres and routes whether proved by
+    one pgRouting search to the nearest page of them or by the general walk, and the same as
+    sorting every worker's distance (one unbounded search); one-way streets driven only their way."""
+    _street_grid()
+    rng = random.Random(17)
+    others = [(113.0 + rng.uniform(0, 0.015), 23.0 + rng.uniform(0, 0.015)) for _ in range(150)]
+    place = (113.0071, 23.0068)
+    by_road = roads.distances_to(place, others)  # one unbounded search, every worker
+    expected = sorted((metres, i) for i, metres in enumerate(by_road) if metres is not None)
+    proved = []
+    one_search = roads._nearest_by_paths
+    monkeypatch.setattr(roads, "_nearest_by_paths", lambda *args: proved.append(one_search(*args)) or proved[-1])
+    for k in (1, 3, 5, 8):
+        here, found, total = roads.nearest_to(place, others, k)
+        assert total == len(others)
+        assert [n.index for n in found] == [i for _, i in expected[:k]]
+        assert [n.metres for n in found] == pytest.approx([m for m, _ in expected[:k]], abs=0.01)
+        with monkeypatch.context() as general:
+            general.setattr(roads, "_nearest_by_paths", lambda *args: None)
+            walked = roads.nearest_to(place, others, k)[1]
+        assert [(n.index, n.route) for n in walked] == [(n.index, n.route) for n in found]
+        assert [n.metres for n in walked] == pytest.approx([n.metres for n in found], abs=1e-6)
+        for n in found:  # pgr_dijkstra's figure; the route runs from the worker's street to the place's
+            assert n.metres == pytest.approx(by_pgr_dijkstra(_as_row(n.anchor), _as_row(here)), abs=0.5)
+            start, end = n.route["coordinates"][0], n.route["coordinates"][-1]
+            assert _metres(start, others[n.index]) == pytest.approx(n.anchor.gap_m, abs=0.5)
+            assert _metres(end, place) == pytest.approx(here.gap_m, abs=0.5)
+    # Both ways of answering were taken: the one search proved the small k, the walk the rest.
+    assert [p is not None for p in proved] == [True, True, False, False]
+
+
+def _metres(a, b) -> float:
+    return Geod(ellps="WGS84").inv(a[0], a[1], b[0], b[1])[2]
+
+
+def _as_row(anchor: roads.Anchor) -> dict:
+    return {"edge": anchor.edge, "fraction": anchor.fraction, "gap_m": anchor.gap_m}
