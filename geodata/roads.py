@@ -10,11 +10,13 @@ then reached from its street's ends, the part of the street it lies along added 
 one-way streets honoured.
 
 `nearest_rows` (and `nearest_to` over a list) asks only as many places as it must: road metres
-are never fewer than straight metres, so candidates are taken in order of straight distance and
-the walk stops once the k-th best by road is nearer than the next candidate as the crow flies.
-The candidates are given as SQL, so ordering them, joining the first page to the graph and
-joining the place itself is one round trip, not three: on a shared, loaded machine each round
-trip and each millisecond of CPU is paid several times over in waiting.
+are never fewer than straight metres, so candidates are taken in order of straight distance, and
+no candidate farther as the crow flies than the k-th best is by road needs asking. The candidates
+are given as SQL, so ordering them, joining the first page to the graph and joining the place is
+one round trip; one `pgr_withPoints` search from the place to that page, cut to a radius, then
+gives their metres and draws the k best (`_nearest_by_paths`), the general walk over
+`pgr_withPointsDD` being kept for what that cannot prove. Two round trips, not five: on a shared,
+loaded machine each round trip and each millisecond of CPU is paid several times over in waiting.
 """
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ WITH r AS (SELECT end_pid, path_seq, node, edge, cost,
      pts AS ({pts}),
      totals AS (SELECT end_pid, sum(cost) AS metres FROM r GROUP BY end_pid),
      drawn AS (SELECT t.end_pid FROM totals t JOIN pts ON pts.pid = -t.end_pid
-               ORDER BY t.metres + pts.gap, t.end_pid LIMIT %(draw)s),
+               ORDER BY t.metres + pts.gap, pts.pid LIMIT %(draw)s),
      paths AS (
          SELECT r.end_pid, ST_LineMerge(ST_Collect(
                     ST_LineSubstring(e.geom, least(f.a, f.b), greatest(f.a, f.b)) ORDER BY r.path_seq)) AS line

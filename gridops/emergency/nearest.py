@@ -5,8 +5,8 @@ is newer than the on-duty window and who is not already on the way to, or at, an
 emergency. Their distance is what they would travel *to* the place, so one pgRouting search
 over the reversed graph from the place answers all of them (`geodata.roads.nearest_rows`, which
 reads the available workers nearest-first from their SQL and stops as soon as no one farther can
-be nearer by road); only the k chosen get their route drawn (`routes_to`). A place and a worker join the graph at
-the nearest point of the nearest street (`roads.anchor`); the straight gaps are part of the figure.
+be nearer by road); only the k chosen get their route drawn. A place and a worker join the graph
+at the nearest point of the nearest street; the straight gaps are part of the figure.
 """
 from __future__ import annotations
 
