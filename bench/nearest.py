@@ -13,7 +13,8 @@ at a random place in their grid. Measured in the same run, on the same points:
 - `pgrouting_only`: the unbounded pgRouting search an answer could rest on (`pgr_withPointsDD`
   from the point over the whole reversed graph);
 - `nearest_by_road`: the whole selector (available workers read nearest-first with their streets
-  and the point's in one query, one search bounded by the candidates' straight distances, k routes).
+  and the point's in one query; one `pgr_withPoints` search on the graph cut to a radius from the
+  candidates' straight distances gives their metres and draws the k routes).
 
 The machine is shared and loaded: the load average is recorded with each result.
 """
