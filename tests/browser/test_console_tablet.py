@@ -66,13 +66,30 @@ def open_console(new_context, user):
 def open_tablet(new_context, username, *, point=ZUMIAO_POINT):
     context = new_context(viewport={"width": 800, "height": 1100}, geolocation={"longitude": point[0], "latitude": point[1]},
                           permissions=["geolocation"])
+    page = login_tablet(context, username)
+    page.wait_for_selector("#tabs:not([hidden])", timeout=WAIT_MS)
+    return context, page
+
+
+def login_tablet(context, username):
+    """A new tablet page in `context`, signed in as `username` (the sign-in form submitted)."""
     page = context.new_page()
     page.goto("/tablet/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "pw-" + username)
     page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#tabs:not([hidden])", timeout=WAIT_MS)
-    return context, page
+    return page
+
+
+def wait_catalogue(page):
+    """Until the tablet has stored the event-type catalogue (its offline type search needs it).
+
+    The predicate must be synchronous: Playwright does not await a Promise a predicate returns, it
+    takes the Promise itself as truthy. The earlier `idbKeyval.get(...).then(...)` therefore never
+    waited, and on a loaded machine (two xdist workers, a busy CPU) the tests went offline before
+    the catalogue's response had landed: the offline search answered "no results" and the test
+    timed out clicking a result that was never drawn."""
+    page.wait_for_function("window.gridopsTablet.catalogueSize > 0", timeout=WAIT_MS)
 
 
 def fill_report(page, description):
@@ -128,7 +145,7 @@ def test_town_operator_gets_only_its_town(people, new_context):
 
 def test_offline_tablet_sends_two_queued_reports_once_each(people, new_context):
     context, tablet = open_tablet(new_context, "worker_zm")
-    tablet.wait_for_function("window.idbKeyval.get('gridops.catalogue').then(c => !!(c && c.length))", timeout=WAIT_MS)
+    wait_catalogue(tablet)
     context.set_offline(True)
     fill_report(tablet, "离线一")
     fill_report(tablet, "离线二")
@@ -152,7 +169,7 @@ def test_offline_tablet_sends_two_queued_reports_once_each(people, new_context):
 def test_outbox_keeps_a_report_whose_device_time_is_refused(people, new_context):
     """A tablet clock the server finds implausible costs the capture time, never the report."""
     context, tablet = open_tablet(new_context, "worker_zm")
-    tablet.wait_for_function("window.idbKeyval.get('gridops.catalogue').then(c => !!(c && c.length))", timeout=WAIT_MS)
+    wait_catalogue(tablet)
     context.set_offline(True)
     fill_report(tablet, "设备时间有误")
     tablet.evaluate("""window.idbKeyval.update('gridops.outbox', (items) => items.map((i) =>

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from gridops.incidents.models import Incident, IncidentTransition, Status
-from tests.browser.test_console_tablet import WAIT_MS, ZUMIAO_POINT, open_tablet
+from tests.browser.test_console_tablet import WAIT_MS, ZUMIAO_POINT, login_tablet, open_tablet
 from tests.browser_support import screenshot
 from tests.realtime.users import ZUMIAO_GRID, build_people, catalogue, make_incident
 
@@ -200,3 +200,24 @@ def test_offline_search_ranks_like_the_server(people, new_context):
     tablet.fill("#type-search", "qqqqxx")
     tablet.wait_for_selector("#type-results .no-results", timeout=WAIT_MS)
     assert "没有与“qqqqxx”匹配的事件类型" in tablet.inner_text("#type-results")
+
+
+def test_offline_search_typed_before_the_catalogue_arrived_is_answered_when_it_lands(people, new_context):
+    """The signal goes while the catalogue is still downloading: the search typed meanwhile says
+    "no results" (there is no catalogue yet), then shows the match once the catalogue is stored."""
+    context = new_context(viewport={"width": 800, "height": 1100})
+    held = []  # the catalogue's response, fetched from the server but not yet given to the page
+    context.route("**/api/v1/catalogue/event-types/?limit=*", lambda route: held.append((route, route.fetch())))
+    tablet = login_tablet(context, "worker_zm")
+    tablet.wait_for_selector("#tabs:not([hidden])", timeout=WAIT_MS)
+    while not held:  # the route handler runs on Playwright's side; each call into the page lets it
+        tablet.wait_for_timeout(50)
+    context.set_offline(True)
+    tablet.click("[data-tab=report]")
+    tablet.fill("#type-search", "jg")
+    tablet.wait_for_selector("#type-results .no-results", timeout=WAIT_MS)
+    assert tablet.evaluate("window.gridopsTablet.catalogueSize") is None
+    route, response = held[0]
+    route.fulfill(response=response)
+    tablet.click("#type-results button[data-code='0101001']", timeout=WAIT_MS)
+    assert tablet.inner_text("#type-chosen") == "✔ 井盖缺失"

@@ -205,6 +205,10 @@
       const rows = data.results || data;
       if (token) await db.set("gridops.catalogue", rows);
       offlineIndex = null; app.catalogueSize = rows.length;
+      // Signal loss while the catalogue was still downloading: a search typed meanwhile found no
+      // catalogue and said "no results". Answer it again now that the catalogue is here.
+      const q = $("type-search").value.trim();
+      if (q && !navigator.onLine) searchTypes(q);
     } catch (e) { /* keep the previous copy */ }
   }
   let offlineIndex = null;
