@@ -118,11 +118,12 @@ async def test_redis_down_reports_are_stored_and_operators_catch_up_when_it_retu
 
 # --- PostgreSQL restarted mid-load ----------------------------------------------------------
 
-async def _tablet_loop(server, token: str, prefix: str, stop_at: float, log: dict) -> None:
-    """Report one incident after another; on 503 wait (Retry-After, shortened) and retry the key."""
+async def _tablet_loop(server, token: str, prefix: str, clock: dict, log: dict) -> None:
+    """Report one incident after another until `clock["stop_at"]` (set once the restart is done);
+    on 503 wait (Retry-After, shortened) and retry the key."""
     n = 0
     async with client(server, token) as tablet:
-        while time.monotonic() < stop_at:
+        while time.monotonic() < clock["stop_at"]:
             key = f"{prefix}{n}"
             for _attempt in range(200):
                 try:
@@ -138,6 +139,7 @@ async def _tablet_loop(server, token: str, prefix: str, stop_at: float, log: dic
                     continue
                 if answer.status_code in (200, 201):
                     log["accepted"].setdefault(key, set()).add(answer.json()["id"])
+                    log["lanes_answered"].add(prefix)
                 else:
                     log["bad"].append((answer.status_code, answer.text[:300]))
                 break
@@ -146,19 +148,24 @@ async def _tablet_loop(server, token: str, prefix: str, stop_at: float, log: dic
 
 async def test_postgres_restart_mid_load_gives_503_and_retries_lose_and_duplicate_nothing(live):
     server = live.server
-    log = {"codes": {}, "retry_after": set(), "accepted": {}, "bad": [], "transport_errors": []}
+    log = {"codes": {}, "retry_after": set(), "accepted": {}, "bad": [], "transport_errors": [],
+           "lanes_answered": set()}
     prefix = f"pg-{uuid.uuid4().hex[:6]}-"
-    stop_at = time.monotonic() + 9
-    tablets = [
-        _tablet_loop(server, live.token(name), f"{prefix}{name}-{lane}-", stop_at, log)
-        for name in ("nz_worker", "zm_worker") for lane in range(4)
-    ]
+    clock = {"stop_at": time.monotonic() + 120}  # moved to just after the restart below
+    lanes = [(name, lane) for name in ("nz_worker", "zm_worker") for lane in range(4)]
+    tablets = [_tablet_loop(server, live.token(name), f"{prefix}{name}-{lane}-", clock, log) for name, lane in lanes]
 
     async def restart():
-        await asyncio.sleep(2.5)
+        # Mid-load means with every tablet already served once: on a loaded machine the first
+        # answers of a fresh server can take longer than a fixed head start (CI: none came
+        # back before the restart was over, so no client saw it).
+        while len(log["lanes_answered"]) < len(lanes) and time.monotonic() < clock["stop_at"]:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
         await asyncio.to_thread(live.pg.stop, "immediate")  # a crash: connections cut mid-query
         await asyncio.sleep(2.0)
         await asyncio.to_thread(live.pg.start)
+        clock["stop_at"] = time.monotonic() + 4.5
 
     await asyncio.gather(restart(), *tablets)
 
