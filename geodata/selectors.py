@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from gridops.core import prepared
 from gridops.core.errors import InvalidInput, NotFound
 
 from .geojson import as_geojson_sql
@@ -92,7 +93,7 @@ def _locate_one(lon: float, lat: float, generation):
     else:
         sql, params = _LOCATE_ONE_IN_GENERATION_SQL, [*generation_where("g", generation)[1], lon, lat]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params)  # planning it cost five times running it
         return cursor.fetchone()
 
 
