@@ -27,3 +27,10 @@ def tiles_public_max_age() -> int:
 def tiles_server_cache() -> int:
     """Seconds rendered tile bytes are kept in the Redis cache under their ETag."""
     return int(getattr(settings, "GRIDOPS_TILES_SERVER_CACHE", 600))
+
+
+def tiles_process_cache_bytes() -> int:
+    """Bytes of rendered tiles each server process also keeps in memory under their ETag (0: none).
+    A warm tile then costs no Redis round trip; the ETag holds the data version, so a kept tile is
+    never stale, and the bound keeps a worker's memory in check."""
+    return int(getattr(settings, "GRIDOPS_TILES_PROCESS_CACHE_BYTES", 32 * 1024 * 1024))

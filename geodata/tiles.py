@@ -13,12 +13,16 @@ that depends on the caller: `Layer.scope_key`, e.g. the SQL of their visibility 
 who see the same share it), the layer's data version and its parameters. Tiles that depend on the
 caller are `Cache-Control: private, no-cache` (the browser revalidates, the server answers 304);
 the rest are `public, max-age`. The bytes are kept in the Redis cache under the ETag, so operators
-of one town share the work.
+of one town share the work, and in the serving process too (`ProcessTiles`), so a warm tile costs
+no Redis round trip.
 """
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -199,8 +203,94 @@ def _authenticate_token(request) -> TokenRejected | None:
     return None
 
 
+class _Turn:
+    """One render of one tile in progress: the lock its waiters queue on, and its bytes."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.body: bytes | None = None
+
+
+class ProcessTiles:
+    """Rendered tiles kept in this process under their cache key (which holds the ETag, so the
+    data version): the warm tile of the throughput bench spent more on its Redis GET than on
+    anything else of its own. Bounded by bytes (least recently used out first) and by the same
+    lifetime as the Redis copy. Shared by the request threads, hence the lock."""
+
+    def __init__(self):
+        self._tiles: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._rendering: dict[str, _Turn] = {}
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            held = self._tiles.get(key)
+            if held is None:
+                return None
+            if held[0] < time.monotonic():
+                self._drop(key)
+                return None
+            self._tiles.move_to_end(key)
+            return held[1]
+
+    def put(self, key: str, body: bytes) -> None:
+        limit = conf.tiles_process_cache_bytes()
+        if len(body) > limit // 8:
+            return  # one huge tile must not push out everything else
+        with self._lock:
+            if key in self._tiles:
+                self._drop(key)
+            self._tiles[key] = (time.monotonic() + conf.tiles_server_cache(), body)
+            self._bytes += len(body)
+            while self._bytes > limit:
+                self._drop(next(iter(self._tiles)))
+
+    def once(self, key: str, render: Callable[[], bytes]) -> bytes:
+        """`render()`'s bytes, run by one request thread of this process at a time per key; the
+        others wait for its bytes. When an incident changes, every operator's map asks for the
+        same new low-zoom zone tiles at once (the load test's slowest request, p50 40 s): each
+        request used to run the same counting query."""
+        with self._lock:
+            turn = self._rendering.setdefault(key, _Turn())
+        try:
+            with turn.lock:
+                if turn.body is None:  # the first here, or the one before failed
+                    body = self.get(key)
+                    if body is None:
+                        body = render()
+                        self.put(key, body)
+                    turn.body = body
+                return turn.body
+        finally:
+            with self._lock:
+                if self._rendering.get(key) is turn:
+                    del self._rendering[key]  # later requests find the bytes kept (or render anew)
+
+    def clear(self, **kwargs) -> None:
+        with self._lock:
+            self._tiles.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        self._bytes -= len(self._tiles.pop(key)[1])
+
+
+PROCESS_TILES = ProcessTiles()
+setting_changed.connect(PROCESS_TILES.clear)  # a test's changed layers or cache settings start empty
+
+
 def _cached_render(layer: Layer, tile: Tile, request, key: str) -> bytes:
-    """Tile bytes from the Redis cache, or rendered; a lost Redis only costs the cache."""
+    """Tile bytes from this process, or else (one request at a time per tile) from the Redis
+    cache or rendered."""
+    body = PROCESS_TILES.get(key)
+    if body is not None:
+        return body
+    return PROCESS_TILES.once(key, lambda: _shared_render(layer, tile, request, key))
+
+
+def _shared_render(layer: Layer, tile: Tile, request, key: str) -> bytes:
+    """Tile bytes from the Redis cache, or rendered and stored there; a lost Redis only costs the cache."""
     try:
         body = cache.get(key)
     except (RedisError, OSError):

@@ -154,3 +154,69 @@ def test_bad_requests_name_the_field(people, url, status, field):
 
 def test_anonymous_gets_no_incidents(people):
     assert Client().get(tile_url("incidents", 16)).status_code == 401
+
+
+def test_a_warm_tile_comes_from_the_process_without_a_query_or_redis(people):
+    """Issue 13: the warm tile's Redis GET was its largest own cost; the serving process keeps
+    the bytes under the same key (the ETag holds the data version, so new data is a new key)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(people["users"]["district"])
+    first = client.get(tile_url("incidents", 16))
+    cache.delete("tile:" + first["ETag"].strip('"'))  # only the process still holds it
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(tile_url("incidents", 16))
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    assert not any("ST_AsMVT" in q["sql"] for q in queries.captured_queries)
+    make_incident(people["zones"], ZUMIAO_GRID, lon=113.0204, lat=23.0052)
+    changed = client.get(tile_url("incidents", 16))
+    assert changed["ETag"] != first["ETag"]
+    assert len(decode(changed)["incidents"]["features"]) == len(decode(first)["incidents"]["features"]) + 1
+
+
+def test_only_incident_filters_change_the_etag(people):
+    """A query string that names no filter is the unfiltered tile (its key known without building
+    the FilterSet); any filter, in any spelling, still changes it."""
+    client = client_for(people["users"]["district"])
+    plain = client.get(tile_url("incidents", 16))["ETag"]
+    assert client.get(tile_url("incidents", 16, "v=2"))["ETag"] == plain
+    assert client.get(tile_url("incidents", 16, "status=closed"))["ETag"] != plain
+    assert (client.get(tile_url("incidents", 16, "status=closed,dispatched&v=2"))["ETag"]
+            == client.get(tile_url("incidents", 16, "status=dispatched,closed"))["ETag"])
+
+
+def test_the_process_tile_store_is_bounded(settings):
+    from geodata.tiles import ProcessTiles
+
+    settings.GRIDOPS_TILES_PROCESS_CACHE_BYTES = 800
+    store = ProcessTiles()
+    for n in range(9):
+        store.put(f"k{n}", bytes(100))
+    assert store.get("k0") is None and store.get("k8") == bytes(100)  # least recently used out first
+    store.put("big", bytes(101))  # over an eighth of the bound: never kept
+    assert store.get("big") is None
+
+
+def test_concurrent_requests_for_one_new_tile_render_it_once():
+    """Every operator's map asks for the same new zone tiles after an incident changed them: one
+    request thread renders, the others wait for its bytes (also when a tile is too big to keep)."""
+    import threading
+    import time
+
+    from geodata.tiles import ProcessTiles
+
+    store, calls, results = ProcessTiles(), [], []
+
+    def render():
+        calls.append(1)
+        time.sleep(0.2)
+        return bytes(10 * 1024 * 1024)  # over the store's bound: the waiters still get these bytes
+
+    threads = [threading.Thread(target=lambda: results.append(store.once("k", render))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(results) == 6 and all(len(body) == 10 * 1024 * 1024 for body in results)
