@@ -61,11 +61,18 @@ def bump() -> None:
     transaction.on_commit(bump_now)
 
 
-def reference_response(request, *, name: str, build: Callable[[], HttpResponse], version: str = "",
-                       max_age: int = MAX_AGE) -> HttpResponse:
+def reference_response(request, *, name: str, build: Callable[[], HttpResponse],
+                       version: str | Callable[[], object] = "", max_age: int = MAX_AGE) -> HttpResponse:
     """`build()`'s response for this name, version and language, from the cache when it was built
-    before; 304 when the client's `If-None-Match` holds the ETag."""
-    tag = hashlib.sha1(f"{name}|{version}|{generation()}|{get_language()}".encode()).hexdigest()[:32]
+    before; 304 when the client's `If-None-Match` holds the ETag.
+
+    A `version` given as a function (Open311's `changeset`, a query) is reference data itself:
+    called once per generation and process, not on every request (it was the one database query
+    of a warm `services.json`)."""
+    current = generation()
+    if callable(version):
+        version = memoised(f"{name}|version", None, version, current=current)
+    tag = hashlib.sha1(f"{name}|{version}|{current}|{get_language()}".encode()).hexdigest()[:32]
     return conditional_response(request, etag=tag, build=lambda: _current(name, tag, build),
                                 cache_control={"public": True, "max_age": max_age}, vary=("Accept-Language", "Cookie"))
 
@@ -93,11 +100,13 @@ _memo_lock = threading.Lock()
 MEMO_SIZE = 20_000
 
 
-def memoised(name: str, key, load: Callable[[], object]):
+def memoised(name: str, key, load: Callable[[], object], *, current: int | None = None):
     """Reference rows kept in this process while the generation stands (one Redis GET instead of
     a database query on the intake path: event types, routing rules, command centres). The rows
-    are shared between threads: callers read them, never change them."""
-    current = generation()
+    are shared between threads: callers read them, never change them. `current` is the generation
+    when the caller has just read it."""
+    if current is None:
+        current = generation()
     with _memo_lock:
         hit = _memo.get((name, key))
         if hit is not None and hit[0] == current and current >= 0:

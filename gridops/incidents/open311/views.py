@@ -101,7 +101,7 @@ def discovery(request, fmt):
 def service_list(request, fmt):
     """Built once per catalogue version and language, then served from the cache with an ETag."""
     return reference_response(
-        request, name=f"open311.services.{fmt}", version=str(selectors.changeset()),
+        request, name=f"open311.services.{fmt}", version=selectors.changeset,
         build=lambda: serializers.render([serializers.service_dict(et) for et in selectors.services()], fmt,
                                          root="services"))
 
