@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import itertools
 import logging
 import os
 import time
@@ -77,7 +78,10 @@ class Sequencer:
         self._release = release
         self._fetch = fetch
         self._next: int | None = None
-        self._pending: list[tuple[int, dict]] = []
+        # (id, arrival number, event): the number breaks ties, so the same id held twice (from the
+        # stream and from the gap's table read) never makes heapq compare the dicts.
+        self._pending: list[tuple[int, int, dict]] = []
+        self._arrivals = itertools.count()
         self._gap_task: asyncio.Task | None = None
         self.late = 0
         self.gaps_filled = 0
@@ -94,13 +98,13 @@ class Sequencer:
             self.late += 1
             self._release(event)
             return
-        heapq.heappush(self._pending, (event_id, event))
+        heapq.heappush(self._pending, (event_id, next(self._arrivals), event))
         self._flush()
 
     def _flush(self) -> None:
         while self._pending and self._pending[0][0] <= self._next:
-            event_id, event = heapq.heappop(self._pending)
-            if event_id == self._next:
+            event_id, _, event = heapq.heappop(self._pending)
+            if event_id == self._next:  # a second copy of an id already released is dropped
                 self._next += 1
                 self._release(event)
         if self._pending and self._gap_task is None:
@@ -117,10 +121,13 @@ class Sequencer:
             except DatabaseError as exc:
                 logger.warning("realtime: gap %s.. not looked up (%s)", missing[0], exc)
                 found = []
+            # The stream may have brought some of them, or everything, while the table was read.
+            found = [event for event in found if event["id"] >= self._next]
             self.gaps_filled += len(found)
             for event in found:
-                heapq.heappush(self._pending, (event["id"], event))
-            self._next = self._pending[0][0]
+                heapq.heappush(self._pending, (event["id"], next(self._arrivals), event))
+            if self._pending:
+                self._next = max(self._next, self._pending[0][0])
         finally:
             self._gap_task = None
         self._flush()

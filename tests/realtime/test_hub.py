@@ -42,6 +42,29 @@ async def test_sequencer_releases_in_id_order_and_waits_briefly_for_a_missing_id
     assert released[-1] == ids[4] + 1 and sequencer.late == 1
 
 
+async def test_sequencer_takes_an_id_from_the_stream_and_the_table_at_once(settings):
+    """A missing id that the stream brings while the gap is being read from the table arrives
+    twice; it is released once and the sequencer keeps going (it used to compare the two dicts
+    in its heap, and the gap task died with a TypeError)."""
+    settings.GRIDOPS_REALTIME_REORDER_WAIT = 0.05
+    released = []
+
+    async def fetch(ids):
+        # The stream delivers 2 and 3 during the table read; the table has 2 and 3 too.
+        sequencer.push(_event(3))
+        sequencer.push(_event(2))
+        return [_event(event_id) for event_id in ids if event_id in (2, 3)]
+
+    sequencer = Sequencer(lambda event: released.append(event["id"]), fetch=fetch)
+    sequencer.push(_event(1))
+    sequencer.push(_event(4))
+    sequencer.push(_event(3))  # held as well: 3 is then pending twice
+    await asyncio.sleep(0.3)
+    assert released == [1, 2, 3, 4]
+    sequencer.push(_event(5))
+    assert released == [1, 2, 3, 4, 5] and sequencer.next_id == 6
+
+
 async def test_one_stream_reader_for_all_sockets_of_a_process(people, settings):
     settings.GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS = 0
     sockets = [(await open_as(people["users"][name]))[0] for name in ("district", "zumiao", "worker_zm", "dept_cg")]
