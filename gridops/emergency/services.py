@@ -94,7 +94,7 @@ def emergency_declare(*, user, kind: str, title: str, area: dict, client_key: st
     require_operator(user)
     if kind not in Kind.values:
         raise InvalidInput(f"kind must be one of {', '.join(Kind.values)}", field="kind")
-    title = (title or "").strip()
+    title = title.strip() if isinstance(title, str) else ""
     if not title or len(title) > 128:
         raise InvalidInput("title is required (at most 128 characters)", field="title")
     if client_key is not None and (not isinstance(client_key, str) or not 0 < len(client_key) <= 64):
@@ -147,7 +147,7 @@ def task_advance(*, user, task_id: int, status: str) -> Task:
         if task is None:
             raise NotFound("task not found", field="task")
         require_may_act(user, task)
-        if status not in rules.TASK_STAMPS:
+        if not isinstance(status, str) or status not in rules.TASK_STAMPS:
             raise InvalidInput(f"status must be one of {', '.join(rules.TASK_STAMPS)}", field="status")
         # The emergency row is locked too, so two last acknowledgements cannot both miss "all".
         emergency = Emergency.objects.select_for_update().get(pk=task.emergency_id)

@@ -58,6 +58,9 @@ def _walk(patterns, prefix=""):
 
 
 def _write_methods(callback) -> tuple[str, ...]:
+    actions = getattr(callback, "actions", None)
+    if actions:  # a DRF router's route of a ViewSet: its method → action table
+        return tuple(m for m in WRITE_METHODS if m in actions)
     cls = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
     if cls is None:
         return ("post",)  # a plain view: a POST is what a client would try
@@ -83,10 +86,24 @@ def parameterised_endpoints() -> list[tuple[Endpoint, str]]:
     return [(e, name) for e in endpoints() for name, _ in e.params]
 
 
-# --- real values from tests/security/world.py ----------------------------------------------------
+# --- real values from tests/security/world.py and tests/fuzz/conftest.py ---------------------------
+
+class NoRealValue(LookupError):
+    """A route's parameter this table does not know: a new route must say which object of the
+    world its parameter names, or the fuzzers would only ever meet its 404."""
+
 
 def _real_value(endpoint: Endpoint, name: str, converter: str, world):
     route = endpoint.route
+    by_route = (  # (route fragment, parameter) → the world's object, for names several apps share
+        ("emergencies/tasks/<int:pk>", "pk", lambda: world["emergency_task"].pk),
+        ("emergencies/<int:pk>", "pk", lambda: world["emergency"].pk),
+        ("emergencies/shelters/<str:code>", "code", lambda: world["shelter"].code),
+        ("foresight/warnings/<int:pk>", "pk", lambda: world["warning"].pk),
+    )
+    for fragment, param, value in by_route:
+        if fragment in route and param == name:
+            return value()
     by_name = {
         "service_code": lambda: world["event_type"].code,
         "service_request_id": lambda: world["incident"].pk,
@@ -116,7 +133,7 @@ def _real_value(endpoint: Endpoint, name: str, converter: str, world):
             return world["school"].code
         if "zones" in route or "screen" in route:
             return "44060410101001001"
-    return 1 if converter == "int" else "x"
+    raise NoRealValue(f"route {route!r}: no real value for <{converter}:{name}>; add one to _real_value")
 
 
 # --- body fields from the OpenAPI schema ---------------------------------------------------------

@@ -1,7 +1,9 @@
 """Bodies and path parameters schemathesis does not generate, sent to every route (issue 14).
 
 Routes come from the URL resolver (`tests/fuzz/endpoints.py`), so a new endpoint is fuzzed as
-soon as it is mounted. For every write method: deeply nested, oversized, NUL-bearing, wrongly
+soon as it is mounted; two tests fail when one would be fuzzed in name only: a write operation
+the OpenAPI document lists that the walk missed, and a path parameter with no real value (or one
+that only ever meets a 404). For every write method: deeply nested, oversized, NUL-bearing, wrongly
 typed, truncated, non-UTF-8 and non-object bodies (JSON, form and multipart), each as every role.
 For every path parameter: NUL, huge numbers, long, encoded, traversal and quoting values.
 
@@ -18,7 +20,7 @@ from django.test import Client
 
 from tests.security.world import ROLES
 
-from .endpoints import body_fields, endpoints, parameterised_endpoints, write_endpoints
+from .endpoints import _schema, _template, body_fields, endpoints, parameterised_endpoints, write_endpoints
 
 pytestmark = pytest.mark.django_db
 BODY_LIMIT = 64 * 1024  # DATA_UPLOAD_MAX_MEMORY_SIZE here, so "oversized" stays cheap to send
@@ -33,13 +35,15 @@ def small_upload_limit(settings):
 
 
 @pytest.fixture
-def clients(shared_world) -> dict[str, Client]:
+def clients(fuzz_world) -> dict[str, Client]:
+    """Every role, and a sensor device (its key, no session): the readings endpoint's only caller."""
     made = {}
     for role in ROLES:
         client = Client(REMOTE_ADDR="198.51.100.77")
         if role != "anonymous":
-            client.force_login(shared_world["users"][role])
+            client.force_login(fuzz_world["users"][role])
         made[role] = client
+    made["sensor_device"] = Client(REMOTE_ADDR="198.51.100.78", HTTP_AUTHORIZATION=f"Api-Key {fuzz_world['device_key']}")
     return made
 
 
@@ -94,11 +98,11 @@ def assert_handled(response, kind: str, what) -> None:
 
 
 @pytest.mark.parametrize("endpoint,method", write_endpoints(), ids=lambda v: getattr(v, "id", v))
-def test_bad_bodies_never_fail(shared_world, clients, endpoint, method):
+def test_bad_bodies_never_fail(fuzz_world, clients, endpoint, method):
     """Every role is probed with an empty object. Anonymous and the first roles that get past
     authentication, permission and the method check receive every bad body; the other roles (and
     HTML pages, which read no JSON) the ones refused while parsing (a parser may run first)."""
-    path = endpoint.path(shared_world)
+    path = endpoint.path(fuzz_world)
     fields = body_fields(endpoint, method)
     bodies = json_bodies(fields)
     fully_fuzzed = 0
@@ -128,9 +132,9 @@ BAD_PATH_VALUES = ["%00", "a%00b", "9" * 25, str(2**63), "0", "x" * 3000, quote(
 
 
 @pytest.mark.parametrize("endpoint,param", parameterised_endpoints(), ids=lambda v: getattr(v, "id", v))
-def test_bad_path_parameters_never_fail(shared_world, clients, endpoint, param):
+def test_bad_path_parameters_never_fail(fuzz_world, clients, endpoint, param):
     for value in BAD_PATH_VALUES:
-        path = endpoint.path(shared_world, **{param: value})
+        path = endpoint.path(fuzz_world, **{param: value})
         for role in ("anonymous", "district_operator"):
             client = clients[role]
             response = client.get(path)
@@ -141,9 +145,41 @@ def test_bad_path_parameters_never_fail(shared_world, clients, endpoint, param):
 
 
 @pytest.mark.parametrize("endpoint", endpoints(), ids=lambda e: e.id)
-def test_every_route_answers_a_plain_get(shared_world, clients, endpoint):
+def test_every_route_answers_a_plain_get(fuzz_world, clients, endpoint):
     """The route as a client first meets it, with real values and no query: a 5xx here is a bug
     no bad input is needed for (a lazy translation in Open311's JSON once was one)."""
-    path = endpoint.path(shared_world)
+    path = endpoint.path(fuzz_world)
     for role in ("anonymous", "district_operator", "citizen"):
         assert_handled(clients[role].get(path), endpoint.kind, (role, "get", path))
+
+
+WRITE_OPERATIONS = ("post", "put", "patch", "delete")
+
+
+def test_every_documented_write_operation_is_fuzzed():
+    """The URL walk and the OpenAPI document agree: no write operation escapes the fuzzers (a
+    ViewSet's actions, say, which the view class does not name as methods)."""
+    fuzzed = {(_template(e.route), method) for e, method in write_endpoints()}
+    documented = {(_template(path.lstrip("/")), method) for path, operations in _schema()["paths"].items()
+                  for method in operations if method in WRITE_OPERATIONS}
+    assert len(documented) > 30
+    assert documented - fuzzed == set()
+
+
+def test_every_path_parameter_names_a_real_object(fuzz_world, clients):
+    """With the world's values every parameterised route answers something other than 404 to
+    some role (a GET, or an empty write), so the bad values above replace a value that reached
+    the code; a route whose parameter `_real_value` does not know fails here by name."""
+    only_404 = []
+    for endpoint in {e for e, _param in parameterised_endpoints()}:
+        path = endpoint.path(fuzz_world)
+        statuses = set()
+        for client in clients.values():
+            statuses.add(client.get(path).status_code)
+            for method in endpoint.methods:
+                statuses.add(getattr(client, method)(path, "{}", content_type="application/json").status_code)
+            if statuses - {404}:
+                break
+        if statuses == {404}:
+            only_404.append(path)
+    assert only_404 == []

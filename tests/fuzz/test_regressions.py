@@ -76,3 +76,27 @@ def test_tile_until_a_day_includes_that_day():
 
     assert MomentField(end=True).clean("2024-06-01").isoformat() == "2024-06-02T00:00:00+08:00"
     assert MomentField().clean("2024-06-01").isoformat() == "2024-06-01T00:00:00+08:00"
+
+
+@pytest.fixture
+def emergency_world(world):
+    from tests.fuzz.conftest import newer_apps_objects
+
+    return world | newer_apps_objects(world)
+
+
+@pytest.mark.parametrize("status", [["acknowledged"], {"a": 1}, 5])
+def test_emergency_task_status_of_the_wrong_type(emergency_world, status):
+    """A list as the task's status was looked up in a dict (TypeError: unhashable)."""
+    task = emergency_world["emergency_task"]
+    response = as_role(emergency_world, "grid_worker").post(f"/api/v1/emergencies/tasks/{task.pk}/", {"status": status},
+                                                            format="json")
+    assert_bad_input(response, "status")
+
+
+@pytest.mark.parametrize("title", [["内涝"], {"a": 1}, 5])
+def test_emergency_title_of_the_wrong_type(emergency_world, title):
+    """A title that is not text had `.strip()` called on it (AttributeError)."""
+    response = as_role(emergency_world, "district_operator").post(
+        "/api/v1/emergencies/", {"kind": "flood", "title": title, "area": {"zones": ["44060410101001001"]}}, format="json")
+    assert_bad_input(response, "title")

@@ -23,6 +23,7 @@ from gridops.realtime.hub import Hub
 from gridops.realtime.models import Event
 from gridops.realtime.selectors import audiences_of
 from tests.builders import make_user
+from tests.fuzzing import examples
 from tests.realtime.users import NANZHUANG_GRID, ZUMIAO_GRID, build_people, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def people():
     return build_people()
 
 
-@settings(derandomize=True, max_examples=300, deadline=None,
+@settings(max_examples=examples(300), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(role=st.sampled_from(ROLES), zone=st.sampled_from(ZONES), department=st.sampled_from([None, "cg", "sw"]),
        grids=st.sets(st.sampled_from(GRIDS), max_size=2), at=st.sampled_from(GRIDS),
