@@ -6,6 +6,14 @@ answered with `status: dispatched` IS the report-to-dispatched latency. The base
 `INSERT INTO incidents_incident` of a precomputed row on a plain connection in this process: the
 floor that PostgreSQL alone sets. Goal (issues 3 and 13): p99 under 100 ms, one client at a time
 and at 8 concurrent clients. `INCIDENTS_SEQUENTIAL` / `INCIDENTS_CONCURRENT` shorten a run.
+
+The machine is shared, so beside the latencies the run reports what a report costs in CPU: the
+server's processes' CPU seconds (uvicorn and its workers) and the bench database's PostgreSQL
+backends' per report served, a figure other sessions' load does not move much. Before anything
+is timed, 8 clients warm the server up, so every worker process has imported the URLconf and
+every request thread holds its database connection (200 reports on one connection used to warm
+one thread of one worker; the other worker's first request, importing every view, fell into the
+8-client figures).
 """
 from __future__ import annotations
 
@@ -17,6 +25,8 @@ import threading
 import time
 import uuid
 from urllib.parse import urlparse
+
+import psutil
 
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
@@ -80,6 +90,54 @@ def _sequential(reporter: Reporter, points, codes, rng) -> tuple[list[float], di
         outcome["keys"].append((key, point, body["properties"]["event_type"]["code"], body["id"]))
         outcome["dispatched" if body["properties"]["status"] == "dispatched" else "held"] += 1
     return samples, outcome
+
+
+class ServerCpu:
+    """CPU seconds spent by this process's child server (uvicorn and its workers) and by the
+    PostgreSQL backends serving `database`, between `start()` and `per_request(n)`."""
+
+    def __init__(self, database: str):
+        self.database = database
+        self.started: dict = {}
+
+    def _server(self) -> dict[int, float]:
+        seen = {}
+        for process in psutil.Process().children(recursive=True):
+            try:
+                times = process.cpu_times()
+                seen[process.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        return seen
+
+    def _postgres(self) -> dict[int, float]:
+        seen = {}
+        for process in psutil.process_iter(["cmdline"]):
+            try:
+                line = " ".join(process.info["cmdline"] or [])
+                if line.startswith("postgres: ") and f" {self.database} " in line:
+                    times = process.cpu_times()
+                    seen[process.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        return seen
+
+    def start(self) -> None:
+        self.started = {"server": self._server(), "postgres": self._postgres()}
+
+    def per_request(self, requests: int) -> dict:
+        """ms of CPU per request; a backend that exited meanwhile is not counted (none should)."""
+        out = {}
+        for name, now in (("server", self._server()), ("postgres", self._postgres())):
+            before = self.started[name]
+            spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items())
+            out[f"{name}_cpu_ms_per_report"] = round(1000 * spent / max(requests, 1), 2)
+        return out
+
+
+def _warm(base_url: str, token: str, points, codes) -> None:
+    """Every worker process and request thread serves a few reports before anything is timed."""
+    _concurrent(base_url, token, points, codes)
 
 
 def _concurrent(base_url: str, token: str, points, codes) -> dict:
@@ -182,14 +240,19 @@ def run() -> dict:
     token = _token()
     points = district_points(SEQUENTIAL + CONCURRENT_REQUESTS + 200, seed=0.31)
     warm, seq_points, conc_points = points[:200], points[200:200 + SEQUENTIAL], points[200 + SEQUENTIAL:]
+    server_cpu = ServerCpu(connection.settings_dict["NAME"])
     with live_server(workers=2) as base_url:
         reporter = Reporter(base_url, token)
-        _sequential(reporter, warm, codes, rng)
+        _warm(base_url, token, warm, codes)
+        server_cpu.start()
         started, cpu = time.perf_counter(), time.process_time()
         samples, outcome = _sequential(reporter, seq_points, codes, rng)
         sequential_cpu_share = round((time.process_time() - cpu) / ((time.perf_counter() - started) * (os.cpu_count() or 1)), 3)
+        sequential_cpu = server_cpu.per_request(len(samples))
         retries = _retries(reporter, outcome["keys"])
+        server_cpu.start()
         concurrent = _concurrent(base_url, token, conc_points, codes)
+        concurrent.update(server_cpu.per_request(concurrent["latency"]["n"]))
         reporter.conn.close()
     raw_samples, raw_wall = _raw_sql(seq_points, outcome["keys"][0][3])
     http_latency = percentiles_ms(samples)
@@ -198,6 +261,7 @@ def run() -> dict:
     return {
         "report_to_dispatched_http": http_latency,
         "load_client_cpu_share_sequential": sequential_cpu_share,
+        **{f"sequential_{name}": value for name, value in sequential_cpu.items()},
         "auto_dispatched": outcome["dispatched"], "held_for_a_human": outcome["held"], "errors": outcome["errors"],
         "error_samples": outcome.get("error_samples", {}),
         "raw_sql_insert": raw_latency,

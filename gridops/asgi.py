@@ -9,7 +9,14 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridops.settings.local")
 django.setup(set_prefix=False)
 
+from django.urls import get_resolver  # noqa: E402
+
 from gridops.core.asgi_handler import PooledThreadASGIHandler  # noqa: E402
+
+# Every view module is imported now, at start, not inside a worker's first request (the URLconf
+# pulls in the analysis stack: over a second under load, which that request and those queued
+# behind it waited for).
+get_resolver().url_patterns
 
 # Long-lived request threads keep their database connections (see the handler's docstring).
 django_asgi_app = PooledThreadASGIHandler(threads=int(os.environ.get("GRIDOPS_ASGI_THREADS", "8")))

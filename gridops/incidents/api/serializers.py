@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridops.accounts.models import Department
+from gridops.core.serializers import PrebuiltFieldsMixin
 
 from .. import rules, selectors, sla, texts
 from ..models import Category, EventType, Incident, IncidentPhoto, IncidentTransition, Source, Status, WorkerPosition
@@ -30,7 +31,7 @@ class RefField(serializers.ReadOnlyField):
         return _ref(value)
 
 
-class IncidentFeatureSerializer(GeoFeatureModelSerializer):
+class IncidentFeatureSerializer(PrebuiltFieldsMixin, GeoFeatureModelSerializer):
     """An incident as a GeoJSON feature; reporter details only for operators and the reporter."""
 
     status_label = serializers.SerializerMethodField()
@@ -183,7 +184,7 @@ class IncidentDetailSerializer(IncidentFeatureSerializer):
         return obj.co_reporters.count()
 
 
-class IncidentCreateSerializer(serializers.Serializer):
+class IncidentCreateSerializer(PrebuiltFieldsMixin, serializers.Serializer):
     """The tablet's report. Coordinates may be WGS84, GCJ-02 or BD-09 (converted on intake)."""
 
     event_type = serializers.CharField(max_length=32, help_text="Event-type code")
