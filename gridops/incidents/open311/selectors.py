@@ -46,9 +46,19 @@ def public_requests() -> QuerySet[Incident]:
     photos = Prefetch("photos", queryset=IncidentPhoto.objects.only("id", "incident_id", "file").order_by("id"))
     return (Incident.objects.filter(category__kind__in=conf.public_kinds())
             .select_related("event_type", "department", "town", "grid", "command_centre", "open311")
-            .defer("town__geom", "grid__geom", "command_centre__location", "reporter_name", "reporter_phone",
-                   "reporter_email")
+            # Only the columns `serializers.request_dict` reads: a feed page is up to 1000 incidents
+            # with six related rows each, and building full instances was most of a GET's CPU
+            # (bench/results/loadtest_profile.md). Reporters' personal data is never loaded.
+            .only(*PUBLIC_FIELDS)
             .prefetch_related(photos))
+
+
+# What the public feed shows of an incident and its related rows (`serializers.request_dict`).
+PUBLIC_FIELDS = (
+    "id", "status", "merged_into_id", "description", "address", "point", "reported_at", "updated_at",
+    "resolution_deadline", "event_type__name", "event_type__code", "department__name", "town__name", "grid__name",
+    "command_centre__name", "open311__media_url",
+)
 
 
 def public_request(request_id: str) -> Incident:
