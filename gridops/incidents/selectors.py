@@ -33,9 +33,18 @@ def visibility_filter(user) -> Q | None:
     return jurisdiction.visibility_filter(user)
 
 
+def preload_grid_ids(user) -> None:
+    """Registered with `core.tokens.user_preloaders`: a grid worker's micro-grid ids travel with
+    the cached token user (revocation drops that cache when the grids change)."""
+    profile = profile_of(user)
+    if profile is not None and profile.role == Role.GRID_WORKER:
+        _grid_ids(profile)
+
+
 def _grid_ids(profile) -> frozenset[int]:
     """A grid worker's micro-grid ids, read once per profile object: list rows ask per row, and a
-    request loads its user afresh (visibility itself re-reads them: a socket outlives requests)."""
+    request loads its user afresh, or with a token from the cache with the ids already on it
+    (`preload_grid_ids`). Visibility itself re-reads them: a socket outlives requests."""
     cached = getattr(profile, "_grid_ids_cache", None)
     if cached is None:
         cached = profile._grid_ids_cache = frozenset(profile.grids.values_list("pk", flat=True))
