@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
@@ -35,23 +36,44 @@ REFERENCE_MODELS = ("incidents.EventType", "incidents.Category", "incidents.Rout
                     "accounts.Department", "geodata.CommandCentre", "geodata.Zone")
 
 
+def check_seconds() -> float:
+    """How long a process trusts the generation it read before asking Redis again (0: every
+    call). A change made in this process is seen at once; another process's within this time,
+    far inside the `max-age` clients already keep reference responses for. One Redis GET per
+    services.json request was the largest of its own costs left in the throughput profile."""
+    return float(getattr(settings, "GRIDOPS_REFERENCE_CHECK_SECONDS", 1.0))
+
+
+_held: tuple[int, float] | None = None  # (generation, monotonic time until which it is trusted)
+
+
 def generation() -> int:
     """The current reference generation: a value never used before (a clock reading in ns), so a
     cache that was cleared or restarted starts a new generation instead of counting from 1 again
     and meeting responses other processes still hold from the last time it said 1."""
+    global _held
+    held = _held
+    if held is not None and time.monotonic() < held[1]:
+        return held[0]
     try:
         value = cache.get(GENERATION_KEY)
         if value is None:
             cache.add(GENERATION_KEY, time.time_ns(), None)
             value = cache.get(GENERATION_KEY)
-        return int(value or 0)
+        value = int(value or 0)
     except (RedisError, OSError):
         return -1  # no cache: every version is new, nothing stale is served
+    _held = (value, time.monotonic() + check_seconds())
+    return value
 
 
 def bump_now() -> None:
+    global _held
+    value = time.time_ns()
+    _held = None
     with contextlib.suppress(RedisError, OSError):
-        cache.set(GENERATION_KEY, time.time_ns(), None)
+        cache.set(GENERATION_KEY, value, None)
+        _held = (value, time.monotonic() + check_seconds())
 
 
 def bump() -> None:

@@ -5,7 +5,8 @@ from django.core.cache import cache
 from gridops.core import refcache
 
 
-def test_a_cleared_cache_never_brings_back_a_generation():
+def test_a_cleared_cache_never_brings_back_a_generation(settings):
+    settings.GRIDOPS_REFERENCE_CHECK_SECONDS = 0  # Redis's value on every call: what is tested here
     cache.clear()
     refcache.bump_now()
     first = refcache.generation()
@@ -29,3 +30,19 @@ def test_clearing_the_cache_leaves_other_namespaces_alone(settings):
     assert cache.get("mine") is None
     assert client.get("someone-else:ratelimit:x") == b"3"
     client.delete("someone-else:ratelimit:x")
+
+
+def test_a_process_trusts_its_generation_briefly_and_sees_its_own_bumps_at_once(settings):
+    """Another process's bump is seen within GRIDOPS_REFERENCE_CHECK_SECONDS (no Redis GET per
+    request meanwhile); this process's own bump at once."""
+    import time
+
+    settings.GRIDOPS_REFERENCE_CHECK_SECONDS = 0.5
+    refcache.bump_now()
+    mine = refcache.generation()
+    cache.set(refcache.GENERATION_KEY, mine + 1, None)  # another process bumped
+    assert refcache.generation() == mine
+    time.sleep(0.6)
+    assert refcache.generation() == mine + 1
+    refcache.bump_now()
+    assert refcache.generation() > mine + 1
