@@ -17,10 +17,12 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from gridops.core.errors import InvalidInput
 
-from ..models import OPEN_STATUSES, EventType, Incident, Priority, Status
+from ..models import OPEN_STATUSES, EventType, Incident, IncidentPhoto, Priority, Status
 from .selectors import CLOSED, OPEN, RequestFilters
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# Where incident photos are stored (their URL is built from the stored name, as FieldFile.url does).
+PHOTO_STORAGE = IncidentPhoto._meta.get_field("file").storage
 # Names of list items in XML, by the list's own element name.
 XML_ITEMS = {"services": "service", "service_requests": "request", "errors": "error",
              "attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
@@ -71,10 +73,10 @@ def request_dict(incident: Incident, *, absolute_uri) -> dict:
     status, notes = _status(incident)
     agency = incident.department.name if incident.department_id else (
         incident.command_centre.name if incident.command_centre_id else "")
-    photos = list(incident.photos.all())
     submission = open311_submission(incident)
+    photo = incident.first_photo_file  # annotated by `selectors.public_requests`
     media_url = submission.media_url if submission is not None and submission.media_url else (
-        absolute_uri(photos[0].file.url) if photos else None)
+        absolute_uri(PHOTO_STORAGE.url(photo)) if photo else None)
     place = "".join(z.name for z in (incident.town, incident.grid) if z is not None)
     return {
         "service_request_id": str(incident.pk),
