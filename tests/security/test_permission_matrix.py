@@ -170,6 +170,7 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
     'ws-events-path': {'GET': (302, 302, 302, 302, 302, 302, 302, 302, 302, 302)},
     'zone-children': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'zone-detail': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
+    'zone-generations': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},  # public, as the zones
     'zone-list': {'GET': (400, 400, 400, 400, 400, 400, 400, 400, 400, 400)},  # public; `level` is required
     'javascript-catalog': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
     'zone-map': {'GET': (200, 200, 200, 200, 200, 200, 200, 200, 200, 200)},
@@ -375,6 +376,7 @@ SCREEN: dict[str, dict[str, int]] = {
     'ws-events-path': {'GET': 302},
     'zone-children': {'GET': 200},
     'zone-detail': {'GET': 200},
+    'zone-generations': {'GET': 200},
     'zone-list': {'GET': 400},
     'javascript-catalog': {'GET': 200},
     'zone-map': {'GET': 200},
