@@ -263,6 +263,17 @@ def test_worker_pings_and_latest_positions(world):
     assert live.payload["lon"] == 113.011 and "town.440604101" in live.audiences
 
 
+def test_a_ping_batch_is_located_ping_by_ping(world):
+    """The batch is located in one statement; each ping keeps its own grid, and one outside the
+    district (a worker may cross the border) is stored without one."""
+    worker = client_for(world["users"]["nz_worker"])
+    pings = [{"lon": 113.5, "lat": 23.5}, {"lon": 113.011, "lat": 23.006}, {"lon": 113.5, "lat": 23.6}]
+    assert worker.post(reverse("worker-positions"), {"pings": pings}, format="json").status_code == 201
+    stored = list(WorkerPosition.objects.order_by("id"))
+    assert [p.grid_id is None for p in stored] == [True, False, True]
+    assert stored[1].town.code == "440604101"
+
+
 def test_schema_publishes_the_endpoints(world):
     schema = APIClient().get(reverse("schema"), {"format": "json"}).json()
     for path in ("/api/v1/incidents/", "/api/v1/incidents/{id}/transitions/", "/api/v1/incidents/{id}/photos/",

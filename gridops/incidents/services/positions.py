@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from geodata.selectors import locate_point
+from geodata.selectors import locate_many
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import role_of
 from gridops.core import clock
@@ -40,12 +40,13 @@ def worker_positions_record(*, user, pings: Iterable[dict]) -> list[WorkerPositi
             recorded_at = clock.parse_time(recorded_at, f"pings[{index}].recorded_at")
         if recorded_at > now + timedelta(minutes=5):
             raise InvalidInput("recorded_at is in the future", field=f"pings[{index}].recorded_at")
-        located = locate_point(point.x, point.y)
-        positions.append(WorkerPosition(
-            user=user, point=point, accuracy_m=accuracy, recorded_at=recorded_at,
-            grid=located.grid if located else None, town=located.town if located else None))
+        positions.append(WorkerPosition(user=user, point=point, accuracy_m=accuracy, recorded_at=recorded_at))
     if not positions:
         raise InvalidInput("no pings given", field="pings")
+    # One statement for the whole batch (the tablet flushes several pings at once).
+    for position, located in zip(positions, locate_many([(p.point.x, p.point.y) for p in positions])):
+        if located is not None:
+            position.grid, position.town = located.grid, located.town
     with transaction.atomic():
         stored = WorkerPosition.objects.bulk_create(positions)
         _publish_position(user, max(stored, key=lambda p: p.recorded_at))
