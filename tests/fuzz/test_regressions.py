@@ -80,9 +80,9 @@ def test_tile_until_a_day_includes_that_day():
 
 @pytest.fixture
 def emergency_world(world):
-    from tests.fuzz.conftest import newer_apps_objects
+    from tests.fuzz.conftest import fuzz_objects
 
-    return world | newer_apps_objects(world)
+    return world | fuzz_objects(world)
 
 
 @pytest.mark.parametrize("status", [["acknowledged"], {"a": 1}, 5])
