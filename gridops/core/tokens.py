@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import pickle
+import time
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
@@ -78,11 +81,15 @@ def user_for_token(key: str | None):
     if not key or len(key) > 64 or "\x00" in key:
         return None
     cache_key = _cache_key(key)
+    held = _held.get(cache_key)
+    if held is not None and time.monotonic() < held[0]:
+        return pickle.loads(held[1])  # a fresh object per request, as from Redis
     try:
         user = cache.get(cache_key)
     except (RedisError, OSError):
         user = None
     if user is not None:
+        _hold(cache_key, user)
         return user
     token = (Token.objects.select_related("user", "user__profile", "user__profile__zone")
              .defer("user__profile__zone__geom").filter(key=key).first())
@@ -95,11 +102,35 @@ def user_for_token(key: str | None):
     return token.user
 
 
+def process_seconds() -> float:
+    """How long a process reuses a token user it read from Redis before reading it again (0:
+    never). A warm tile made two round trips to other processes, Redis for the token and
+    PostgreSQL for the data version; on a loaded machine each waits for the other process to be
+    scheduled. `forget_user` drops the copy at once in its own process; another process's copy
+    lives out this second."""
+    return float(getattr(settings, "GRIDOPS_TOKEN_PROCESS_SECONDS", 1.0))
+
+
+_held: dict[str, tuple[float, bytes]] = {}
+_HELD_MAX = 10_000
+
+
+def _hold(cache_key: str, user) -> None:
+    seconds = process_seconds()
+    if seconds <= 0:
+        return
+    if len(_held) >= _HELD_MAX:
+        _held.clear()
+    _held[cache_key] = (time.monotonic() + seconds, pickle.dumps(user))
+
+
 def forget_user(user_id: int, *, keys=()) -> None:
     """Drop the cached users of these token keys, and of every token the user holds now."""
     from rest_framework.authtoken.models import Token
 
     keys = set(keys) | set(Token.objects.filter(user_id=user_id).values_list("key", flat=True))
+    for key in keys:
+        _held.pop(_cache_key(key), None)
     with contextlib.suppress(RedisError, OSError):
         cache.delete_many([_cache_key(key) for key in keys])
 
