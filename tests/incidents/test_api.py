@@ -125,6 +125,22 @@ def test_photo_upload_sniffs_content(world, settings, tmp_path):
     assert other.status_code == 404
 
 
+def test_photos_per_incident_are_bounded_and_a_retry_still_answers(world, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.GRIDOPS_PHOTOS_PER_INCIDENT = 2
+    worker = client_for(world["users"]["nz_worker"])
+    url = reverse("incident-photos", args=[tablet_report(worker).json()["id"]])
+
+    def upload(data):
+        return worker.post(url, {"photo": io.BytesIO(data)}, format="multipart")
+
+    assert [upload(JPEG).status_code, upload(PNG).status_code] == [201, 201]
+    full = upload(WEBP)
+    assert full.status_code == 409 and full.json()["error"]["code"] == "too_many_photos"
+    again = upload(PNG)  # a tablet's retry of a stored photo is answered even when the incident is full
+    assert again.status_code == 200 and again.json()["id"] == IncidentPhoto.objects.order_by("id").last().pk
+
+
 def test_transition_and_stale_version_409(world):
     citizen = client_for(world["users"]["citizen"])
     incident_id = tablet_report(citizen).json()["id"]

@@ -21,11 +21,15 @@ def incident_photo_add(*, user, incident_id, upload) -> tuple[IncidentPhoto, boo
     checked = uploads.check_upload(upload, limit=conf.photo_max_bytes(), allowed=PHOTO_TYPES, field="photo")
     data, content_type, digest = checked.data, checked.content_type, checked.sha256
     with transaction.atomic():
-        Incident.objects.select_for_update().filter(pk=incident.pk).first()
-        existing = incident.photos.filter(sha256=digest).first()
+        # Only the lock (the row was read above): no instance to build.
+        Incident.objects.select_for_update().filter(pk=incident.pk).values_list("pk", flat=True).first()
+        # An incident holds a handful of photos at most: one read answers "already stored?" and
+        # "room for another?".
+        held = list(incident.photos.order_by("id"))
+        existing = next((photo for photo in held if photo.sha256 == digest), None)
         if existing is not None:
             return existing, False
-        if incident.photos.count() >= conf.photos_per_incident():
+        if len(held) >= conf.photos_per_incident():
             raise Conflict(f"an incident holds at most {conf.photos_per_incident()} photos", field="photo",
                            code="too_many_photos")
         photo = IncidentPhoto(incident=incident, content_type=content_type, size=len(data), sha256=digest,
