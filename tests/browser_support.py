@@ -106,8 +106,13 @@ def _predicates_as_functions() -> None:
         return
 
     def wait_for_function(self, expression: str, **kwargs):
+        # A Promise is truthy and Playwright does not await it: such a wait never waited (the
+        # tablet's offline tests went offline before the catalogue was stored), so it is refused.
         wrapped = (f"(arg) => {{ const value = ({expression}); "
-                   f"return typeof value === 'function' ? value(arg) : value; }}")
+                   f"const result = typeof value === 'function' ? value(arg) : value; "
+                   f"if (result && typeof result.then === 'function') "
+                   f"throw new Error('wait_for_function: the predicate returned a Promise, which is not awaited'); "
+                   f"return result; }}")
         return original(self, wrapped, **kwargs)
 
     wait_for_function.csp_safe = True

@@ -12,6 +12,7 @@ count in one bucket (`normalised_identity`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 import unicodedata
 
@@ -43,7 +44,10 @@ def login_key(request) -> str:
     """Per client address and account: a guesser is slowed without locking out a whole office."""
     data = request.data if hasattr(request, "data") else request.POST  # DRF request or a form post
     username = data.get("username", "") if hasattr(data, "get") else ""
-    return f"{client_ip(request)}:{normalised_identity(username)}"
+    # Hashed: the account name is whatever the client sent (any length, control characters, a
+    # JSON object); the key must stay short and printable for every cache backend.
+    account = hashlib.sha256(normalised_identity(username).encode()).hexdigest()[:32]
+    return f"{client_ip(request)}:{account}"
 
 
 def hit(scope: str, key: str, rate: str) -> int | None:

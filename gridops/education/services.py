@@ -90,7 +90,7 @@ def plan_apply_whatif(*, user, plan: CatchmentPlan, data: dict) -> int:
             if source is not None:
                 direct = CatchmentMember.objects.filter(plan=plan, school_id=source, zone_id=grid_id)
                 if not direct.delete()[0]:
-                    grid = Zone.objects.only("parent_id").get(pk=grid_id)
+                    grid = Zone.all_generations.only("parent_id").get(pk=grid_id)
                     via = CatchmentMember.objects.filter(plan=plan, school_id=source, zone_id=grid.parent_id).first()
                     if via is not None:
                         siblings = Zone.objects.filter(parent_id=grid.parent_id).exclude(pk=grid_id)

@@ -180,7 +180,7 @@ def build_scenario(plan: CatchmentPlan, data) -> Scenario:
         raise InvalidInput(f"at most {conf.max_whatif_moves()} grid moves at once", field="moves")
     bad = invalid_moves(plan, scenario.grids, scenario.froms)
     if bad:
-        zone = Zone.objects.only("code").get(pk=bad[0][0])
+        zone = Zone.all_generations.only("code").get(pk=bad[0][0])
         school = School.objects.only("code").get(pk=bad[0][1])
         raise InvalidInput(f"grid {zone.code} is not in the catchment of {school.code} in this plan "
                            f"({len(bad)} such moves)", field="moves")

@@ -38,7 +38,7 @@ def _names(zone: Zone) -> dict[str, str]:
 
 
 def _outline(zone: Zone) -> tuple[list, str]:
-    geom = Zone.objects.only("geom").get(pk=zone.pk).geom
+    geom = Zone.all_generations.only("geom").get(pk=zone.pk).geom
     xmin, ymin, xmax, ymax = geom.extent
     return [[ymin, xmin], [ymax, xmax]], geom.simplify(OUTLINE_TOLERANCE_DEG, preserve_topology=True).json
 
