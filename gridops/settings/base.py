@@ -340,6 +340,12 @@ GRIDOPS_RATE_LIMITS = {
 # The demo district (`make run`): the command centre's screen shows each figure beside the seed's
 # value (办结率 98.56 %, satisfaction 95.69 %) only when this is on; local settings switch it on.
 GRIDOPS_DEMO = env_bool("GRIDOPS_DEMO", False)
+# Hot read paths (README "Reliability"): fixed hot SQL as prepared statements (off behind a
+# transaction-pooling pgbouncer); how long a process trusts its reference generation and a token's
+# user before asking Redis again (0: ask every time).
+GRIDOPS_PREPARED_STATEMENTS = env_bool("GRIDOPS_PREPARED_STATEMENTS", True)
+GRIDOPS_REFERENCE_CHECK_SECONDS = float(env("GRIDOPS_REFERENCE_CHECK_SECONDS", "1"))
+GRIDOPS_TOKEN_PROCESS_SECONDS = float(env("GRIDOPS_TOKEN_PROCESS_SECONDS", "1"))
 
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")
