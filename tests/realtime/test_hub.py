@@ -13,6 +13,16 @@ from .test_consumers import ZUMIAO_INCIDENT, drain, open_as, people, publish  # 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+async def _until(condition, timeout: float = 10.0) -> bool:
+    """Wait for the hub's background gap read (a thread hop to the database: slow on a loaded
+    machine, where a fixed 0.5 s sleep failed now and then)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition() and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    return condition()
+
+
 def _event(event_id: int) -> dict:
     return {"id": event_id, "kind": "k", "payload": {}, "audiences": ["district"]}
 
@@ -31,12 +41,10 @@ async def test_sequencer_releases_in_id_order_and_waits_briefly_for_a_missing_id
     assert released == ids[:3]
     # ids[3] never reaches the stream (an append lost): the hub finds it in the table.
     sequencer.push(_event(ids[4]))
-    await asyncio.sleep(0.5)
-    assert released == ids
+    assert await _until(lambda: released == ids), released
     # An id that is in no table (rolled back) only delays what follows by the wait.
     sequencer.push(_event(ids[4] + 2))
-    await asyncio.sleep(0.5)
-    assert released == ids + [ids[4] + 2]
+    assert await _until(lambda: released == ids + [ids[4] + 2]), released
     # What turns up after its id was passed is still delivered (late, not lost).
     sequencer.push(_event(ids[4] + 1))
     assert released[-1] == ids[4] + 1 and sequencer.late == 1
@@ -59,8 +67,7 @@ async def test_sequencer_takes_an_id_from_the_stream_and_the_table_at_once(setti
     sequencer.push(_event(1))
     sequencer.push(_event(4))
     sequencer.push(_event(3))  # held as well: 3 is then pending twice
-    await asyncio.sleep(0.3)
-    assert released == [1, 2, 3, 4]
+    assert await _until(lambda: released == [1, 2, 3, 4]), released
     sequencer.push(_event(5))
     assert released == [1, 2, 3, 4, 5] and sequencer.next_id == 6
 
@@ -103,6 +110,6 @@ async def test_test_events_never_reach_a_differently_prefixed_stream(people, set
     await Hub(key=stream.stream_key(base.REDIS_NAMESPACE)).attach(served)
     await Hub().attach(ours)
     event = await publish(kind="incident.created", payload={}, audiences=["district"])
-    await asyncio.sleep(0.5)
-    assert ours.heard == [event.id]
+    assert await _until(lambda: ours.heard == [event.id]), ours.heard
+    await asyncio.sleep(0.2)  # the other hub had as long, and more, to hear it
     assert served.heard == []
