@@ -28,10 +28,9 @@ class GridOpsError(Exception):
         self.extra = extra or {}
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "message": localized_message(self.code, self.message, self.field),
-                "field": self.field}
-        body.update(self.extra)
-        return {"error": body}
+        body = error_body(self.code, self.message, self.field)
+        body["error"].update(self.extra)
+        return body
 
 
 class InvalidInput(GridOpsError):
