@@ -3,7 +3,6 @@ from datetime import timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 from prcoords import wgs_gcj
 
@@ -12,6 +11,7 @@ from gridops.incidents.models import CategoryKind, EventType, Incident, Source, 
 from gridops.incidents.services.intake import incident_report
 
 from .factories import NZ_POINT, OUTSIDE, ZM_POINT, CategoryFactory, EventTypeFactory
+from .open311_support import url
 
 KEY = "test-key-123"
 
@@ -19,10 +19,6 @@ KEY = "test-key-123"
 @pytest.fixture(autouse=True)
 def api_keys(settings):
     settings.GRIDOPS_OPEN311_API_KEYS = {KEY: "civic-app"}
-
-
-def url(name, fmt="json", **kwargs):
-    return reverse(name, kwargs={"fmt": fmt, **kwargs})
 
 
 def report(world, type_key="manhole", point=NZ_POINT, days_ago=0, **kwargs):

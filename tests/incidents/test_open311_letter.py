@@ -15,6 +15,7 @@ from gridops.incidents.open311.models import Open311Key
 from gridops.incidents.open311.serializers import w3c
 
 from .factories import NZ_POINT
+from .open311_support import url
 
 KEY = "bootstrap-key-1"
 
@@ -22,10 +23,6 @@ KEY = "bootstrap-key-1"
 @pytest.fixture(autouse=True)
 def bootstrap_key(settings):
     settings.GRIDOPS_OPEN311_API_KEYS = {KEY: "bootstrap-app"}
-
-
-def url(name, fmt="json", **kwargs):
-    return reverse(name, kwargs={"fmt": fmt, **kwargs})
 
 
 def post(client, *, json_body=False, **params):
