@@ -6,7 +6,8 @@ down). What must hold: a report made on one node reaches an operator on another;
 sockets reconnect through the balancer to the other node and catch up by event id, nothing lost,
 repeated on a connection or misdelivered; a lost PostgreSQL primary is replaced by its
 synchronous standby and every report acknowledged before, during and after is stored exactly
-once. Speeds are recorded (bench/results/cluster.json), never asserted.
+once. Figures are recorded in bench/results/cluster.json first; then the issue's two time
+limits are asserted (cross-node push p99 under 1 s, writes resumed under 30 s).
 """
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ async def test_a_report_through_node_a_reaches_an_operator_connected_to_node_b(c
                 "and on app1 (same-node baseline), sequential reports",
         "remote": remote, "same_node_baseline": local, "goal_ms": 1000,
         "met": remote["p99_ms"] < 1000, "delivered": f"{remote['n']}/{count}"})
+    # the acceptance (within 1 s), checked once the figures are kept so a miss is still on record
+    assert remote["p99_ms"] < 1000, remote
 
 
 # --- an application node lost ----------------------------------------------------------------
@@ -205,3 +208,5 @@ async def test_primary_lost_standby_promoted_and_every_acknowledged_report_store
         "retried_keys": sum(1 for a in log.accepted.values() if a.attempts > 1),
         "answered_200_replay": sum(1 for a in log.accepted.values() if a.status == 200),
         "codes": log.codes, "transport_errors": log.transport_errors})
+    # the acceptance (writes resume within 30 s), checked once the figures are kept
+    assert resumed - killed < 30, f"writes resumed {resumed - killed:.1f} s after the primary was lost"
