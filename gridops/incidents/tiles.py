@@ -7,12 +7,24 @@ the screen cannot show. Small zooms get per-zone counts (the `zones` choropleth)
 incidents (`incidents_visible_to`) narrowed by the one incident FilterSet (`filters.IncidentFilter`,
 the list's, the KPIs' and the export's), compiled to SQL and wrapped by the tile query, so a tile can
 never show what the incident list would hide, and a filter means the same on the map as in the list.
+
+Under live load every new incident moves the layers' data version, so most tile requests render.
+Composing a render's ORM SQL (the FilterSet, the rows, the SLA condition) was about half of such a
+request's Python (bench/results/tiles_live.md): for the query string that sets no filter (what the
+console and the tablets ask for) the compiled SQL is kept per visibility (`KEPT_SQL`), with a
+placeholder for "now" that every render fills in, so the overdue flags are as fresh as before.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
 
+from django.core.signals import setting_changed
 from django.db.models import BinaryField, BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone
 
 from geodata.layers import ZONE_VERSION_SQL, ZoneLayer, zone_version
 from geodata.tiles import BUFFER, ENV, ENV_4326, EXTENT, Layer, Tile, compiled, read_connection, subquery
@@ -27,6 +39,10 @@ from .sla import overdue_q
 
 _VISIBLE = "_gridops_visible_incidents"
 _FILTER = "_gridops_incident_filter"
+_VISIBILITY_DIGEST = "_gridops_visibility_digest"
+# Stands for the render's "now" in kept SQL (the SLA clocks' overdue condition): no stored
+# parameter of an unfiltered tile is a datetime, so it cannot be mistaken for a real value.
+_NOW = datetime(2000, 1, 1, 0, 0, 0, 123457, tzinfo=UTC)
 
 
 def _visible_incidents(request) -> QuerySet:
@@ -51,13 +67,72 @@ def filter_key(request) -> str:
     return cache_key(incident_filter(request))
 
 
+def _visibility_digest(request) -> str:
+    """The SHA-1 of the caller's visibility SQL ("none" when they see nothing), once per request."""
+    if not hasattr(request, _VISIBILITY_DIGEST):
+        qs = _visible_incidents(request)
+        if qs.query.is_empty():
+            digest = "none"
+        else:  # the order is not the visibility (and compiling it cost most)
+            sql, params = compiled(qs.order_by().values("id"))
+            digest = hashlib.sha1(repr((sql, params)).encode()).hexdigest()
+        setattr(request, _VISIBILITY_DIGEST, digest)
+    return getattr(request, _VISIBILITY_DIGEST)
+
+
 def visibility_key(request) -> str:
     """Users whose visibility compiles to the same SQL see the same tiles (and share the cache)."""
-    qs = _visible_incidents(request)
-    if qs.query.is_empty():
-        return "none"
-    sql, params = compiled(qs.order_by().values("id"))  # the order is not the visibility (and compiling it cost most)
-    return hashlib.sha1(repr((sql, params)).encode()).hexdigest()[:16]
+    return _visibility_digest(request)[:16]
+
+
+class KeptSQL:
+    """Compiled tile SQL kept in this process, by what it was compiled from: the visibility
+    digest (the whole SQL of what the caller may see, so callers share an entry only when their
+    jurisdiction compiles to the same SQL) and the layer's part. Bounded (least recently used out)."""
+
+    def __init__(self, size: int = 512):
+        self._size = size
+        self._kept: OrderedDict[tuple, tuple[str, dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, build: Callable[[], tuple[str, dict]]) -> tuple[str, dict]:
+        """The SQL and named parameters for `key` (built on a miss), "now" filled in."""
+        with self._lock:
+            held = self._kept.get(key)
+            if held is not None:
+                self._kept.move_to_end(key)
+        if held is None:
+            held = build()
+            with self._lock:
+                self._kept[key] = held
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        sql, params = held
+        now = timezone.now()
+        return sql, {name: now if isinstance(value, datetime) and value == _NOW else value
+                     for name, value in params.items()}
+
+    def clear(self, **kwargs) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+KEPT_SQL = KeptSQL()
+setting_changed.connect(KEPT_SQL.clear)
+
+
+def _unfiltered(request) -> bool:
+    """Whether the query string sets no incident filter: then the SQL depends on the visibility
+    alone and can be kept (a filter may read the clock itself, e.g. `days`, so those compile anew)."""
+    return names_no_filter(IncidentFilter, request.GET)
+
+
+def _kept_subquery(request, part: tuple, rows: Callable[[datetime], QuerySet]) -> tuple[str, dict]:
+    """`rows(now)` as a named-parameter subquery: kept per visibility for an unfiltered query
+    string (compiled with the `_NOW` placeholder), else compiled for this request."""
+    if not _unfiltered(request):
+        return subquery(rows(timezone.now()))
+    return KEPT_SQL.get((_visibility_digest(request), *part), lambda: subquery(rows(_NOW)))
 
 
 def data_version(*, zones: bool = False) -> str:
@@ -92,23 +167,27 @@ class IncidentLayer(Layer):
     def cache_key_parts(self, request) -> list[str]:
         return [filter_key(request)]
 
-    def _rows(self, request) -> QuerySet:
+    def _rows(self, request, now: datetime, points: bool) -> QuerySet:
         qs = filtered(incident_filter(request))
+        # Category and type names only for points: clusters do not show them, and the two joins
+        # for every incident of a low-zoom tile were a third of its PostgreSQL time (inner joins
+        # on foreign keys, which the planner does not drop by itself).
+        names = {"category_code": F("category__code"), "type_name": F("event_type__name")} if points else {}
         # No ORDER BY (a tile has no order), and the point as the raw column: values("point")
         # would select `point::bytea`, and `bytea::geometry && envelope` cannot use the GiST index
         # (a z18 tile of the last year scanned 200,000 rows: 900 ms instead of a few).
         return qs.order_by().values(
             "id", "status", "priority", "reported_at", "emergency",
-            geom4326=ExpressionWrapper(F("point"), output_field=BinaryField()),
-            category_code=F("category__code"), type_name=F("event_type__name"),
-            overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()),
+            geom4326=ExpressionWrapper(F("point"), output_field=BinaryField()), **names,
+            overdue=ExpressionWrapper(overdue_q(now), output_field=BooleanField()),
             is_open=ExpressionWrapper(Q(status__in=list(OPEN_STATUSES)), output_field=BooleanField()),
         )
 
     def sql(self, tile: Tile, request) -> tuple[str, dict]:
-        inner, params = subquery(self._rows(request))
+        points = tile.z >= conf.tiles_point_min_zoom()
+        inner, params = _kept_subquery(request, ("rows", points), lambda now: self._rows(request, now, points))
         params.update(tile.params(), layer=self.name)
-        if tile.z >= conf.tiles_point_min_zoom():
+        if points:
             query = f"""
             SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', 'id') FROM (
               SELECT i.id, i.status, i.priority, i.category_code AS category, i.type_name AS type,
@@ -172,14 +251,18 @@ class ZoneCountsLayer(ZoneLayer):
     def counts(self, tile: Tile, request, level: int) -> tuple[str, dict, list[str]] | None:
         if not self._with_counts(request):
             return None
-        filters = incident_filter(request)
-        qs = filtered(filters)
-        if not validated(filters).get("status"):
-            qs = qs.filter(status__in=OPEN_STATUSES)
-        rows = qs.order_by().values(zone_id=F(LEVEL_FIELD[level]),
-                                    overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()))
-        inner, params = subquery(rows)
+        inner, params = _kept_subquery(request, ("counts", int(level)),
+                                       lambda now: self._counted_rows(request, level, now))
         # Only the zones of this tile are counted (their ids pushed into the incident scan).
         relation = (f"SELECT r.zone_id, count(*) AS open, count(*) FILTER (WHERE r.overdue) AS overdue "
                     f"FROM ({inner}) AS r WHERE r.zone_id IN (SELECT id FROM zn) GROUP BY r.zone_id")
         return relation, params, ["open", "overdue"]
+
+    @staticmethod
+    def _counted_rows(request, level: int, now: datetime) -> QuerySet:
+        filters = incident_filter(request)
+        qs = filtered(filters)
+        if not validated(filters).get("status"):
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        return qs.order_by().values(zone_id=F(LEVEL_FIELD[level]),
+                                    overdue=ExpressionWrapper(overdue_q(now), output_field=BooleanField()))

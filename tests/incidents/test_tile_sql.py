@@ -1,0 +1,106 @@
+"""Incident tiles under live writes (issue 13): the compiled SQL kept per visibility, with "now"
+filled in at every render, and the statement settings a render runs with."""
+import time
+
+import mapbox_vector_tile
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+
+from geodata.tiles import LAYERS, Layer, Tile, render_tile
+from gridops.incidents import tiles as incident_tiles
+from tests.geodata.test_tiles import people, tile_of  # noqa: F401 (fixture)
+from tests.realtime.users import ZUMIAO_GRID, make_incident
+
+SPOT = (113.0201, 23.005)
+
+
+def _request(user, query=None):
+    request = RequestFactory().get("/", query or {})
+    request.user = user
+    return request
+
+
+def _tile(z: int) -> Tile:
+    return Tile(z, *tile_of(*SPOT, z))
+
+
+def _now_params(sql_params: dict) -> list:
+    from datetime import datetime
+
+    return sorted({value for value in sql_params.values() if isinstance(value, datetime)})
+
+
+@pytest.mark.django_db
+def test_unfiltered_sql_is_compiled_once_per_visibility_and_filled_with_now(people, monkeypatch):
+    built = []
+    original = incident_tiles.IncidentFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(incident_tiles.IncidentFilter, "__init__", counting)
+    incident_tiles.KEPT_SQL.clear()
+    layer = LAYERS["incidents"]
+    district = people["users"]["district"]
+    first_sql, first_params = layer.sql(_tile(16), _request(district))
+    time.sleep(0.01)
+    again_sql, again_params = layer.sql(_tile(16), _request(district))
+    assert len(built) == 1  # the second render composed nothing
+    assert again_sql == first_sql
+    # Every render asks the clock: the overdue flags are as fresh as when the SQL was composed anew.
+    assert _now_params(again_params) and _now_params(again_params)[0] > _now_params(first_params)[0]
+    assert incident_tiles._NOW not in again_params.values()
+    layer.sql(_tile(16), _request(people["users"]["nanzhuang"]))  # another jurisdiction: its own SQL
+    assert len(built) == 2
+    layer.sql(_tile(16), _request(district, {"days": "3"}))  # a filter (here reading the clock): composed
+    layer.sql(_tile(16), _request(district, {"days": "3"}))
+    assert len(built) == 4
+
+
+@pytest.mark.django_db
+def test_kept_sql_draws_what_newly_composed_sql_draws(people):
+    """A tile from kept SQL is the tile of SQL composed for this request, byte for byte, for
+    points, clusters and zone counts, with an incident that became overdue after the SQL was kept."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    district = people["users"]["district"]
+    cases = (("incidents", 16), ("incidents", 10), ("zones", 12))
+    incident_tiles.KEPT_SQL.clear()
+    for layer_name, z in cases:
+        render_tile(LAYERS[layer_name], _tile(z), _request(district))  # keeps the SQL
+    late = make_incident(people["zones"], ZUMIAO_GRID, status="dispatched", lon=113.0203, lat=23.0049)
+    type(late).objects.filter(pk=late.pk).update(response_deadline=timezone.now() + timedelta(milliseconds=50))
+    time.sleep(0.1)  # its deadline passes after the SQL was kept
+    kept = {case: render_tile(LAYERS[case[0]], _tile(case[1]), _request(district)) for case in cases}
+    incident_tiles.KEPT_SQL.clear()
+    composed = {case: render_tile(LAYERS[case[0]], _tile(case[1]), _request(district)) for case in cases}
+    assert kept == composed and all(kept.values())
+    points = mapbox_vector_tile.decode(kept[("incidents", 16)])["incidents"]["features"]
+    assert {f["id"]: f["properties"]["overdue"] for f in points}[late.pk] is True
+    clusters = mapbox_vector_tile.decode(kept[("incidents", 10)])["incidents"]["features"]
+    assert sum(f["properties"]["overdue"] for f in clusters) == 2
+    zones = mapbox_vector_tile.decode(kept[("zones", 12)])["zones"]["features"]
+    assert {f["properties"]["code"]: f["properties"]["overdue"] for f in zones}["440604001"] == 2
+
+
+class _SettingsLayer(Layer):
+    """Answers the settings its statement ran with instead of a tile."""
+
+    def sql(self, tile, request):
+        return ("SELECT convert_to(current_setting('jit') || '/' || "
+                "current_setting('max_parallel_workers_per_gather'), 'UTF8')"), {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_render_settings_hold_for_the_tile_statement_only():
+    """One round trip without BEGIN/COMMIT: in autocommit `SET LOCAL` still binds the tile
+    statement (the implicit transaction of one query string) and nothing after it."""
+    assert connection.get_autocommit()
+    assert render_tile(_SettingsLayer("settings"), Tile(0, 0, 0), None) == b"off/0"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone() != ("off", "0")
