@@ -105,7 +105,7 @@ serve:
 	$(PY) manage.py run_workers & \
 	$(PY) manage.py run_sensor_bridge & \
 	$(PY) manage.py simulate_sensors --devices 300 --interval 60 --seconds 0 --breach-share 0.002 & \
-	$(PY) -m uvicorn gridops.asgi:application --host $(HOST) --port $(PORT) --workers 2 --no-access-log --ws-per-message-deflate false
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 bench: setup
 	$(PY) -m bench $(BENCH)

@@ -13,11 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# As `make serve` runs it: small JSON pushes gain nothing from per-message deflate, which costs
-# CPU (and a zlib context per socket) on every push.
-UVICORN_OPTIONS = ["--ws-per-message-deflate", "false"]
-
-
 def machine() -> dict:
     """What the figures were taken on: cores and load average (other work on the machine)."""
     load1, load5, load15 = os.getloadavg()
@@ -40,9 +35,8 @@ def live_server(workers: int = 1):
     # Measurements count the live path only: the per-process table re-read stays off.
     env.setdefault("GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS", "0")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "gridops.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-         *UVICORN_OPTIONS],
+        [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     try:

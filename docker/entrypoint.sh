@@ -11,10 +11,7 @@ case "${1:-web}" in
     if [ "${GRIDOPS_MIGRATE_ON_START:-1}" = "1" ]; then
       python manage.py migrate --noinput
     fi
-    exec python -m uvicorn gridops.asgi:application \
-      --host "${GRIDOPS_BIND_HOST:-0.0.0.0}" --port "${GRIDOPS_BIND_PORT:-8000}" \
-      --workers "${WEB_CONCURRENCY:-2}" --proxy-headers \
-      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" --no-server-header
+    exec python manage.py serve --host "${GRIDOPS_BIND_HOST:-0.0.0.0}"
     ;;
   worker)
     exec python manage.py run_workers

@@ -37,7 +37,7 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgis://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
-QUIET_LOG = ("--no-access-log", "--log-level", "warning")
+QUIET_LOG = ("--log-level", "warning")
 
 
 class AsgiServer:
@@ -50,8 +50,8 @@ class AsgiServer:
                    GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS="0")
         self.log = open(ARTIFACTS / f"uvicorn-{self.port}.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "gridops.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), *log_args],
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "1", *log_args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 120.0) -> None:

@@ -192,9 +192,8 @@ start_app() {  # start_app NAME: uvicorn with its own workers inside the node's 
     local name=$1 dir="$STATE/$1"
     mkdir -p "$dir"
     (cd "$(cat "$STATE/src.path")" && set -a && . "$STATE/app.env" && set +a &&
-        daemon "$name" "$dir/uvicorn.log" "$PY" -m uvicorn gridops.asgi:application --host "${ADDR[$name]}" \
-            --port "${APP_PORT[$name]}" --workers "$APP_WORKERS" --no-access-log --ws-per-message-deflate false \
-            --proxy-headers --forwarded-allow-ips "$LB" --timeout-graceful-shutdown 5)
+        daemon "$name" "$dir/uvicorn.log" "$PY" manage.py serve --host "${ADDR[$name]}" \
+            --port "${APP_PORT[$name]}" --workers "$APP_WORKERS" --forwarded-allow-ips "$LB")
 }
 
 app_ready() { in_ns "$1" curl -sf "http://${ADDR[$1]}:${APP_PORT[$1]}/readyz"; }

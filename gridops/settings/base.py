@@ -347,6 +347,16 @@ GRIDOPS_PREPARED_STATEMENTS = env_bool("GRIDOPS_PREPARED_STATEMENTS", True)
 GRIDOPS_REFERENCE_CHECK_SECONDS = float(env("GRIDOPS_REFERENCE_CHECK_SECONDS", "1"))
 GRIDOPS_TOKEN_PROCESS_SECONDS = float(env("GRIDOPS_TOKEN_PROCESS_SECONDS", "1"))
 
+# Serving (`manage.py serve`, gridops/core/server.py): where, how many worker processes, which proxies
+# may set X-Forwarded-For/-Proto, and how long an idle keep-alive connection stays open. Tablets and
+# integrators pause for seconds between requests; uvicorn's own 5 s closed connections just as a
+# client reused them (transport errors in the load test), so the default is well above any pause.
+GRIDOPS_BIND_HOST = env("GRIDOPS_BIND_HOST", "127.0.0.1")
+GRIDOPS_BIND_PORT = int(env("GRIDOPS_BIND_PORT", "8000"))
+GRIDOPS_WEB_WORKERS = int(env("WEB_CONCURRENCY", "2"))
+GRIDOPS_FORWARDED_ALLOW_IPS = env("FORWARDED_ALLOW_IPS", "127.0.0.1")
+GRIDOPS_KEEP_ALIVE_SECONDS = int(env("GRIDOPS_KEEP_ALIVE_SECONDS", "75"))
+
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")
 GRIDOPS_TILE_ATTRIBUTION = env("GRIDOPS_TILE_ATTRIBUTION", "")

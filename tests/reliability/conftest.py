@@ -179,8 +179,8 @@ class AppServer:
     def start(self, timeout: float = 60) -> None:
         log = open(self.log_path, "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "gridops.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--log-level", "warning"],
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "1", "--log-level", "warning"],
             cwd=ROOT, env=self.stack.env(), stdout=log, stderr=subprocess.STDOUT)
         log.close()
         wait_port(self.port, timeout, self.process)
