@@ -4,11 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import (BooleanField, CharField, FloatField, Func, IntegerField, Max, OuterRef, QuerySet,
+                              Subquery, Value)
+from django.utils import timezone
 
 from gridops.core.errors import InvalidInput, NotFound
 
-from ..models import OPEN_STATUSES, EventType, Incident, IncidentPhoto, Status
+from ..models import OPEN_STATUSES, Category, EventType, Incident, IncidentPhoto, Status
 from . import conf
 
 OPEN, CLOSED = "open", "closed"
@@ -43,35 +45,94 @@ def changeset() -> datetime | None:
 
 def public_requests() -> QuerySet[Incident]:
     """What the public feed may show: city-management cases (never social governance)."""
-    # The first photo's stored name (`serializers.request_dict` shows it as media_url): a column of
-    # the same query; a prefetch of 1000 incidents' photos cost ~90 ms per page in its IN list.
-    first_photo = IncidentPhoto.objects.filter(incident=OuterRef("pk")).order_by("id").values("file")[:1]
-    return (Incident.objects.filter(category__kind__in=conf.public_kinds())
-            .select_related("event_type", "department", "town", "grid", "command_centre", "open311")
-            # Only the columns `serializers.request_dict` reads: a feed page is up to 1000 incidents
-            # with six related rows each, and building full instances was most of a GET's CPU
-            # (bench/results/loadtest_profile.md). Reporters' personal data is never loaded.
-            .only(*PUBLIC_FIELDS)
-            .annotate(first_photo_file=Subquery(first_photo)))
+    public = Category.objects.filter(kind__in=conf.public_kinds()).values("pk")
+    return Incident.objects.filter(_InList("category_id", Subquery(public)))
 
 
-# What the public feed shows of an incident and its related rows (`serializers.request_dict`).
-PUBLIC_FIELDS = (
-    "id", "status", "merged_into_id", "description", "address", "point", "reported_at", "updated_at",
-    "resolution_deadline", "event_type__name", "event_type__code", "department__name", "town__name", "grid__name",
-    "command_centre__name", "open311__media_url",
+class _InList(Func):
+    """`column = ANY(ARRAY(subquery))`: the subquery runs once, in the same statement, as an init
+    plan. A join to the categories instead (`category__kind__in`) made PostgreSQL weigh one more
+    relation in every join order of the feed's eight: planning took ~16-25 ms per GET of the
+    default feed, now ~5-6 ms (bench/results/open311_feed.md)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        (column, column_params), (subquery, subquery_params) = (
+            compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column} = ANY(ARRAY{subquery})", (*column_params, *subquery_params)
+
+
+class _AsSent(Func):
+    """A column whose value psycopg already hands over as the right Python type: no Django
+    converter per row (1000 rows × 5 columns of `float()`/`int()` calls for nothing)."""
+
+    def get_db_converters(self, connection):
+        return []
+
+
+class _LocalTime(_AsSent):
+    """A timestamp as wall-clock text in a time zone, to the second: what
+    `isoformat(timespec="seconds")` writes before the offset (seconds truncated, as Python does).
+    Formatting 3000 times costs PostgreSQL ~3 ms of CPU per GET; in Python (`fromtimestamp`,
+    `isoformat` with a ZoneInfo) it cost ~7 ms for the entries not rendered before."""
+
+    template = "to_char(%(expressions)s, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    arg_joiner = " AT TIME ZONE "
+    output_field = CharField()
+
+
+class _UtcOffset(_AsSent):
+    """The zone's offset from UTC at that instant, in seconds (+28800 for Asia/Shanghai today; the
+    zone had summer time 1986-1991 and local mean time before 1901, so it is asked per row)."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        column, zone = (compiler.compile(e) for e in self.get_source_expressions())
+        sql = f"extract(epoch from ({column[0]} AT TIME ZONE {zone[0]}) - ({column[0]} AT TIME ZONE 'UTC'))::int"
+        return sql, (*column[1], *zone[1], *column[1])
+
+
+# The feed's columns, in the order `serializers.request_dicts` unpacks them. Plain values, no model
+# instances: building 1000 incidents with six related rows each, their GEOS points and their
+# timestamps in the local zone was ~120 ms of CPU per GET (bench/results/open311_feed.md); the
+# database formats the times and hands over the coordinates as numbers. Reporters' personal data
+# is never selected.
+FEED_COLUMNS = (
+    "id", "status", "merged_into_id", "event_type__name", "event_type__code", "description",
+    "department__name", "command_centre__name", "requested", "requested_offset", "updated", "updated_offset",
+    "expected", "expected_offset", "address", "town__name", "grid__name", "lat", "long", "open311__media_url",
+    "first_photo_file",
 )
+_TIMES = {"requested": "reported_at", "updated": "updated_at", "expected": "resolution_deadline"}
 
 
-def public_request(request_id: str) -> Incident:
+def feed_rows(qs: QuerySet[Incident]) -> QuerySet:
+    """`qs` (public incidents) as the feed's rows: tuples of `FEED_COLUMNS`, times in the current zone."""
+    zone = Value(timezone.get_current_timezone_name())
+    # The first photo's stored name (shown as media_url when the client sent none): a column of the
+    # same query; a prefetch of 1000 incidents' photos cost ~90 ms per page in its IN list.
+    first_photo = IncidentPhoto.objects.filter(incident=OuterRef("pk")).order_by("id").values("file")[:1]
+    times = {}
+    for name, column in _TIMES.items():
+        times[name] = _LocalTime(column, zone)
+        times[f"{name}_offset"] = _UtcOffset(column, zone)
+    return qs.annotate(**times, lat=_AsSent("point", function="ST_Y", output_field=FloatField()),
+                       long=_AsSent("point", function="ST_X", output_field=FloatField()),
+                       first_photo_file=Subquery(first_photo)).values_list(*FEED_COLUMNS)
+
+
+def public_request(request_id: str) -> tuple:
+    """One public request's feed row (`FEED_COLUMNS`), or NotFound."""
     try:
         pk = int(str(request_id).strip())
     except ValueError:
         raise NotFound(f"service_request_id {request_id!r} not found", field="service_request_id") from None
-    incident = public_requests().filter(pk=pk).first()
-    if incident is None:
+    row = feed_rows(public_requests().filter(pk=pk)).first()
+    if row is None:
         raise NotFound(f"service_request_id {request_id!r} not found", field="service_request_id")
-    return incident
+    return row
 
 
 @dataclass(frozen=True)
@@ -86,7 +147,7 @@ class RequestFilters:
 
 @dataclass(frozen=True)
 class RequestPage:
-    incidents: list[Incident]
+    rows: list[tuple]  # FEED_COLUMNS
     has_more: bool
 
 
@@ -116,5 +177,5 @@ def requests_matching(filters: RequestFilters, *, now: datetime) -> RequestPage:
 
 def _page(qs: QuerySet[Incident], page: int) -> RequestPage:
     size = conf.max_requests()
-    rows = list(qs[(page - 1) * size: page * size + 1])
+    rows = list(feed_rows(qs)[(page - 1) * size: page * size + 1])
     return RequestPage(rows[:size], len(rows) > size)

@@ -5,15 +5,15 @@ the spec's XML (`services/service`, `service_requests/request`, `errors/error`).
 """
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, time
-from xml.etree import ElementTree as ET
+import functools
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import get_language
 
 from gridops.core.errors import InvalidInput
 
@@ -61,50 +61,47 @@ def service_definition(et: EventType) -> dict:
     return {"service_code": et.code, "attributes": []}
 
 
-def _status(incident: Incident) -> tuple[str, str]:
-    notes = str(Status(incident.status).label)
-    if incident.merged_into_id:
-        notes += f"（已合并至 {incident.merged_into_id}）"
-    return (OPEN if incident.status in OPEN_STATUSES else CLOSED), notes
+def request_dicts(rows, *, absolute_uri) -> list[dict]:
+    """Service requests from the feed's rows (`selectors.FEED_COLUMNS`); reporters' personal data
+    never leaves through Open311 (it is not even selected).
+
+    A page holds up to 1000 requests, so this is a tight loop over plain tuples: status labels are
+    looked up once per call (in the request's language), the offsets once per process.
+    """
+    labels = {value: str(label) for value, label in Status.choices}
+    open_statuses = frozenset(str(s.value) for s in OPEN_STATUSES)
+    offset = _utc_offset
+    items = []
+    for (pk, status, merged_into, service_name, service_code, description, department, centre,
+         requested, requested_offset, updated, updated_offset, expected, expected_offset,
+         address, town, grid, lat, long, submitted_media, photo) in rows:
+        notes = labels[status] if not merged_into else f"{labels[status]}（已合并至 {merged_into}）"
+        items.append({
+            "service_request_id": str(pk),
+            "status": OPEN if status in open_statuses else CLOSED,
+            "status_notes": notes,
+            "service_name": service_name,
+            "service_code": service_code,
+            "description": description,
+            "agency_responsible": department if department is not None else (centre if centre is not None else ""),
+            "service_notice": None,
+            "requested_datetime": requested and requested + offset(requested_offset),
+            "updated_datetime": updated and updated + offset(updated_offset),
+            "expected_datetime": expected and expected + offset(expected_offset),
+            "address": address or (town + (grid if grid is not None else "")),
+            "address_id": None,
+            "zipcode": None,
+            "lat": round(lat, 7),
+            "long": round(long, 7),
+            "media_url": submitted_media or (absolute_uri(PHOTO_STORAGE.url(photo)) if photo else None),
+        })
+    return items
 
 
-def request_dict(incident: Incident, *, absolute_uri) -> dict:
-    """One service request; reporters' personal data never leaves through Open311."""
-    status, notes = _status(incident)
-    agency = incident.department.name if incident.department_id else (
-        incident.command_centre.name if incident.command_centre_id else "")
-    submission = open311_submission(incident)
-    photo = incident.first_photo_file  # annotated by `selectors.public_requests`
-    media_url = submission.media_url if submission is not None and submission.media_url else (
-        absolute_uri(PHOTO_STORAGE.url(photo)) if photo else None)
-    place = "".join(z.name for z in (incident.town, incident.grid) if z is not None)
-    return {
-        "service_request_id": str(incident.pk),
-        "status": status,
-        "status_notes": notes,
-        "service_name": incident.event_type.name,
-        "service_code": incident.event_type.code,
-        "description": incident.description,
-        "agency_responsible": agency,
-        "service_notice": None,
-        "requested_datetime": w3c(incident.reported_at),
-        "updated_datetime": w3c(incident.updated_at),
-        "expected_datetime": w3c(incident.resolution_deadline),
-        "address": incident.address or place,
-        "address_id": None,
-        "zipcode": None,
-        "lat": round(incident.point.y, 7),
-        "long": round(incident.point.x, 7),
-        "media_url": media_url,
-    }
-
-
-def open311_submission(incident: Incident):
-    """What the Open311 client sent beside the incident, or None for other intake channels."""
-    try:
-        return incident.open311
-    except ObjectDoesNotExist:
-        return None
+@functools.cache
+def _utc_offset(seconds: int) -> str:
+    """An offset as `datetime.isoformat` writes it: +08:00 (and +08:05:43 for local mean time)."""
+    return datetime(2000, 1, 1, tzinfo=dt_timezone(timedelta(seconds=seconds))).isoformat()[19:]
 
 
 def created_dict(incident: Incident) -> dict:
@@ -177,38 +174,117 @@ def _xml_text(value) -> str:
     return str(value)
 
 
-def _xml_append(parent: ET.Element, name: str, value) -> None:
-    element = ET.SubElement(parent, name)
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+
+def _escape(text: str) -> str:
+    """Character data escaped as ElementTree escapes it (&, <, >; quotes and newlines as they are)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _xml_element(out: list[str], name: str, value) -> None:
+    """Append `<name>…</name>` (or `<name />` when empty) for a dict, a list or a scalar."""
     if isinstance(value, dict):
+        if not value:
+            out.append(f"<{name} />")
+            return
+        out.append(f"<{name}>")
         for key, item in value.items():
-            _xml_append(element, key, item)
+            # The scalar cases inlined: a feed page has ~17,000 such fields.
+            if item is None:
+                out.append(f"<{key} />")
+            elif isinstance(item, str):
+                out.append(f"<{key}>{_escape(item)}</{key}>" if item else f"<{key} />")
+            else:
+                _xml_element(out, key, item)
+        out.append(f"</{name}>")
     elif isinstance(value, list):
-        for item in value:
-            _xml_append(element, XML_ITEMS.get(name, "item"), item)
+        _xml_list(out, name, XML_ITEMS.get(name, "item"), value)
     else:
-        element.text = _xml_text(value)
+        text = _xml_text(value)
+        out.append(f"<{name}>{_escape(text)}</{name}>" if text else f"<{name} />")
+
+
+def _xml_list(out: list[str], name: str, item_name: str, items: list) -> None:
+    if not items:
+        out.append(f"<{name} />")
+        return
+    out.append(f"<{name}>")
+    for item in items:
+        _xml_element(out, item_name, item)
+    out.append(f"</{name}>")
 
 
 def to_xml(root: str, value) -> bytes:
-    """`root` is a list name (services, service_requests, errors) or a single element's name."""
-    element = ET.Element(root)
-    items = value if isinstance(value, list) else [value]
+    """`root` is a list name (services, service_requests, errors) or a single element's name.
+
+    Written as strings, byte for byte what `ElementTree.tostring` wrote before (empty elements as
+    `<name />`, no declaration of its own): building a tree of 17,000 elements for a feed page and
+    serialising it cost more than the rest of the GET.
+    """
+    out = [XML_DECLARATION]
     if isinstance(value, list):
-        for item in items:
-            _xml_append(element, XML_ITEMS[root], item)
+        _xml_list(out, root, XML_ITEMS[root], value)
     else:
-        for key, item in value.items():
-            _xml_append(element, key, item)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="utf-8", xml_declaration=False)
+        _xml_element(out, root, value)
+    return "".join(out).encode("utf-8", "xmlcharrefreplace")
+
+
+# DjangoJSONEncoder: status labels are lazy translations (rendered in the request's language).
+# One instance: `json.dumps(..., cls=...)` built an encoder per call, once per feed entry.
+_JSON = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(value) -> str:
+    return _JSON.encode(value)
 
 
 def render(value, fmt: str, *, root: str, status: int = 200) -> HttpResponse:
-    if fmt == "xml":
-        body = to_xml(root, value)
-    else:
-        # DjangoJSONEncoder: status labels are lazy translations (rendered in the request's language)
-        body = json.dumps(value, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode("utf-8")
+    body = to_xml(root, value) if fmt == "xml" else _json(value).encode("utf-8")
     return HttpResponse(body, status=status, content_type=FORMATS.get(fmt, FORMATS["json"]))
+
+
+# Each service request's text in a format, by (format, language, zone, site, photo URL base, feed row).
+# The row holds every value the entry is made of, so an entry is never stale: a changed incident
+# (or a renamed department, a new photo) is another row. Bounded: cleared when full; a full
+# default feed in both formats is 2000 entries, ~3 kB each with their keys (at most ~18 MB).
+_ENTRIES: dict[tuple, str] = {}
+ENTRIES_MAX = 6000
+
+
+def render_requests(rows: list[tuple], fmt: str, *, absolute_uri) -> HttpResponse:
+    """GET requests (list or detail): `render(request_dicts(rows), fmt, root="service_requests")`
+    byte for byte, each entry rendered once per process and then reused (a feed page is up to 1000
+    entries, and most are unchanged between two GETs)."""
+    context = (fmt, get_language(), timezone.get_current_timezone_name(), absolute_uri("/"), PHOTO_STORAGE.base_url)
+    texts = [_ENTRIES.get((context, row)) for row in rows]
+    missing = [i for i, text in enumerate(texts) if text is None]
+    if missing:
+        if len(_ENTRIES) + len(missing) > ENTRIES_MAX:
+            _ENTRIES.clear()
+        items = request_dicts([rows[i] for i in missing], absolute_uri=absolute_uri)
+        for i, item in zip(missing, items):
+            texts[i] = _ENTRIES[(context, rows[i])] = _entry_text(item, fmt)
+    if fmt == "xml":
+        inner = f"<service_requests>{''.join(texts)}</service_requests>" if texts else "<service_requests />"
+        body = (XML_DECLARATION + inner).encode("utf-8", "xmlcharrefreplace")
+    else:
+        body = f"[{','.join(texts)}]".encode("utf-8")
+    return HttpResponse(body, content_type=FORMATS[fmt])
+
+
+def _entry_text(item: dict, fmt: str) -> str:
+    if fmt == "json":
+        return _json(item)
+    out: list[str] = []
+    _xml_element(out, XML_ITEMS["service_requests"], item)
+    return "".join(out)
 
 
 def render_error(status: int, description: str, fmt: str) -> HttpResponse:

@@ -123,8 +123,7 @@ def request_list(request, fmt):
         return _create(request, fmt)
     filters = serializers.filters_from(request.GET)
     page = selectors.requests_matching(filters, now=timezone.now())
-    body = [serializers.request_dict(i, absolute_uri=request.build_absolute_uri) for i in page.incidents]
-    response = serializers.render(body, fmt, root="service_requests")
+    response = serializers.render_requests(page.rows, fmt, absolute_uri=request.build_absolute_uri)
     if page.has_more:
         # GeoReport v2 has no paging; a full list says more exist with an RFC 8288 Link header.
         query = request.GET.copy()
@@ -135,9 +134,8 @@ def request_list(request, fmt):
 
 @open311_view(("GET",))
 def request_detail(request, service_request_id, fmt):
-    incident = selectors.public_request(service_request_id)
-    body = [serializers.request_dict(incident, absolute_uri=request.build_absolute_uri)]
-    return serializers.render(body, fmt, root="service_requests")
+    row = selectors.public_request(service_request_id)
+    return serializers.render_requests([row], fmt, absolute_uri=request.build_absolute_uri)
 
 
 def _params(request) -> dict:
