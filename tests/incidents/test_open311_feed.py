@@ -9,6 +9,8 @@ many decimals, and a social-governance case that must never show. Each answer is
 (nothing rendered yet), warm (every entry reused) and after the data changed under a warm cache.
 """
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -138,6 +140,17 @@ def test_feed_answers_byte_for_byte_as_the_old_path(client, feed, language, monk
     _photo(ids[21], "incidents/2026/new/0.jpg")
     Incident.objects.filter(pk=ids[22]).update(description="改过的描述 & <新>")
     assert _compare_everything(client, feed, language) > 40
+
+
+@pytest.mark.parametrize("zone", [ZoneInfo("America/New_York"), dt_timezone(timedelta(hours=-5, minutes=-30))],
+                         ids=["new-york", "utc-05:30"])
+def test_feed_in_another_time_zone(client, feed, zone, monkeypatch):
+    """Times follow the current zone (summer time and fixed offsets included), as `localtime` did."""
+    monkeypatch.setattr(serializers, "_ENTRIES", {})
+    with timezone.override(zone):
+        assert _compare_everything(client, feed, "zh-hans") > 40
+        times = client.get(url("open311-requests")).json()[0]["requested_datetime"]
+    assert times.endswith(("-05:00", "-04:00", "-05:30")), times
 
 
 def test_the_entry_cache_is_bounded_and_stays_exact(client, feed, monkeypatch):
