@@ -11,7 +11,7 @@ can prove the new answers byte-identical on a realistic data set.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -22,6 +22,7 @@ from django.utils import timezone
 from gridops.incidents.models import OPEN_STATUSES, Incident, IncidentPhoto, Status
 from gridops.incidents.open311 import conf
 from gridops.incidents.open311.selectors import CLOSED, CLOSED_STATUSES, OPEN, RequestFilters
+from gridops.incidents.open311.serializers import _xml_text  # how one value is written: unchanged by the rewrite
 
 PHOTO_STORAGE = IncidentPhoto._meta.get_field("file").storage
 XML_ITEMS = {"services": "service", "service_requests": "request", "errors": "error",
@@ -46,14 +47,17 @@ def requests_matching(filters: RequestFilters, *, now: datetime) -> tuple[list[I
     qs = public_requests()
     if filters.ids:
         return _page(qs.filter(pk__in=filters.ids).order_by("-reported_at", "-id"), filters.page)
+    # The window and filters restated as one set of lookups (GeoReport v2: the last 90 days by
+    # default, codes and open/closed), independent of how production composes them.
     end = filters.end or now
-    start = filters.start or (end - timedelta(days=conf.max_window_days()))
-    qs = qs.filter(reported_at__gte=start, reported_at__lte=end)
+    lookups = {"reported_at__gte": filters.start or end - timedelta(days=conf.max_window_days()),
+               "reported_at__lte": end}
     if filters.service_codes:
-        qs = qs.filter(event_type__code__in=filters.service_codes)
-    if filters.statuses and set(filters.statuses) != {OPEN, CLOSED}:
-        qs = qs.filter(status__in=OPEN_STATUSES if OPEN in filters.statuses else CLOSED_STATUSES)
-    return _page(qs.order_by("-reported_at", "-id"), filters.page)
+        lookups["event_type__code__in"] = filters.service_codes
+    wanted = set(filters.statuses or ())
+    if len(wanted) == 1:
+        lookups["status__in"] = OPEN_STATUSES if wanted == {OPEN} else CLOSED_STATUSES
+    return _page(qs.filter(**lookups).order_by("-reported_at", "-id"), filters.page)
 
 
 def _page(qs, page: int) -> tuple[list[Incident], bool]:
@@ -112,16 +116,6 @@ def request_dict(incident: Incident, *, absolute_uri) -> dict:
         "long": round(incident.point.x, 7),
         "media_url": media_url,
     }
-
-
-def _xml_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
 
 
 def _xml_append(parent: ET.Element, name: str, value) -> None:
