@@ -37,10 +37,10 @@ class Scope:
     hidden: str = FORBIDDEN  # NOT_FOUND when even the object's existence is private
     field: str | None = None
 
-    def of(self, user) -> QuerySet:
+    def of(self, user, **options) -> QuerySet:
         module, name = self.queryset.rsplit(".", 1)
         func: Callable = getattr(importlib.import_module(module), name)
-        return func(user)
+        return func(user, **options)
 
 
 # model label → the scope of objects a user may act on (each app's own reach rule).
@@ -64,9 +64,10 @@ def scope_of(model: type[Model] | Model) -> Scope:
     return SCOPES[model._meta.label_lower]
 
 
-def in_reach(user, model: type[Model]) -> QuerySet:
-    """The objects of `model` the user may act on (services lock rows through this queryset)."""
-    return scope_of(model).of(user)
+def in_reach(user, model: type[Model], **options) -> QuerySet:
+    """The objects of `model` the user may act on (services lock rows through this queryset);
+    `options` go to the app's queryset (incidents: `one_row=True` for a lookup by id)."""
+    return scope_of(model).of(user, **options)
 
 
 def require_may_act(user, obj: Model, *, at: Point | None = None, at_field: str = "location") -> None:

@@ -60,7 +60,7 @@ def _profile_zone(profile) -> tuple[int, str] | None:
     return Zone.all_generations.filter(pk=profile.zone_id).values_list("level", "code").first()
 
 
-def _grid_rows(profile) -> list[tuple[int, str]]:
+def grid_rows(profile) -> list[tuple[int, str]]:
     """A grid worker's micro-grids (id, code), read once per profile object."""
     cached = getattr(profile, "_grid_rows_cache", None)
     if cached is None:
@@ -68,14 +68,18 @@ def _grid_rows(profile) -> list[tuple[int, str]]:
     return cached
 
 
-def own_grant(user) -> Grant:
+def own_grant(user, *, one_row: bool = False) -> Grant:
     """What they reported, or were merged into as a co-reporter (ids materialised: a subquery
-    inside the OR made PostgreSQL scan the whole table)."""
+    inside the OR made PostgreSQL scan the whole table). `one_row`: for a lookup by id, where
+    the subquery is only tested against that row, so it rides in the same statement instead of
+    a round trip of its own."""
     from .models import Incident
 
-    co_reported = list(Incident.co_reporters.through.objects.filter(user_id=user.pk)
-                       .values_list("incident_id", flat=True)[:10_000])
     mine = Q(reporter_id=user.pk)
+    co_reported = Incident.co_reporters.through.objects.filter(user_id=user.pk).values("incident_id")
+    if one_row:
+        return Grant(f"user.{user.pk}", mine | Q(pk__in=co_reported))
+    co_reported = list(co_reported.values_list("incident_id", flat=True)[:10_000])
     return Grant(f"user.{user.pk}", mine | Q(pk__in=co_reported) if co_reported else mine)
 
 
@@ -95,7 +99,7 @@ def role_grants(user) -> list[Grant]:
         return [Grant(f"dept.{profile.department.code}",
                       Q(department_id=profile.department_id, dispatched_at__isnull=False))]
     if role == Role.GRID_WORKER:
-        return [Grant(f"grid.{code}", Q(grid_id=pk)) for pk, code in _grid_rows(profile)]
+        return [Grant(f"grid.{code}", Q(grid_id=pk)) for pk, code in grid_rows(profile)]
     return []
 
 
@@ -106,18 +110,19 @@ def realtime_audiences(user) -> list[str]:
     return [grant.audience for grant in role_grants(user)]
 
 
-def grants_of(user) -> list[Grant]:
+def grants_of(user, *, one_row: bool = False) -> list[Grant]:
     if user is None or not user.is_authenticated:
         return []
     grants = role_grants(user)
     if any(grant.audience == DISTRICT for grant in grants):
         return grants  # everything already: no query for their own reports
-    return grants + [own_grant(user)]
+    return grants + [own_grant(user, one_row=one_row)]
 
 
-def visibility_filter(user) -> Q | None:
-    """The Q selecting the incidents `user` may see, or None for nothing."""
-    grants = grants_of(user)
+def visibility_filter(user, *, one_row: bool = False) -> Q | None:
+    """The Q selecting the incidents `user` may see, or None for nothing (`one_row`: the same
+    rows, phrased for a lookup by id, `own_grant`)."""
+    grants = grants_of(user, one_row=one_row)
     if not grants:
         return None
     condition = Q()
@@ -162,6 +167,8 @@ def incident_audiences(incident, *, co_reporters: bool = True) -> list[str]:
     if incident.reporter_id:
         names.append(f"user.{incident.reporter_id}")
     if incident.pk and co_reporters:
-        names += [f"user.{pk}" for pk in
-                  incident.co_reporters.through.objects.filter(incident_id=incident.pk).values_list("user_id", flat=True)]
+        ids = getattr(incident, "co_reporter_ids", None)  # read with the row (`selectors.with_co_reporter_ids`)
+        if ids is None:
+            ids = incident.co_reporters.through.objects.filter(incident_id=incident.pk).values_list("user_id", flat=True)
+        names += [f"user.{pk}" for pk in ids]
     return names

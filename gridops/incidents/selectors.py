@@ -11,12 +11,15 @@ from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from geodata.models import Level, Zone
 from gridops.accounts.models import Role
 from gridops.accounts.selectors import profile_of, role_of
+from gridops.core import prepared
 from gridops.core.errors import NotFound
 
 from . import conf, jurisdiction, rules, sla
@@ -25,29 +28,31 @@ from .models import OPEN_STATUSES, EventType, Incident, WorkerPosition
 # --- who sees what ---------------------------------------------------------------------------
 
 
-def visibility_filter(user) -> Q | None:
+def visibility_filter(user, *, one_row: bool = False) -> Q | None:
     """The Q selecting what `user` may see, or None for nothing (anonymous, unrelated roles).
 
     The rule is `jurisdiction.py`'s, which also names the audiences an incident is pushed to.
+    `one_row` phrases the same rule for a lookup by id (no round trip for co-reported ids).
     """
-    return jurisdiction.visibility_filter(user)
+    return jurisdiction.visibility_filter(user, one_row=one_row)
 
 
 def preload_grid_ids(user) -> None:
-    """Registered with `core.tokens.user_preloaders`: a grid worker's micro-grid ids travel with
-    the cached token user (revocation drops that cache when the grids change)."""
+    """Registered with `core.tokens.user_preloaders`: a grid worker's micro-grids (ids and codes,
+    what both acting and visibility read) travel with the cached token user (revocation drops
+    that cache when the grids change)."""
     profile = profile_of(user)
     if profile is not None and profile.role == Role.GRID_WORKER:
         _grid_ids(profile)
 
 
 def _grid_ids(profile) -> frozenset[int]:
-    """A grid worker's micro-grid ids, read once per profile object: list rows ask per row, and a
-    request loads its user afresh, or with a token from the cache with the ids already on it
-    (`preload_grid_ids`). Visibility itself re-reads them: a socket outlives requests."""
+    """A grid worker's micro-grid ids, read once per profile object (`jurisdiction.grid_rows`,
+    the rows visibility reads too): list rows ask per row, and a request loads its user afresh,
+    or with a token from the cache with the rows already on it (`preload_grid_ids`)."""
     cached = getattr(profile, "_grid_ids_cache", None)
     if cached is None:
-        cached = profile._grid_ids_cache = frozenset(profile.grids.values_list("pk", flat=True))
+        cached = profile._grid_ids_cache = frozenset(pk for pk, _code in jurisdiction.grid_rows(profile))
     return cached
 
 
@@ -76,8 +81,9 @@ def acting_capacities(user, incident: Incident) -> frozenset[str]:
     return frozenset(held)
 
 
-def incidents_visible_to(user) -> QuerySet[Incident]:
-    condition = visibility_filter(user)
+def incidents_visible_to(user, *, one_row: bool = False) -> QuerySet[Incident]:
+    """What `user` may see; `one_row=True` when the caller looks up one incident by id."""
+    condition = visibility_filter(user, one_row=one_row)
     if condition is None:
         return Incident.objects.none()
     return Incident.objects.filter(condition)
@@ -102,7 +108,7 @@ def newest_first(qs: QuerySet[Incident], user) -> QuerySet[Incident]:
 
 def incident_for(user, incident_id, *, related: bool = True) -> Incident:
     """One incident the user may see, or NotFound (the same answer whether absent or hidden)."""
-    qs = incidents_visible_to(user)
+    qs = incidents_visible_to(user, one_row=True)
     if related:
         qs = with_related(qs)
     try:
@@ -115,6 +121,14 @@ def with_related(qs: QuerySet[Incident]) -> QuerySet[Incident]:
     return qs.select_related(
         "event_type", "category", "town", "grid", "department", "command_centre", "reporter",
     ).defer("town__geom", "grid__geom", "command_centre__location")
+
+
+def with_co_reporter_ids(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Each incident's co-reporter ids as `co_reporter_ids`, read in the same statement (a write's
+    push audiences and its reply's count used to read them with two more)."""
+    through = Incident.co_reporters.through
+    return qs.annotate(co_reporter_ids=ArraySubquery(
+        through.objects.filter(incident_id=OuterRef("pk")).order_by("user_id").values("user_id")))
 
 
 def may_see_personal_data(user, incident: Incident) -> bool:
@@ -184,6 +198,32 @@ def duplicate_candidates(*, event_type_id: int, point: Point, exclude_id: int | 
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return qs.order_by("reported_at", "id")
+
+
+_DUPLICATE_IDS_SQL = f"""
+SELECT id FROM {Incident._meta.db_table}
+WHERE event_type_id = %s AND status IN ({", ".join(f"'{status}'" for status in OPEN_STATUSES)})
+  AND reported_at >= %s::timestamptz
+  AND ST_DWithin(point, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)
+  AND ST_DistanceSphere(point, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) <= %s
+ORDER BY reported_at, id
+LIMIT %s
+"""
+
+
+def duplicate_ids(*, event_type_id: int, point: Point, now: datetime, limit: int = 20) -> list[int]:
+    """The ids `duplicate_candidates` selects (the same conditions, earliest first), for intake.
+
+    Every report asks this; as a fixed statement prepared once per connection it costs neither
+    the ORM's compiling nor PostgreSQL's planning on each report (issue 13, intake profile).
+    tests/incidents/test_write_paths.py holds it to the queryset's answer."""
+    radius = conf.duplicate_radius_m()
+    since = now - timedelta(hours=conf.duplicate_window_hours())
+    x, y = float(point.x), float(point.y)
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, _DUPLICATE_IDS_SQL,
+                         [int(event_type_id), since.isoformat(), x, y, radius / 100_000.0, x, y, radius, int(limit)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def duplicates_for(user, incident: Incident) -> QuerySet[Incident]:

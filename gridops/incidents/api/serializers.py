@@ -110,7 +110,7 @@ class IncidentFeatureSerializer(PrebuiltFieldsMixin, GeoFeatureModelSerializer):
         }
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -124,7 +124,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
     from_label = serializers.SerializerMethodField()
     to_label = serializers.SerializerMethodField()
@@ -181,7 +181,8 @@ class IncidentDetailSerializer(IncidentFeatureSerializer):
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_co_reporter_count(self, obj):
-        return obj.co_reporters.count()
+        ids = getattr(obj, "co_reporter_ids", None)  # read with the row by a transition
+        return len(ids) if ids is not None else obj.co_reporters.count()
 
 
 class IncidentCreateSerializer(PrebuiltFieldsMixin, serializers.Serializer):

@@ -119,7 +119,9 @@ class IncidentTransitionView(AuthenticatedView):
         incident = lifecycle.incident_transition(
             user=request.user, incident_id=pk, status=data["status"], version=data["version"],
             note=data["note"], department=data["department"] or None)
-        return _detail(request, incident.pk)
+        # The row the move locked and wrote is the fresh state, and a move never changes what its
+        # maker may see (`incident_transition`): no second visibility check and read.
+        return Response(IncidentDetailSerializer(incident, context=_context(request)).data)
 
 
 class IncidentMergeView(AuthenticatedView):

@@ -18,20 +18,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from geodata.selectors import generation_in_force_at, locate_point
 from gridops.accounts.selectors import role_of
 from gridops.core import authz, clock
-from gridops.core.errors import InvalidInput
+from gridops.core.errors import Conflict, InvalidInput
 from gridops.core.refcache import generation, memoised
 
 from .. import rules, selectors, sla
 from ..assignment import route
 from ..models import EventType, Incident, IncidentTransition, Source, Status
 from .points import to_accuracy, to_storage_point
-from .trail import history_row, publish_incident
+from .report_write import report_insert
+from .trail import history_row
 
 Action = IncidentTransition.Action
 
@@ -96,7 +96,11 @@ def incident_report(*, reporter, lon, lat, event_type, source: str, description:
             raise
         return existing, False
     if incident is None:
-        return _by_client_key(reporter, client_key), False
+        existing = _by_client_key(reporter, client_key)
+        if existing is None:  # the key's row is not visible to this transaction: try again later
+            raise Conflict("a report with this client_key is still being stored", field="client_key",
+                           code="client_key_busy")
+        return existing, False
     return incident, True
 
 
@@ -126,8 +130,7 @@ def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, a
     response_deadline, resolution_deadline = sla.deadlines(
         reported_at=reported_at, priority=et.priority,
         response_hours=et.response_hours, resolution_hours=et.resolution_hours)
-    duplicates = list(selectors.duplicate_candidates(event_type_id=et.pk, point=point, now=reported_at)
-                      .values_list("pk", flat=True)[:20])
+    duplicates = selectors.duplicate_ids(event_type_id=et.pk, point=point, now=reported_at)
     hold = decision.needs_human or ("疑似重复上报，等待指挥中心合并或立案" if duplicates else "")
     auto = source == Source.GRID_WORKER and decision.unambiguous and not hold
     incident = Incident(
@@ -146,16 +149,10 @@ def _new_incident(*, reporter, lon, lat, event_type, source, description, crs, a
         registered_at=now if auto else None, dispatched_at=now if auto else None,
     )
     incident.duplicate_candidate_ids = duplicates or False
-    try:
-        with transaction.atomic():
-            incident.save(force_insert=True)
-            IncidentTransition.objects.bulk_create(_intake_history(incident, decision, hold, now))
-            publish_incident(incident, "incident.created", created=True)
-    except IntegrityError:
-        # Two retries raced (or this is a retry): the unique (reporter, client_key) decides.
-        if client_key and _by_client_key(reporter, client_key) is not None:
-            return None
-        raise
+    # One statement writes the incident, its history and its event; a retry (or two racing) is
+    # turned away by the unique (reporter, client_key) index with nothing written.
+    if not report_insert(incident, _intake_history(incident, decision, hold, now)):
+        return None
     return incident
 
 

@@ -32,10 +32,18 @@ def incident_state(incident: Incident) -> dict:
     }
 
 
-def locked(user, incident_id, *, lock: bool = True) -> Incident:
+def locked(user, incident_id, *, lock: bool = True, related: bool = True, co_reporters: bool = False) -> Incident:
     """The incident, if `user` may act on it (`core.authz`: the stored row, in one lookup), locked
-    for the write that follows; absent and out-of-reach answer the same 404."""
-    qs = selectors.with_related(authz.in_reach(user, Incident))
+    for the write that follows; absent and out-of-reach answer the same 404.
+
+    `related`: with the rows a reply and a push name (type, zones, department...); `co_reporters`:
+    with their ids as `co_reporter_ids` (read in the same statement, for the push's audiences and
+    the reply's count)."""
+    qs = authz.in_reach(user, Incident, one_row=True)
+    if related:
+        qs = selectors.with_related(qs)
+    if co_reporters:
+        qs = selectors.with_co_reporter_ids(qs)
     if lock:
         qs = qs.select_for_update(of=("self",))
     try:
@@ -67,11 +75,15 @@ AUDITED_STATUSES = frozenset({Status.VOID, Status.CLOSED})
 
 def incident_transition(*, user, incident_id, status: str, version, note: str = "",
                         department: str | None = None) -> Incident:
-    """Move an incident to `status` if the user's role may, at the version the user last read."""
+    """Move an incident to `status` if the user's role may, at the version the user last read.
+
+    Returns the incident as written (related rows and `co_reporter_ids` loaded), which is what the
+    user now sees: no move changes what its maker may see (grants follow zones, the reporter, and
+    a department's dispatched work, and only operators, who see by zone, dispatch)."""
     if status not in Status.values:
         raise InvalidInput(f"unknown status {status!r}", field="status")
     with transaction.atomic():
-        incident = locked(user, incident_id)
+        incident = locked(user, incident_id, co_reporters=True)
         _check_version(incident, version)
         current = incident.status
         if not rules.is_known_move(current, status):
@@ -93,7 +105,9 @@ def incident_transition(*, user, incident_id, status: str, version, note: str = 
         if status == Status.DISPATCHED and incident.registered_at is None:
             incident.registered_at = now
         incident.version += 1
-        incident.save()
+        # Only what a move writes (saving every column re-sent the point and 40 others).
+        incident.save(update_fields=["status", "version", "department", "registered_at", "updated_at",
+                                     *([stamp] if stamp else [])])
         history_row(incident, action=Action.TRANSITION, actor=user, from_status=current, to_status=status,
                  at=now, note=(note or "")[:2000],
                  department=incident.department if status in rules.NEEDS_DEPARTMENT else None).save()

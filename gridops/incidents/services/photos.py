@@ -17,7 +17,7 @@ PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 def incident_photo_add(*, user, incident_id, upload) -> tuple[IncidentPhoto, bool]:
     """Attach a photo (decoded, bounded and re-encoded by `core.uploads`, at most the configured
     size); the same photo twice returns the one already stored, so a tablet may retry safely."""
-    incident = locked(user, incident_id, lock=False)
+    incident = locked(user, incident_id, lock=False, related=False)  # only its id is needed
     checked = uploads.check_upload(upload, limit=conf.photo_max_bytes(), allowed=PHOTO_TYPES, field="photo")
     data, content_type, digest = checked.data, checked.content_type, checked.sha256
     with transaction.atomic():
