@@ -6,6 +6,7 @@ asks `gridops.core.authz` first; `test_every_write_service_asks_authz` keeps it 
 """
 import ast
 import inspect
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -118,12 +119,29 @@ EXEMPT = {
         "ticket_issue": "anonymous intake at a public hall, rate-limited per address",
         "booking_create": "the applicant is the caller's own identity (identity.py, finding 1)",
         "clerk_assign": "administrators only (admin, management command)"},
+    "gridops.core.services": {"audit_record": "the audit log itself (it records what was allowed or refused)"},
+    "gridops.emergency.services": {
+        "area_from": "a parser", "escalation_tick": "the system's sweep",
+        "require_operator": "a role check (who manages emergencies)"},
+    "gridops.foresight.services": {
+        "raise_warnings": "the system's sweep (warnings raised from the data)", "warning_payload": "a read",
+        "warning_tick": "the system's sweep"},
+    "gridops.realtime.services": {
+        "event_unsaved": "an unsaved event for an authorised write",
+        "event_from_row_sql": "an event for an authorised write", "event_from_row_recorded": "a read",
+        "publish_event": "a push after an authorised write", "schedule_push": "a push after commit",
+        "events_prune": "the system's retention", "revoke_sockets": "closes the sockets of a revoked credential"},
+    "gridops.sensors.services": {
+        "device_register": "administrators (management command, demo loader)",
+        "silent_devices": "a read for the system's sweep"},
     "gridops.education.services": {"plan_create": "a new draft; require_planner: the planner's remit is the district"},
     "gridops.incidents.services.escalation": {
         "escalate_overdue": "the system's sweep", "escalation_tick": "the system's sweep"},
     "gridops.incidents.services.intake": {},
     "gridops.incidents.services.lifecycle": {"incident_state": "a read"},
     "gridops.incidents.services.photos": {},
+    "gridops.incidents.services.report_write": {
+        "report_insert": "the rows of a report that intake.incident_report authorised (its only caller)"},
     "gridops.incidents.services.points": {"to_storage_point": "a conversion", "to_accuracy": "a conversion"},
     "gridops.incidents.services.positions": {
         "worker_positions_record": "the caller's own positions (grid workers only)"},
@@ -142,6 +160,19 @@ EXEMPT = {
 }
 
 
+AUTHZ = "gridops.core.authz"
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_FILES = sorted([*ROOT.glob("gridops/*/services.py"), *ROOT.glob("gridops/*/services/*.py")])
+
+
+def test_every_service_module_is_checked():
+    """A new service module (or package member) is listed in EXEMPT before it lands, so the check
+    below reaches it; emergency, foresight and sensors were written after the list and missed it."""
+    modules = {".".join(path.relative_to(ROOT).with_suffix("").parts) for path in SERVICE_FILES
+               if path.name != "__init__.py"}
+    assert modules - set(EXEMPT) == set(), "service modules the authz check does not reach"
+
+
 def _uses_authz(module) -> set[str]:
     """Names of the module's functions that reach `authz.` themselves or through helpers (the
     module's own, or gridops functions it imports by name that reach it in their module)."""
@@ -149,7 +180,7 @@ def _uses_authz(module) -> set[str]:
     calls, direct = {}, {
         name for name, obj in vars(module).items()
         if inspect.isfunction(obj) and obj.__module__ != module.__name__ and obj.__module__.startswith("gridops.")
-        and obj.__name__ in _uses_authz(inspect.getmodule(obj))}
+        and (obj.__module__ == AUTHZ or obj.__name__ in _uses_authz(inspect.getmodule(obj)))}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             names = set()
