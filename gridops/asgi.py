@@ -9,6 +9,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridops.settings.local")
 django.setup(set_prefix=False)
 
+from django.conf import settings  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from gridops.core.asgi_handler import PooledThreadASGIHandler  # noqa: E402
@@ -18,8 +19,9 @@ from gridops.core.asgi_handler import PooledThreadASGIHandler  # noqa: E402
 # behind it waited for).
 get_resolver().url_patterns
 
-# Long-lived request threads keep their database connections (see the handler's docstring).
-django_asgi_app = PooledThreadASGIHandler(threads=int(os.environ.get("GRIDOPS_ASGI_THREADS", "8")))
+# Long-lived request threads keep their database connections (see the handler's docstring); how
+# many per process is a setting (GRIDOPS_ASGI_THREADS, why 4 in settings/base.py).
+django_asgi_app = PooledThreadASGIHandler(threads=settings.GRIDOPS_ASGI_THREADS)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -356,6 +356,12 @@ GRIDOPS_BIND_PORT = int(env("GRIDOPS_BIND_PORT", "8000"))
 GRIDOPS_WEB_WORKERS = int(env("WEB_CONCURRENCY", "2"))
 GRIDOPS_FORWARDED_ALLOW_IPS = env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 GRIDOPS_KEEP_ALIVE_SECONDS = int(env("GRIDOPS_KEEP_ALIVE_SECONDS", "75"))
+# Request threads per worker process: the most synchronous requests (and database connections) one
+# process runs at once; the rest wait on the event loop, which costs nothing. Under the load test's
+# full mix 4 threads served 97-103 req/s with push p99 174-176 ms where 8 served 73-85 req/s with
+# push p99 339-492 ms (bench/results/asgi_threads.md): with 8, requests that had started fought over
+# the GIL and the two cores, and every one of them, and every push, waited longer.
+GRIDOPS_ASGI_THREADS = int(env("GRIDOPS_ASGI_THREADS", "4"))
 
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")
