@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bench.load_state import OPEN311_MARK, forget_earlier_runs
+
 RESULTS = Path(__file__).resolve().parent / "results"
 DEMO_STEPS = ["load_demo_zones", "load_demo_catalogue"]
 USER_PREFIX = "load-"
@@ -326,7 +328,7 @@ class Run:
             while self.running():
                 x, y = self.rng.choice(points)
                 form = {"api_key": self.actors["open311_key"], "service_code": self.rng.choice(services), "lat": f"{y:.6f}",
-                        "long": f"{x:.6f}", "description": f"open311 load {self.run_id} {n}",
+                        "long": f"{x:.6f}", "description": f"{OPEN311_MARK}{self.run_id} {n}",
                         "first_name": "测试", "last_name": "李"}
                 response = await self.call(http, "open311.post", "POST", "/open311/v2/requests.json",
                                            expect=(201, 429), data=form)
@@ -448,6 +450,12 @@ def verify(run: Run, end_id: int) -> dict:
     }
 
 
+def incidents_now() -> int:
+    from gridops.incidents.models import Incident
+
+    return Incident.objects.count()
+
+
 def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
     from bench.support import percentiles_ms
 
@@ -511,7 +519,10 @@ def summary_text(result: dict) -> str:
         f"{result['machine_before']['loadavg_1_5_15']}, after {result['machine_after']['loadavg_1_5_15']} "
         f"on {result['machine_before']['cpus']} cores",
         f"- 409 conflicts (expected): {result['conflicts_409']}, 429 throttled: {result['throttled_429']}, "
-        f"report retries: {result['report_retries']}", "",
+        f"report retries: {result['report_retries']}",
+        f"- database: {result['database']['incidents_at_start']} incidents at the start (earlier runs' "
+        f"{result['database']['removed']} removed, bench/load_state.py), {result['database']['incidents_at_end']} "
+        f"at the end", "",
         "| endpoint | n | p50 ms | p95 ms | p99 ms | errors | codes |", "|---|---|---|---|---|---|---|",
     ]
     for name, e in result["endpoints"].items():
@@ -542,12 +553,14 @@ async def _drive(run: Run) -> tuple[float, int]:
 def run_load(config: Config) -> dict:
     from bench.support import live_server
 
+    start_state = forget_earlier_runs()
     actors = make_actors(config)
     run_id = uuid.uuid4().hex[:8]
     with live_server(workers=config.workers) as base_url:
         run = Run(config, base_url, actors, run_id)
         elapsed, end_id = asyncio.run(_drive(run))
     result = summarise(run, elapsed, verify(run, end_id), config)
+    result["database"] = {**start_state, "incidents_at_end": incidents_now()}
     config.output.parent.mkdir(parents=True, exist_ok=True)
     config.output.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     config.output.with_suffix(".md").write_text(summary_text(result))

@@ -10,7 +10,6 @@ import re
 from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
-from django.contrib.gis.measure import D
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Value, When
@@ -180,30 +179,14 @@ def incidents_overdue(user, now: datetime | None = None) -> QuerySet[Incident]:
     return incidents_visible_to(user).filter(sla.overdue_q(now)).order_by("resolution_deadline", "id")
 
 
-def duplicate_candidates(*, event_type_id: int, point: Point, exclude_id: int | None = None,
-                         now: datetime | None = None) -> QuerySet[Incident]:
-    """Open incidents of the same type within the duplicate radius reported in the window.
-
-    The degree-based `dwithin` uses the GiST index as a coarse prefilter; the metric test is on
-    the sphere (`distance_lte` with metres on a geographic field).
-    """
-    now = now or timezone.now()
-    radius = conf.duplicate_radius_m()
-    qs = Incident.objects.filter(
-        event_type_id=event_type_id, status__in=OPEN_STATUSES,
-        reported_at__gte=now - timedelta(hours=conf.duplicate_window_hours()),
-        point__dwithin=(point, radius / 100_000.0),
-        point__distance_lte=(point, D(m=radius)),
-    )
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.order_by("reported_at", "id")
-
-
+# The duplicate rule, in one place: open incidents of the same type reported since the window
+# before `now` began, within the radius on the sphere. The degree-based `ST_DWithin` uses the GiST index as a
+# coarse prefilter; the metric test is `ST_DistanceSphere` (what GeoDjango's `distance_lte` in
+# metres compiles to on a geographic field). `LIMIT NULL` is no limit.
 _DUPLICATE_IDS_SQL = f"""
 SELECT id FROM {Incident._meta.db_table}
 WHERE event_type_id = %s AND status IN ({", ".join(f"'{status}'" for status in OPEN_STATUSES)})
-  AND reported_at >= %s::timestamptz
+  AND reported_at >= %s::timestamptz AND id <> %s
   AND ST_DWithin(point, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)
   AND ST_DistanceSphere(point, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) <= %s
 ORDER BY reported_at, id
@@ -211,19 +194,29 @@ LIMIT %s
 """
 
 
-def duplicate_ids(*, event_type_id: int, point: Point, now: datetime, limit: int = 20) -> list[int]:
-    """The ids `duplicate_candidates` selects (the same conditions, earliest first), for intake.
+def duplicate_ids(*, event_type_id: int, point: Point, now: datetime | None = None, exclude_id: int | None = None,
+                  limit: int | None = 20) -> list[int]:
+    """Ids of the duplicates a report of this type at `point` made at `now` would have, earliest first.
 
     Every report asks this; as a fixed statement prepared once per connection it costs neither
-    the ORM's compiling nor PostgreSQL's planning on each report (issue 13, intake profile).
-    tests/incidents/test_write_paths.py holds it to the queryset's answer."""
+    the ORM's compiling nor PostgreSQL's planning on each report (issue 13, intake profile). The
+    querysets below start from these ids, so the rule has this one home."""
+    now = now or timezone.now()
     radius = conf.duplicate_radius_m()
     since = now - timedelta(hours=conf.duplicate_window_hours())
     x, y = float(point.x), float(point.y)
     with connection.cursor() as cursor:
         prepared.execute(cursor, _DUPLICATE_IDS_SQL,
-                         [int(event_type_id), since.isoformat(), x, y, radius / 100_000.0, x, y, radius, int(limit)])
+                         [int(event_type_id), since.isoformat(), int(exclude_id or 0),
+                          x, y, radius / 100_000.0, x, y, float(radius), None if limit is None else int(limit)])
         return [row[0] for row in cursor.fetchall()]
+
+
+def duplicate_candidates(*, event_type_id: int, point: Point, exclude_id: int | None = None,
+                         now: datetime | None = None) -> QuerySet[Incident]:
+    """`duplicate_ids` as a queryset, earliest first (for callers that join or narrow them)."""
+    ids = duplicate_ids(event_type_id=event_type_id, point=point, now=now, exclude_id=exclude_id, limit=None)
+    return Incident.objects.filter(pk__in=ids).order_by("reported_at", "id")
 
 
 def duplicates_for(user, incident: Incident) -> QuerySet[Incident]:
@@ -232,6 +225,14 @@ def duplicates_for(user, incident: Incident) -> QuerySet[Incident]:
                                       exclude_id=incident.pk, now=incident.reported_at + timedelta(seconds=1))
     return with_related(candidates.filter(pk__in=incidents_visible_to(user).values("pk"),
                                           reported_at__lte=incident.reported_at + timedelta(seconds=1)))
+
+
+def visible_ids(user, ids: list[int]) -> list[int]:
+    """The ids among `ids` the user may see, in the given order (one query by primary key)."""
+    if not ids:
+        return []
+    seen = set(incidents_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [pk for pk in ids if pk in seen]
 
 
 # --- catalogue search ------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """The write hot paths' shortcuts answer what the long way answered (issue 13).
 
 - a report writes its incident, history and event in one statement, and a retry writes nothing;
-- intake's fixed duplicate statement selects what `duplicate_candidates` selects;
+- the one duplicate statement selects what the rule, restated in Python, selects;
 - a transition's reply, built from the row it locked and wrote, is what a fresh read shows;
 - a transition and a photo upload stay within their statement budgets.
 """
 import io
+import math
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gridops.incidents import selectors
-from gridops.incidents.models import Incident, IncidentTransition, Source, Status
+from gridops.incidents.models import OPEN_STATUSES, Incident, IncidentTransition, Source, Status
 from gridops.incidents.services.intake import incident_report
 from gridops.incidents.services.lifecycle import incident_merge, incident_transition
 from gridops.realtime.models import Event
@@ -54,24 +55,47 @@ def test_a_report_is_one_write_statement_and_a_retry_writes_nothing(world):
     assert (Incident.objects.count(), IncidentTransition.objects.count(), Event.objects.count()) == counts
 
 
-def test_intake_duplicates_are_the_querysets(world):
-    first, _ = _report(world, user="citizen")
-    _report(world, user="citizen2")
+def _sphere_m(a, b) -> float:
+    """Great-circle metres on PostGIS's sphere (`ST_DistanceSphere`: radius 6370986 m)."""
+    (lon1, lat1), (lon2, lat2) = (map(math.radians, p) for p in (a, b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6370986 * math.asin(math.sqrt(h))
+
+
+def test_the_duplicate_rule_restated(world):
+    """The one duplicate statement against the rule written out here in Python: same type, open,
+    reported since 24 h before `now`, within 50 m on the sphere; earliest first."""
+    metres_per_degree_lon = 111_320 * math.cos(math.radians(NZ_POINT[1]))
+    made = {}
+    for n, metres in enumerate((0, 20, 45, 49, 51, 55, 80)):
+        point = (NZ_POINT[0] + metres / metres_per_degree_lon, NZ_POINT[1])
+        made[metres], _ = _report(world, user="citizen" if n % 2 else "citizen2", point=point, client_key=f"d{n}")
     voided, _ = _report(world, user="citizen", client_key="void-me")
     incident_transition(user=world["users"]["district_op"], incident_id=voided.pk, status=Status.VOID,
                         version=voided.version)
-    _report(world, user="citizen", kind="waterlog")
+    _report(world, user="citizen", kind="waterlog", client_key="other-type")
     old, _ = _report(world, user="citizen2", client_key="old")
-    Incident.objects.filter(pk=old.pk).update(reported_at=timezone.now() - timedelta(hours=30))
+    later, _ = _report(world, user="citizen2", client_key="later")
     now = timezone.now()
-    for point in (NZ_POINT, NZ_POINT2, (NZ_POINT[0] + 0.0003, NZ_POINT[1])):
-        for kind in ("manhole", "waterlog"):
-            type_id = world["types"][kind].pk
-            expected = list(selectors.duplicate_candidates(
-                event_type_id=type_id, point=Point(*point, srid=4326), now=now).values_list("pk", flat=True)[:20])
-            assert selectors.duplicate_ids(event_type_id=type_id, point=Point(*point, srid=4326), now=now) == expected
-    assert selectors.duplicate_ids(event_type_id=world["types"]["manhole"].pk, point=Point(*NZ_POINT, srid=4326),
-                                   now=now, limit=1) == [first.pk]
+    Incident.objects.filter(pk=old.pk).update(reported_at=now - timedelta(hours=24, minutes=1))
+    Incident.objects.filter(pk=later.pk).update(reported_at=now + timedelta(minutes=5))
+    rows = list(Incident.objects.values_list("pk", "event_type_id", "status", "reported_at", "point"))
+    manhole = world["types"]["manhole"].pk
+    for probe in (NZ_POINT, made[49].point.coords, made[80].point.coords, NZ_POINT2):
+        for exclude in (None, made[20].pk):
+            expected = [pk for pk, type_id, status, at, point in sorted(rows, key=lambda r: (r[3], r[0]))
+                        if type_id == manhole and status in OPEN_STATUSES and pk != exclude
+                        and now - timedelta(hours=24) <= at and _sphere_m(point.coords, probe) <= 50]
+            found = selectors.duplicate_ids(event_type_id=manhole, point=Point(*probe, srid=4326), now=now,
+                                            exclude_id=exclude, limit=None)
+            assert found == expected, (probe, exclude)
+            assert list(selectors.duplicate_candidates(event_type_id=manhole, point=Point(*probe, srid=4326),
+                                                       now=now, exclude_id=exclude).values_list("pk", flat=True)) == expected
+    near = selectors.duplicate_ids(event_type_id=manhole, point=Point(*NZ_POINT, srid=4326), now=now)
+    assert made[49].pk in near and made[51].pk not in near and voided.pk not in near
+    assert old.pk not in near and later.pk in near  # a sensor's batch joins what it just opened
+    assert selectors.duplicate_ids(event_type_id=manhole, point=Point(*NZ_POINT, srid=4326), now=now,
+                                   limit=1) == near[:1]
 
 
 @pytest.mark.parametrize("who, moves", [

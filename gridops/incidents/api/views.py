@@ -85,10 +85,13 @@ class IncidentListView(AuthenticatedView):
             captured_at=data.get("captured_at"),  # the device's clock; reported_at is the server's
         )
         feature = IncidentFeatureSerializer(incident, context=_context(request)).data
-        # Intake already looked for duplicates; only a report that has some needs the visible subset.
-        duplicates = []
-        if getattr(incident, "duplicate_candidate_ids", None) is not False:
+        # Intake already found the duplicates (`duplicate_candidate_ids`, False for none): only the
+        # reporter's view of them is left to read. A retried report was not looked at again.
+        found = getattr(incident, "duplicate_candidate_ids", None)
+        if found is None:
             duplicates = list(selectors.duplicates_for(request.user, incident).values_list("pk", flat=True)[:20])
+        else:
+            duplicates = selectors.visible_ids(request.user, found or [])
         feature["properties"]["duplicate_candidates"] = duplicates
         return Response(feature, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
