@@ -81,7 +81,7 @@ class _LocalTime(_AsSent):
 
     def as_sql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.get_source_expressions()[0])
-        return f"to_char({column} AT TIME ZONE %s, 'YYYY-MM-DD\"T\"HH24:MI:SS')", (*params, _zone(connection))
+        return f"to_char({column} AT TIME ZONE %s, 'YYYY-MM-DD\"T\"HH24:MI:SS')", (*params, _zone())
 
 
 class _UtcOffset(_AsSent):
@@ -93,13 +93,19 @@ class _UtcOffset(_AsSent):
     def as_sql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.get_source_expressions()[0])
         sql = f"extract(epoch from ({column} AT TIME ZONE %s) - ({column} AT TIME ZONE 'UTC'))::int"
-        return sql, (*params, _zone(connection), *params)
+        return sql, (*params, _zone(), *params)
 
 
-def _zone(connection) -> str:
-    """The current time zone as PostgreSQL reads it, converted as Django's own date functions
-    convert it (a fixed offset such as UTC-05:00 is POSIX-style the other way round there)."""
-    return connection.ops._prepare_tzname_delta(timezone.get_current_timezone_name())
+def _zone() -> str:
+    """The current time zone as PostgreSQL reads it. An IANA zone (zoneinfo) by its name; a fixed
+    offset as a POSIX zone, where PostgreSQL counts hours west of UTC, so the sign flips: +05:30 is
+    `UTC-05:30` to it."""
+    zone = timezone.get_current_timezone()
+    if getattr(zone, "key", None):
+        return zone.key
+    seconds = int(zone.utcoffset(None).total_seconds())
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"UTC{'-' if seconds >= 0 else '+'}{hours:02d}:{minutes:02d}"
 
 
 # The feed's columns, in the order `serializers.request_dicts` unpacks them. Plain values, no model
