@@ -380,9 +380,14 @@ LEAFLET_CONFIG = {
     "PLUGINS": {"gridops-i18n": {"js": ["/jsi18n/", "js/leaflet_i18n.js"], "auto-include": True}},
 }
 
+LOG_LEVEL = (env("LOG_LEVEL", "") or "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own loggers write through the root handler only, at LOG_LEVEL: with Django's default
+    # console handler kept as well, every 4xx line was written twice under DEBUG, and its INFO
+    # level let "Conflict: ..." lines through a bench's LOG_LEVEL=ERROR.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }
