@@ -30,7 +30,10 @@ class PooledThreadASGIHandler(ASGIHandler):
         self._executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"django-req-{i}") for i in range(threads)]
         self._load = [0] * threads
         self._free = asyncio.Semaphore(threads)
-        self.load_middleware(is_async=False)
+
+    def load_middleware(self, is_async=False):
+        """The chain is synchronous whatever ASGIHandler asks for (built once, at start)."""
+        super().load_middleware(is_async=False)
 
     async def get_response_async(self, request):
         """The synchronous chain (middleware, view, error logging) in the request's thread, one hop."""
