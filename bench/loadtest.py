@@ -207,6 +207,8 @@ class Run:
         self.stop_at = 0.0
         self.push_latencies: list[float] = []  # commit (server clock) -> arrival, live pushes
         self.pushes_without_stamp = 0  # replayed on reconnect or recovered from the table
+        self.frames = 0  # websocket frames of events received (a batched frame holds several)
+        self.framed_events = 0
 
     def running(self) -> bool:
         return time.monotonic() < self.stop_at and self.stats.requests < self.config.max_requests
@@ -284,7 +286,8 @@ class Run:
         host = urlparse(self.base_url)
         while True:
             last = max(socket.received) if socket.received else socket.first_latest_id
-            query = f"?last_id={last}" if last is not None else ""
+            # Batched frames (`batch=1`), as the console reads them: a JSON array is several events.
+            query = f"?batch=1&last_id={last}" if last is not None else "?batch=1"
             auth = {"Authorization": f"Token {socket.actor.token}"}  # not in the URL (docs/websocket.md)
             try:
                 async with connect(f"ws://{host.hostname}:{host.port}/ws/events/{query}", origin=self.base_url,
@@ -292,32 +295,41 @@ class Run:
                                    open_timeout=30) as ws:
                     seen_here: set[int] = set()
                     async for raw in ws:
-                        message = json.loads(raw)
-                        if message.get("kind") == "realtime.hello":
-                            socket.connections += 1
-                            socket.audiences = message["audiences"]
-                            if socket.first_latest_id is None:
-                                socket.first_latest_id = message["latest_id"]
-                            continue
-                        event_id = message.get("id")
-                        if event_id is None:
-                            continue
-                        if event_id not in socket.received:
-                            if "committed_at" in message:  # same machine, same clock
-                                self.push_latencies.append(time.time() - message["committed_at"])
-                            else:
-                                self.pushes_without_stamp += 1
-                        if event_id in seen_here:
-                            socket.duplicates_in_connection += 1
-                        seen_here.add(event_id)
-                        socket.received.add(event_id)
-                        payload = message.get("payload") or {}
-                        if message["kind"] == "incident.created" and payload.get("status") == "reported" \
-                                and len(socket.to_register) < 50:
-                            socket.to_register.append((payload["id"], payload["version"]))
+                        decoded = json.loads(raw)
+                        now = time.time()
+                        if isinstance(decoded, list) or "id" in decoded:
+                            self.frames += 1
+                            self.framed_events += len(decoded) if isinstance(decoded, list) else 1
+                        for message in decoded if isinstance(decoded, list) else (decoded,):
+                            self._take(socket, message, seen_here, now)
             except (OSError, WebSocketException, asyncio.TimeoutError):
                 pass
             await asyncio.sleep(0.5)
+
+    def _take(self, socket: Socket, message: dict, seen_here: set[int], now: float) -> None:
+        """One event (or the hello) as the socket received it; `now` is the frame's arrival."""
+        if message.get("kind") == "realtime.hello":
+            socket.connections += 1
+            socket.audiences = message["audiences"]
+            if socket.first_latest_id is None:
+                socket.first_latest_id = message["latest_id"]
+            return
+        event_id = message.get("id")
+        if event_id is None:
+            return
+        if event_id not in socket.received:
+            if "committed_at" in message:  # same machine, same clock
+                self.push_latencies.append(now - message["committed_at"])
+            else:
+                self.pushes_without_stamp += 1
+        if event_id in seen_here:
+            socket.duplicates_in_connection += 1
+        seen_here.add(event_id)
+        socket.received.add(event_id)
+        payload = message.get("payload") or {}
+        if message["kind"] == "incident.created" and payload.get("status") == "reported" \
+                and len(socket.to_register) < 50:
+            socket.to_register.append((payload["id"], payload["version"]))
 
     # Open311
     async def open311(self, n: int, services: list[str], points: list) -> None:
@@ -475,6 +487,8 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
         "load_client_cpu_share": round(run.client_cpu_s / (elapsed * (os.cpu_count() or 1)), 3) if elapsed else None,
         "push_latency_commit_to_arrival": push,
         "pushes_without_commit_stamp": run.pushes_without_stamp,
+        "push_frames": {"frames": run.frames, "events": run.framed_events,
+                        "events_per_frame": round(run.framed_events / run.frames, 2) if run.frames else None},
         "elapsed_s": round(elapsed, 1),
         "requests": run.stats.requests,
         "throughput_rps": round(run.stats.requests / elapsed, 1) if elapsed else 0,
@@ -514,7 +528,8 @@ def summary_text(result: dict) -> str:
         f"lost: {result['pushes_lost']}, misdelivered: {result['pushes_misdelivered']}, "
         f"duplicated on one connection: {result['pushes_duplicated_in_connection']}",
         f"- push latency commit -> arrival: {result['push_latency_commit_to_arrival']} "
-        f"(live pushes; {result['pushes_without_commit_stamp']} replayed/recovered without a stamp)",
+        f"(live pushes; {result['pushes_without_commit_stamp']} replayed/recovered without a stamp); "
+        f"frames: {result['push_frames']}",
         f"- load client CPU share: {result['load_client_cpu_share']}; load average before "
         f"{result['machine_before']['loadavg_1_5_15']}, after {result['machine_after']['loadavg_1_5_15']} "
         f"on {result['machine_before']['cpus']} cores",

@@ -40,6 +40,7 @@ TOWN_SOCKETS_EACH = 40  # four towns in the demo district → 160
 INCIDENTS = 300
 BASELINE_MESSAGES = 300
 BURST = 40  # incidents reported at once, to see the tail under a spike
+BATCHED = os.environ.get("PUSH_BATCH", "1") == "1"
 ARRIVAL_TIMEOUT_S = 10.0
 CONNECT_CONCURRENCY = 20
 USER_PREFIX = "bench-push-"
@@ -130,7 +131,9 @@ async def _listen(base_url: str, socket: Socket, ready: asyncio.Event, counters:
     from websockets.asyncio.client import connect
 
     url = urlparse(base_url)
-    ws_url = f"ws://{url.hostname}:{url.port}/ws/events/"
+    # As the console opens it (`?batch=1`: a JSON array is several events); PUSH_BATCH=0 for the
+    # one-event-per-frame protocol that clients without the flag get.
+    ws_url = f"ws://{url.hostname}:{url.port}/ws/events/" + ("?batch=1" if BATCHED else "")
     # The token in the Authorization header (docs/websocket.md), never in the logged URL.
     auth = {"Authorization": f"Token {socket.operator.token}"}
     try:
@@ -141,12 +144,14 @@ async def _listen(base_url: str, socket: Socket, ready: asyncio.Event, counters:
             ready.set()
             async for raw in ws:
                 at = time.perf_counter()
-                message = json.loads(raw)
-                payload = message.get("payload") or {}
-                if message.get("kind") == "bench.ping":
-                    socket.arrivals[("ping", payload["n"])].append(at)
-                elif message.get("kind") == "incident.created":
-                    socket.arrivals[("incident", payload.get("id"))].append(at)
+                decoded = json.loads(raw)
+                counters["frames"] += 1
+                for message in decoded if isinstance(decoded, list) else (decoded,):
+                    payload = message.get("payload") or {}
+                    if message.get("kind") == "bench.ping":
+                        socket.arrivals[("ping", payload["n"])].append(at)
+                    elif message.get("kind") == "incident.created":
+                        socket.arrivals[("incident", payload.get("id"))].append(at)
             socket.closed = f"closed by the server ({ws.close_code})"
     except asyncio.CancelledError:
         raise
@@ -157,7 +162,7 @@ async def _listen(base_url: str, socket: Socket, ready: asyncio.Event, counters:
 
 
 async def _open_sockets(base_url: str, operators: list[Operator]) -> tuple[list[Socket], list[asyncio.Task], dict]:
-    counters = {"connected": 0}
+    counters = {"connected": 0, "frames": 0}
     sockets = [Socket(op) for op in operators]
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     tasks = []
@@ -278,6 +283,7 @@ async def _run(base_url: str, operators: list[Operator], points, event_type: str
     return {"sockets": counters["connected"], "connect_all_s": round(connect_s, 2),
             "sockets_closed_early": len(closed), "close_reasons": sorted(set(closed))[:5],
             "baseline": baseline, "sequential": sequential, "burst": burst,
+            "batched_sockets": BATCHED, "frames_received": counters["frames"],
             "load_client_cpu_s_during_reports": round(measured_cpu, 2),
             "load_client_cpu_share": round(measured_cpu / (wall * (os.cpu_count() or 1)), 3)}
 

@@ -69,6 +69,19 @@ def socket_queue_size() -> int:
     return int(_get("GRIDOPS_REALTIME_SOCKET_QUEUE", 5000))
 
 
+def batch_size() -> int:
+    """At most this many events in one frame of a socket opened with `?batch=1`."""
+    return max(1, int(_get("GRIDOPS_REALTIME_BATCH_SIZE", 200)))
+
+
+def coalesce_seconds() -> float:
+    """After a read that brought several events (commits are arriving faster than one per
+    read), the hub waits this long before reading again, so what commits meanwhile is delivered
+    together (one frame per batching socket). It bounds the delay it adds to a push under load;
+    a read that brought one event is followed at once by the next; 0 never waits."""
+    return max(0.0, float(_get("GRIDOPS_REALTIME_COALESCE_MS", 20.0))) / 1000
+
+
 def push_inline() -> bool:
     """Append to the stream in the committing thread (waiting on Redis) instead of the
     background appender; for tests that assert on a push synchronously."""

@@ -48,6 +48,11 @@ def _catch_up(audiences: list[str], last_id: int | None):
     return events, truncated, latest_event_id()
 
 
+def _wants_batches(query: dict) -> bool:
+    """`?batch=1`: the client reads a JSON array of events as several events (docs/websocket.md)."""
+    return (query.get("batch") or [""])[0] in ("1", "true")
+
+
 def _last_id(query: dict) -> int | None:
     values = query.get("last_id")
     if not values:
@@ -86,6 +91,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk
         self.credential = credential_of(self.scope)
         self.audiences = await _audiences(user)
+        self._batch = _wants_batches(query)
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=conf.socket_queue_size())
@@ -105,9 +111,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_TRY_AGAIN)
             return
         await self.send_json({"kind": "realtime.hello", "audiences": self.audiences, "latest_id": latest,
-                              "replayed": len(events), "reset": truncated})
-        for event in events:
-            await self._forward(event)
+                              "replayed": len(events), "reset": truncated, "batch": self._batch})
+        step = conf.batch_size() if self._batch else 1
+        for start in range(0, len(events), step):
+            await self._forward(events[start:start + step])
         self._sender = asyncio.create_task(self._send_queued())
 
     # --- called by the hub (never blocks) -------------------------------------------------------
@@ -129,16 +136,25 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             asyncio.get_running_loop().create_task(self.close(code=code, reason=reason))
 
     async def _send_queued(self) -> None:
+        """Send what the hub queued, in order. A batching socket takes everything already queued
+        (up to `batch_size`) into one frame: under load the hub queues several events per read,
+        and one frame costs the server and the client one send and one parse instead of many."""
+        limit = conf.batch_size() if self._batch else 1
         while True:
-            item = await self._queue.get()
-            if item is _CLOSE:
+            items = [await self._queue.get()]
+            while len(items) < limit and items[-1] is not _CLOSE and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            closing = items[-1] is _CLOSE
+            if closing:
+                items.pop()
+            try:
+                await self._forward(items)
+            except OSError:
+                return  # the client left; disconnect() cleans up
+            if closing:
                 code, reason = self._closing
                 await self.close(code=code, reason=reason)
                 return
-            try:
-                await self._forward(item)
-            except OSError:
-                return  # the client left; disconnect() cleans up
 
     # --- socket life ---------------------------------------------------------------------------
     async def disconnect(self, code):
@@ -153,15 +169,28 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"kind": "realtime.pong", "t": content.get("t")})
 
-    async def _forward(self, event) -> None:
-        event_id = event["id"]
-        if event_id in self._seen:
+    async def _forward(self, events: list[dict]) -> None:
+        """Send the events this connection has not sent yet: one frame each, or (batching) one
+        frame for all of them, a JSON array when there are several."""
+        texts = [wire_text(event) for event in events if self._first_time(event["id"])]
+        if not texts:
             return
+        if len(texts) == 1:
+            await self.send(text_data=texts[0])
+        elif self._batch:
+            await self.send(text_data="[" + ",".join(texts) + "]")
+        else:
+            for text in texts:
+                await self.send(text_data=text)
+
+    def _first_time(self, event_id: int) -> bool:
+        if event_id in self._seen:
+            return False
         self._seen.add(event_id)
         self._seen_order.append(event_id)
         if len(self._seen_order) > SEEN_MEMORY:
             self._seen.discard(self._seen_order.popleft())
-        await self.send(text_data=wire_text(event))
+        return True
 
 
 WIRE = "_wire"  # where an event dict keeps its encoded message

@@ -182,6 +182,7 @@ class Hub:
                                          client_name=f"{self.key}:hub:{os.getpid()}")
         last = None
         fallback = conf.fallback_poll_seconds()
+        coalesce = conf.coalesce_seconds()
         polled = time.monotonic()
         failed = False
         try:
@@ -206,10 +207,16 @@ class Hub:
                     if last is not None:
                         await self._recover(conf.catchup_grace_seconds())
                     continue
+                brought = 0
                 for _stream, entries in response or ():
+                    brought += len(entries)
                     for entry_id, fields in entries:
                         last = entry_id
                         self._handle(fields)
+                if brought > 1 and coalesce:
+                    # Busy (several commits since the last read): let the next ones gather, so
+                    # batching sockets get them in one frame. A lone event never waits.
+                    await asyncio.sleep(coalesce)
                 if fallback > 0 and time.monotonic() - polled >= fallback:
                     polled = time.monotonic()
                     await self._recover(fallback + conf.catchup_grace_seconds())

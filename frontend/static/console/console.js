@@ -344,7 +344,8 @@
   function connect() {
     state.connects = (state.connects || 0) + 1;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(proto + "//" + location.host + cfg.ws + "?last_id=" + lastId);
+    // batch=1: several events may come in one frame, as a JSON array (docs/websocket.md).
+    const socket = new WebSocket(proto + "//" + location.host + cfg.ws + "?batch=1&last_id=" + lastId);
     state.socket = socket;
     socket.onopen = () => {
       backoff = 500; state.pongAt = Date.now();
@@ -354,7 +355,10 @@
         socket.send(JSON.stringify({ type: "ping", t: Date.now() }));
       }, 15000);
     };
-    socket.onmessage = (e) => handle(JSON.parse(e.data));
+    socket.onmessage = (e) => {
+      const data = JSON.parse(e.data);
+      (Array.isArray(data) ? data : [data]).forEach(handle);
+    };
     socket.onclose = () => {
       clearInterval(pingTimer);
       setConn("reconnecting", T.reconnecting);

@@ -15,7 +15,8 @@
     function open() {
       live.connects += 1;
       const proto = location.protocol === "https:" ? "wss:" : "ws:";
-      const socket = new WebSocket(proto + "//" + location.host + path + "?last_id=" + live.lastId);
+      // batch=1: several events may come in one frame, as a JSON array (docs/websocket.md).
+      const socket = new WebSocket(proto + "//" + location.host + path + "?batch=1&last_id=" + live.lastId);
       live.socket = socket;
       socket.onopen = () => {
         backoff = 500; live.pongAt = Date.now(); clearInterval(pingTimer);
@@ -24,12 +25,15 @@
           socket.send(JSON.stringify({ type: "ping", t: Date.now() }));
         }, 15000);
       };
-      socket.onmessage = (e) => {
-        const message = JSON.parse(e.data);
+      function take(message) {
         if (message.kind === "realtime.pong") { live.pongAt = Date.now(); return; }
         if (message.kind === "realtime.hello") onState("live");
         if (message.id !== undefined) live.lastId = Math.max(live.lastId, message.id);
         onMessage(message);
+      }
+      socket.onmessage = (e) => {
+        const data = JSON.parse(e.data);
+        (Array.isArray(data) ? data : [data]).forEach(take);
       };
       socket.onclose = (e) => {
         clearInterval(pingTimer); onState("reconnecting");
