@@ -23,6 +23,7 @@ from gridops.core.errors import NotFound
 
 from . import conf, jurisdiction, rules, sla
 from .models import OPEN_STATUSES, EventType, Incident, WorkerPosition
+from .reference_rows import WithReferenceRows
 
 # --- who sees what ---------------------------------------------------------------------------
 
@@ -117,9 +118,12 @@ def incident_for(user, incident_id, *, related: bool = True) -> Incident:
 
 
 def with_related(qs: QuerySet[Incident]) -> QuerySet[Incident]:
-    return qs.select_related(
-        "event_type", "category", "town", "grid", "department", "command_centre", "reporter",
-    ).defer("town__geom", "grid__geom", "command_centre__location")
+    """With the rows a reply, a push or a list names: town, grid and reporter joined; event type,
+    category, department and command centre attached from the process's reference memo as the
+    rows are fetched (`reference_rows.py`: joining all seven cost more planning than running)."""
+    qs = qs.select_related("town", "grid", "reporter").defer("town__geom", "grid__geom")
+    qs._iterable_class = WithReferenceRows
+    return qs
 
 
 def with_co_reporter_ids(qs: QuerySet[Incident]) -> QuerySet[Incident]:

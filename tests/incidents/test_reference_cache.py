@@ -63,3 +63,57 @@ def test_intake_keeps_event_types_per_process_until_one_changes(world):
     manhole.save()
     later = report()
     assert (later.resolution_deadline - later.reported_at) > (first.resolution_deadline - first.reported_at)
+
+
+def _plain_read(pk):
+    """The incident as the eight-table join read it before (the oracle)."""
+    from gridops.incidents.models import Incident
+
+    return Incident.objects.select_related("event_type__department", "category", "department", "command_centre",
+                                           "town", "grid", "reporter").get(pk=pk)
+
+
+def _names(incident) -> tuple:
+    centre = incident.command_centre
+    department = incident.department
+    return (incident.event_type.name, incident.event_type.department.name, incident.event_type.category.code,
+            incident.category.name, department and department.name, centre and centre.name,
+            incident.town.code, incident.grid and incident.grid.code)
+
+
+def test_incident_reads_take_reference_rows_from_the_process_memo(world):
+    """`with_related` joins the zones and the reporter only; type, category, department and centre
+    come from the process's reference memo (their join cost PostgreSQL more planning than running),
+    a saved change is seen at once, and a row the memo lacks still loads when touched."""
+    from gridops.accounts.models import Department
+    from gridops.incidents import selectors
+    from gridops.incidents.models import EventType, Incident, Source
+    from gridops.incidents.services.intake import incident_report
+
+    from .factories import NZ_POINT
+
+    incident, _ = incident_report(reporter=world["users"]["citizen"], lon=NZ_POINT[0], lat=NZ_POINT[1],
+                                  event_type="0101001", source=Source.HOTLINE)
+    list(selectors.with_related(Incident.objects.all()))  # the memo is loaded once per generation
+
+    with CaptureQueriesContext(connection) as queries:
+        read = selectors.with_related(Incident.objects.filter(pk=incident.pk)).get()
+        names = _names(read)
+    assert len(queries.captured_queries) == 1
+    sql = queries.captured_queries[0]["sql"]
+    assert "incidents_eventtype" not in sql and "accounts_department" not in sql and "geodata_zone" in sql
+    assert names == _names(_plain_read(incident.pk))
+    assert read.department is not None and read.event_type.code == "0101001"
+
+    renamed = Department.objects.get(pk=read.department_id)  # a fresh row: the memo's is shared, never changed
+    renamed.name = "城管改名"
+    renamed.save()
+    assert selectors.with_related(Incident.objects.filter(pk=incident.pk)).get().department.name == "城管改名"
+
+    # Written without save() signals: the generation does not move, so the memo lacks it.
+    unseen = EventType.objects.bulk_create([EventType(
+        code="0101097", name="未入缓存", category=world["categories"]["city"], department=world["departments"]["sw"],
+        response_hours=1, resolution_hours=8)])[0]
+    Incident.objects.filter(pk=incident.pk).update(event_type=unseen)
+    again = selectors.with_related(Incident.objects.filter(pk=incident.pk)).get()
+    assert again.event_type.name == "未入缓存" and again.event_type.department.code == "sw"
