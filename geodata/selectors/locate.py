@@ -90,7 +90,7 @@ def _locate_many(points: list[tuple[float, float]], generation, build: Callable)
     else:  # the generation's placeholders come after the two arrays in the statement
         sql, params = _LOCATE_MANY_IN_GENERATION_SQL, [*coordinates, *generation_where("z", generation)[1]]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params, generic=True)  # planned 2.2 ms for 0.2 ms of running
         for row in cursor.fetchall():
             results[row[0] - 1] = build(row[1:])
     return results

@@ -61,13 +61,26 @@ def _type_of(value) -> str | None:
         return "float8"
     if isinstance(value, str):
         return "text"
+    if isinstance(value, list) and value:  # arrays of one plain type (`= ANY(%s)`, `unnest(%s)`)
+        if all(isinstance(item, str) for item in value):
+            return "text[]"
+        if all(isinstance(item, float) for item in value):
+            return "float8[]"
     return None
 
 
-def execute(cursor, sql: str, params: list | tuple = ()) -> None:
+def execute(cursor, sql: str, params: list | tuple = (), *, generic: bool = False) -> None:
     """Run `sql` (`%s` placeholders) on a Django cursor as this session's prepared statement; the
-    caller fetches as usual. The parameters' types (bool, int, float, str) are part of the
-    statement's name; any other parameter, or prepared statements switched off, runs it plainly."""
+    caller fetches as usual. The parameters' types (bool, int, float, str, non-empty lists of str or
+    of float) are part of the statement's name; any other parameter, or prepared statements switched
+    off, runs it plainly.
+
+    `generic`: always run the generic plan. PostgreSQL keeps planning a statement whose custom plans
+    look cheaper than the generic one, which an array parameter always does (the custom plan knows
+    its length): locating a tablet's batch of pings planned for 2.2 ms to run for 0.2 ms. The
+    setting is `SET LOCAL`, sent in the same round trip: alone it ends with the statement's
+    implicit transaction; inside a caller's transaction it lasts until that ends, where it only
+    concerns prepared statements (the ORM's are never prepared), all fixed-shape lookups."""
     types = tuple(_type_of(value) for value in params)
     if not enabled() or None in types:
         cursor.execute(sql, params)
@@ -78,4 +91,7 @@ def execute(cursor, sql: str, params: list | tuple = ()) -> None:
         declared = f" ({', '.join(types)})" if types else ""
         cursor.execute(f"PREPARE {name}{declared} AS {_numbered(sql)}")  # no params: no % escapes
         names.add(name)
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
+    run = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+    if generic:
+        run = "SET LOCAL plan_cache_mode = force_generic_plan; " + run
+    cursor.execute(run, params)

@@ -11,6 +11,7 @@ from django.db import connection
 
 from geodata.models import CommandCentre, Level, Zone
 from gridops.accounts.models import Department
+from gridops.core import prepared
 from gridops.core.refcache import memoised
 
 from . import conf
@@ -25,7 +26,7 @@ def zone_prefixes(code: str) -> list[str]:
     return [code[:n] for n in _PREFIX_LENGTHS if n <= len(code)]
 
 
-# Read on every report with one plain statement: rules are switched off with bulk updates
+# Read on every report with one prepared statement (`core.prepared`: its plan is kept): rules are switched off with bulk updates
 # (`.update(active=False)`) that no cache would hear of, and composing the ORM query (two joins,
 # an OR, `__in`) cost more CPU than PostgreSQL spent answering it (issue 13, intake profile).
 # Joined zones are matched by code in every boundary generation, as the ORM join did.
@@ -45,7 +46,7 @@ def _departments(current: int | None = None) -> dict:
 def _candidates(event_type: EventType, zone_code: str,
                 current: int | None = None) -> list[tuple[RuleCandidate, RoutingRule]]:
     with connection.cursor() as cursor:
-        cursor.execute(_RULES_SQL, [zone_prefixes(zone_code), event_type.pk, event_type.category_id])
+        prepared.execute(cursor, _RULES_SQL, [zone_prefixes(zone_code), event_type.pk, event_type.category_id])
         rows = cursor.fetchall()
     departments = _departments(current) if rows else {}
     pairs = []

@@ -50,8 +50,31 @@ def test_no_parameters_and_switched_off(settings):
     assert queries.captured_queries[0]["sql"].startswith("SELECT")
 
 
-def test_a_parameter_of_another_type_runs_plainly():
+@pytest.mark.parametrize("value", [[1, 2.0], [], ["a", 1.0]])
+def test_a_parameter_of_another_type_runs_plainly(value):
+    """Mixed or empty lists have no one array type to declare: the plain statement runs."""
     with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
-        prepared.execute(cursor, "SELECT %s::float8[]", [[1.0, 2.0]])
-        assert cursor.fetchone() == ([1.0, 2.0],)
+        prepared.execute(cursor, "SELECT cardinality(%s::text[])", [value])
+        assert cursor.fetchone() == (len(value),)
     assert queries.captured_queries[0]["sql"].startswith("SELECT")
+
+
+ARRAYS_SQL = "SELECT sum(x) FROM unnest(%s::float8[]) AS x WHERE %s = ANY(%s)"
+
+
+def test_arrays_of_one_plain_type_are_prepared_and_a_generic_plan_can_be_forced():
+    """A batch of points (`float8[]`) or codes (`text[]`) is prepared like any parameter; `generic`
+    makes PostgreSQL run the generic plan from the first call (with an array it would otherwise
+    plan every call: the custom plan, knowing the array's length, always looks cheaper)."""
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        answers = []
+        for points, code in (([1.0, 2.0], "b"), ([3.0], "a"), ([4.0, 0.5], "z")):
+            prepared.execute(cursor, ARRAYS_SQL, [points, code, ["a", "b"]], generic=True)
+            answers.append(cursor.fetchone()[0])
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ["%unnest($1::float8[])%"])
+        plans = cursor.fetchone()
+    assert answers == [3.0, 3.0, None]
+    runs = [q["sql"] for q in queries.captured_queries if "EXECUTE" in q["sql"] and "PREPARE" not in q["sql"]]
+    assert len(runs) == 3 and all(r.startswith("SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE") for r in runs)
+    assert plans == (3, 0)
