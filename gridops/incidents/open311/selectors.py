@@ -8,9 +8,13 @@ from django.db.models import (BooleanField, CharField, FloatField, Func, Integer
                               Subquery)
 from django.utils import timezone
 
+from geodata.models import CommandCentre, Zone
+from gridops.accounts.models import Department
 from gridops.core.errors import InvalidInput, NotFound
+from gridops.core.refcache import memoised
 
 from ..models import OPEN_STATUSES, Category, EventType, Incident, IncidentPhoto, Status
+from ..reference_rows import reference_rows
 from . import conf
 
 OPEN, CLOSED = "open", "closed"
@@ -119,6 +123,14 @@ FEED_COLUMNS = (
     "expected", "expected_offset", "address", "town__name", "grid__name", "lat", "long", "open311__media_url",
     "first_photo_file",
 )
+# What the query selects: the reference rows' ids, named from the process's reference memo
+# (`_named`). Joining the type, department, centre and both zones made PostgreSQL weigh eight
+# relations in every join order: ~40 ms of planning per GET under load, for ~50 ms of running.
+_SELECTED = tuple({"event_type__name": "event_type_id", "event_type__code": "event_type_id",
+                   "department__name": "department_id", "command_centre__name": "command_centre_id",
+                   "town__name": "town_id", "grid__name": "grid_id"}.get(c, c) for c in FEED_COLUMNS)
+_ET, _DEPT, _CENTRE, _TOWN, _GRID = (FEED_COLUMNS.index(c) for c in (
+    "event_type__name", "department__name", "command_centre__name", "town__name", "grid__name"))
 _TIMES = {"requested": "reported_at", "updated": "updated_at", "expected": "resolution_deadline"}
 
 
@@ -133,7 +145,38 @@ def feed_rows(qs: QuerySet[Incident]) -> QuerySet:
         times[f"{name}_offset"] = _UtcOffset(column)
     return qs.annotate(**times, lat=_AsSent("point", function="ST_Y", output_field=FloatField()),
                        long=_AsSent("point", function="ST_X", output_field=FloatField()),
-                       first_photo_file=Subquery(first_photo)).values_list(*FEED_COLUMNS)
+                       first_photo_file=Subquery(first_photo)).values_list(*_SELECTED)
+
+
+def _zone_names() -> dict[int, str]:
+    return memoised("zone-names", None, lambda: dict(Zone.objects.values_list("id", "name")))
+
+
+def _named(rows: list[tuple]) -> list[tuple]:
+    """Feed rows as `FEED_COLUMNS`: the selected ids replaced by names from the process's memos (a
+    row the memos do not hold yet, written by another process within a second, is read here)."""
+    ref, zones = reference_rows(), _zone_names()
+    types, departments, centres = ref.event_types, ref.departments, ref.centres
+    if any(r[_ET] not in types for r in rows):
+        types = {**types, **EventType.objects.in_bulk([r[_ET] for r in rows])}
+    if any(r[_DEPT] is not None and r[_DEPT] not in departments for r in rows):
+        departments = {**departments, **Department.objects.in_bulk([r[_DEPT] for r in rows if r[_DEPT]])}
+    if any(r[_CENTRE] is not None and r[_CENTRE] not in centres for r in rows):
+        centres = {**centres, **CommandCentre.objects.in_bulk([r[_CENTRE] for r in rows if r[_CENTRE]])}
+    if any(r[_TOWN] not in zones or (r[_GRID] is not None and r[_GRID] not in zones) for r in rows):
+        wanted = {r[_TOWN] for r in rows} | {r[_GRID] for r in rows if r[_GRID] is not None}
+        zones = {**zones, **dict(Zone.objects.filter(pk__in=wanted).values_list("id", "name"))}
+    named = []
+    for row in rows:
+        row = list(row)
+        event_type = types[row[_ET]]
+        row[_ET], row[_ET + 1] = event_type.name, event_type.code
+        row[_DEPT] = departments[row[_DEPT]].name if row[_DEPT] is not None else None
+        row[_CENTRE] = centres[row[_CENTRE]].name if row[_CENTRE] is not None else None
+        row[_TOWN] = zones[row[_TOWN]]
+        row[_GRID] = zones[row[_GRID]] if row[_GRID] is not None else None
+        named.append(tuple(row))
+    return named
 
 
 def public_request(request_id: str) -> tuple:
@@ -145,7 +188,7 @@ def public_request(request_id: str) -> tuple:
     row = feed_rows(public_requests().filter(pk=pk)).first()
     if row is None:
         raise NotFound(f"service_request_id {request_id!r} not found", field="service_request_id")
-    return row
+    return _named([row])[0]
 
 
 @dataclass(frozen=True)
@@ -191,4 +234,4 @@ def requests_matching(filters: RequestFilters, *, now: datetime) -> RequestPage:
 def _page(qs: QuerySet[Incident], page: int) -> RequestPage:
     size = conf.max_requests()
     rows = list(feed_rows(qs)[(page - 1) * size: page * size + 1])
-    return RequestPage(rows[:size], len(rows) > size)
+    return RequestPage(_named(rows[:size]), len(rows) > size)
