@@ -21,14 +21,18 @@ GRIDS = {NANZHUANG: ["44060410101001001", "44060410101001002"], ZUMIAO: ["440604
 
 def incident(world, point, type_key, *, days_ago=0, status=Status.REPORTED, dispatched=False, resolved=False):
     now = timezone.now()
-    reported = now - timedelta(days=days_ago, minutes=5)
+    # Five minutes ago, or less in the first minutes after local midnight: "today" must stay today
+    # (a run at 00:01 Asia/Shanghai put today's incidents on yesterday).
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    step = min(timedelta(minutes=5), (now - midnight) / 2) / 5
+    reported = now - timedelta(days=days_ago) - 5 * step
     item, _ = incident_report(reporter=None, lon=point[0], lat=point[1], event_type=world["types"][type_key],
                               source=Source.HOTLINE, reported_at=reported)
     fields = {"status": status}
     if dispatched or resolved:
-        fields["dispatched_at"] = reported + timedelta(minutes=2)
+        fields["dispatched_at"] = reported + 2 * step
     if resolved:
-        fields["resolved_at"] = reported + timedelta(minutes=4)
+        fields["resolved_at"] = reported + 4 * step
     Incident.objects.filter(pk=item.pk).update(**fields)
     return item
 
