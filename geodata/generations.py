@@ -30,6 +30,8 @@ from django.apps import apps
 from django.db import connection
 from django.db.models import ManyToManyField
 
+from gridops.core import refcache
+
 from .coords import METRIC_SRID
 from .crosswalk import crosswalk
 from .models import CommandCentre, Generation, Level, Zone
@@ -266,6 +268,9 @@ def generation_commit(plan: RedrawPlan, records: dict[str, ZoneRecord], *, valid
     for code in plan.kept:
         r = records[code]
         Zone.objects.filter(code=code).update(name=r.name, residents=r.residents, households=r.households)
+    # Bulk updates bypass save(): the per-process reference copies (zone names and codes) must
+    # still move, as after the catalogue's import.
+    refcache.bump()
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE geodata_zone SET area_m2 = ST_Area(ST_Transform(geom, {METRIC_SRID})) "
                        "WHERE id = ANY(%s)", [created])

@@ -16,6 +16,7 @@ from gridops.core.refcache import memoised
 
 from . import conf
 from .models import EventType, RoutingRule
+from .reference_rows import reference_rows
 from .rules import RoutingDecision, RuleCandidate, choose_rule, default_reason, rule_reason
 
 # A zone's ancestors are the prefixes of its code (district 6, town 9, area 11, village 14, grid 17).
@@ -38,17 +39,12 @@ ORDER BY r.id
 """
 
 
-def _departments(current: int | None = None) -> dict:
-    """Departments by id, kept per process while the reference generation stands."""
-    return memoised("departments-by-id", None, lambda: {d.pk: d for d in Department.objects.all()}, current=current)
-
-
 def _candidates(event_type: EventType, zone_code: str,
                 current: int | None = None) -> list[tuple[RuleCandidate, RoutingRule]]:
     with connection.cursor() as cursor:
         prepared.execute(cursor, _RULES_SQL, [zone_prefixes(zone_code), event_type.pk, event_type.category_id])
         rows = cursor.fetchall()
-    departments = _departments(current) if rows else {}
+    departments = reference_rows(current).departments if rows else {}
     pairs = []
     for rule_id, event_type_id, category_id, zone_id, department_id, level, code, name in rows:
         department = departments.get(department_id) or Department.objects.get(pk=department_id)

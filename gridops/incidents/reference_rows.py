@@ -45,10 +45,12 @@ def _load() -> ReferenceRows:
     return ReferenceRows(event_types, categories, departments, centres)
 
 
-def reference_rows() -> ReferenceRows:
+def reference_rows(current: int | None = None) -> ReferenceRows:
     """Every event type (active or not), category, department and command centre, by id; shared
-    between threads, read only."""
-    return memoised("incident-reference-rows", None, _load)
+    between threads, read only. The one per-process copy of these tables: intake's active types
+    and routing's departments are read from it. `current`: the generation, when the caller has
+    just read it."""
+    return memoised("incident-reference-rows", None, _load, current=current)
 
 
 def _cache(descriptor, instance, value) -> None:

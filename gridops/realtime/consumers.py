@@ -173,15 +173,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         """Send the events this connection has not sent yet: one frame each, or (batching) one
         frame for all of them, a JSON array when there are several."""
         texts = [wire_text(event) for event in events if self._first_time(event["id"])]
-        if not texts:
-            return
-        if len(texts) == 1:
-            await self.send(text_data=texts[0])
-        elif self._batch:
-            await self.send(text_data="[" + ",".join(texts) + "]")
-        else:
-            for text in texts:
-                await self.send(text_data=text)
+        if self._batch and len(texts) > 1:
+            texts = ["[" + ",".join(texts) + "]"]
+        for text in texts:
+            await self.send(text_data=text)
 
     def _first_time(self, event_id: int) -> bool:
         if event_id in self._seen:

@@ -29,6 +29,7 @@ from gridops.core.refcache import generation, memoised
 from .. import rules, selectors, sla
 from ..assignment import route
 from ..models import EventType, Incident, IncidentTransition, Source, Status
+from ..reference_rows import reference_rows
 from .points import to_accuracy, to_storage_point
 from .report_write import report_insert
 from .trail import history_row
@@ -44,8 +45,7 @@ def _active_event_types(current: int | None = None) -> dict[str, EventType]:
     catalogue serves them all.
     """
     return memoised("event-types-active", None, lambda: {
-        et.code: et for et in EventType.objects.select_related("category", "department").filter(active=True)},
-        current=current)
+        et.code: et for et in reference_rows(current).event_types.values() if et.active}, current=current)
 
 
 def _event_type(value, *, current: int | None = None) -> EventType:
