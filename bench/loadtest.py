@@ -35,6 +35,7 @@ import json
 import math
 import os
 import random
+import ssl
 import struct
 import sys
 import time
@@ -99,10 +100,13 @@ class Stats:
     errors: dict = field(default_factory=lambda: defaultdict(int))
     samples_of_errors: list = field(default_factory=list)
     requests: int = 0
+    finished: list = field(default_factory=list)  # (monotonic end, latency) for the tail's shape over time
 
     def record(self, endpoint: str, started: float, status: int | None, ok: bool, detail: str = "") -> None:
         self.requests += 1
-        self.latencies[endpoint].append(time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        self.latencies[endpoint].append(latency)
+        self.finished.append((time.monotonic(), latency, endpoint))
         self.codes[endpoint][str(status) if status is not None else "transport"] += 1
         if not ok:
             self.errors[endpoint] += 1
@@ -209,6 +213,15 @@ class Run:
         self.pushes_without_stamp = 0  # replayed on reconnect or recovered from the table
         self.frames = 0  # websocket frames of events received (a batched frame holds several)
         self.framed_events = 0
+        # One TLS context for every client: httpx builds one per AsyncClient otherwise (the CA
+        # bundle, ~23 ms of CPU each), and the 150-odd clients made at the start blocked this
+        # event loop for 3-4 s, which the first seconds' latencies counted as the server's.
+        self.tls = ssl.create_default_context()
+
+    def http_client(self, **kwargs):
+        import httpx
+
+        return httpx.AsyncClient(base_url=self.base_url, timeout=60, verify=self.tls, **kwargs)
 
     def running(self) -> bool:
         return time.monotonic() < self.stop_at and self.stats.requests < self.config.max_requests
@@ -230,10 +243,8 @@ class Run:
 
     # tablets
     async def tablet(self, actor: Actor, types: list[str]) -> None:
-        import httpx
-
         headers = {"Authorization": f"Token {actor.token}"}
-        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=60) as http:
+        async with self.http_client(headers=headers) as http:
             await self.think(0, 3)
             n = 0
             while self.running():
@@ -333,9 +344,7 @@ class Run:
 
     # Open311
     async def open311(self, n: int, services: list[str], points: list) -> None:
-        import httpx
-
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as http:
+        async with self.http_client() as http:
             await self.think(0, 3)
             while self.running():
                 x, y = self.rng.choice(points)
@@ -374,10 +383,8 @@ class Run:
 
     async def operator_http(self, socket: Socket) -> None:
         """The operator's HTTP side (tiles, list, registering); its socket runs in `listen`."""
-        import httpx
-
         headers = {"Authorization": f"Token {socket.actor.token}"}
-        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=60) as http:
+        async with self.http_client(headers=headers) as http:
             await self.think(0, 3)
             while self.running():
                 for layer in ("zones", "incidents"):
@@ -468,6 +475,27 @@ def incidents_now() -> int:
     return Incident.objects.count()
 
 
+def latency_by_window(finished: list, window_s: float = float(os.environ.get("LOAD_WINDOW_S", "10"))) -> list[dict]:
+    """p99 per 10-s window of completion time: tells stalls (a few bad windows) from a slow steady state."""
+    from bench.support import percentiles_ms
+
+    if not finished:
+        return []
+    start = min(t for t, _, _ in finished)
+    windows: dict[int, list] = defaultdict(list)
+    for t, latency, endpoint in finished:
+        windows[int((t - start) // window_s)].append((latency, endpoint))
+    out = []
+    for k, rows in sorted(windows.items()):
+        slow = defaultdict(int)
+        for latency, endpoint in rows:
+            if latency > 0.5:
+                slow[endpoint] += 1
+        out.append({"from_s": k * window_s, "n": len(rows), "p99_ms": percentiles_ms([x for x, _ in rows])["p99_ms"],
+                    "over_500_ms": sum(slow.values()), "over_500_ms_by_endpoint": dict(slow)})
+    return out
+
+
 def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
     from bench.support import percentiles_ms
 
@@ -495,6 +523,7 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
         "errors": errors,
         "error_rate": round(errors / run.stats.requests, 6) if run.stats.requests else 0,
         "latency_all": percentiles_ms(all_samples) if all_samples else None,
+        "latency_by_window": latency_by_window(run.stats.finished),
         "endpoints": endpoints,
         "conflicts_409": run.conflicts, "throttled_429": run.throttled, "report_retries": run.retries,
         "error_samples": run.stats.samples_of_errors,
@@ -543,6 +572,10 @@ def summary_text(result: dict) -> str:
     for name, e in result["endpoints"].items():
         lines.append(f"| {name} | {e['n']} | {e['p50_ms']} | {e['p95_ms']} | {e['p99_ms']} | {e['errors']} | "
                      f"{json.dumps(e['codes'])} |")
+    windows = result.get("latency_by_window") or []
+    if windows:
+        lines.append("\np99 ms by window of completion time (n, requests over 500 ms): " + ", ".join(
+            f"{w['from_s']:g} s: {w['p99_ms']:g} ({w['n']}, {w['over_500_ms']})" for w in windows))
     lines.append(f"\nAll checks met: {result['met']}")
     return "\n".join(lines) + "\n"
 

@@ -32,6 +32,8 @@ def test_load_for_twenty_seconds_loses_and_duplicates_nothing(stack, tmp_path):
     assert figures["pushes_lost"] == 0 and figures["pushes_misdelivered"] == 0
     assert figures["pushes_duplicated_in_connection"] == 0
     assert {"report", "photo", "positions", "tile.zones", "tile.incidents", "open311.post"} <= set(figures["endpoints"])
+    windows = figures["latency_by_window"]
+    assert sum(w["n"] for w in windows) == figures["requests"] and len(windows) >= 2
     assert figures["correct"] is True  # speed goals are the bench's to judge, not a timed test
     assert result.returncode == 0
     assert (tmp_path / "loadtest.md").read_text().startswith("# Load test")
