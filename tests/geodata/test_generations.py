@@ -336,3 +336,23 @@ def test_assignments_move_to_the_new_zones_and_records_stay(tmp_path, first, eve
     school.refresh_from_db()
     assert school.zone.code == G[7]  # a place moves by where it stands: the north half of old grid 1
     assert Zone.all_generations.get(pk=old_g1).generation_high_id == first.pk
+
+
+def test_a_redraw_that_only_renames_moves_the_reference_generation(first, django_capture_on_commit_callbacks):
+    """A redraw whose zones are only kept (renamed, resized) writes them with bulk updates, which
+    send no save signal: the per-process reference copies (zone names in the Open311 feed and
+    the incident reads) would keep the old names unless the commit bumps the generation."""
+    from geodata.generations import RedrawPlan, generation_commit
+    from geodata.services import ZoneRecord
+    from gridops.core import refcache
+
+    before = refcache.generation()
+    names_before = refcache.memoised("test-zone-names", None, lambda: dict(Zone.objects.values_list("code", "name")))
+    assert names_before[G[6]] == "第6网格"
+    record = ZoneRecord(code=G[6], name="第6网格(更名)", level=Level.GRID, parent_code=VILLAGE,
+                        wkb=cell(6).wkb, residents=120)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        generation_commit(RedrawPlan(kept=[G[6]]), {G[6]: record}, valid_from=REDRAW_DAY, description="rename only")
+    assert refcache.generation() != before
+    names_after = refcache.memoised("test-zone-names", None, lambda: dict(Zone.objects.values_list("code", "name")))
+    assert names_after[G[6]] == "第6网格(更名)"
