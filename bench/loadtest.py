@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -219,6 +220,8 @@ class Run:
         # bundle, ~23 ms of CPU each), and the 150-odd clients made at the start blocked this
         # event loop for 3-4 s, which the first seconds' latencies counted as the server's.
         self.tls = ssl.create_default_context()
+        self.loop_lag: list[tuple[float, float]] = []  # (monotonic, seconds late), `watch_loop`
+        self.gc_pauses: list[float] = []  # this client's full (generation 2) collections, seconds
 
     def http_client(self, **kwargs):
         import httpx
@@ -379,9 +382,20 @@ class Run:
         tasks += [asyncio.create_task(self.operator_http(s)) for s in self.sockets]
         tasks += [asyncio.create_task(self.open311(n, self.actors["services"], self.actors["points"]))
                   for n in range(self.config.open311)]
+        watch = asyncio.create_task(self.watch_loop())
         await asyncio.gather(*tasks)
+        watch.cancel()
         elapsed = time.monotonic() - started
         return {"elapsed_s": elapsed, "listeners": listeners}
+
+    async def watch_loop(self, period: float = 0.05) -> None:
+        """How late this client's event loop wakes (a sleep's overshoot): every latency it measures
+        includes that wait, so a slow window with a late loop is the client's, not the server's."""
+        while True:
+            due = time.monotonic() + period
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            self.loop_lag.append((now, now - due))
 
     async def operator_http(self, socket: Socket) -> None:
         """The operator's HTTP side (tiles, list, registering); its socket runs in `listen`."""
@@ -477,8 +491,10 @@ def incidents_now() -> int:
     return Incident.objects.count()
 
 
-def latency_by_window(finished: list, window_s: float = float(os.environ.get("LOAD_WINDOW_S", "10"))) -> list[dict]:
-    """p99 per 10-s window of completion time: tells stalls (a few bad windows) from a slow steady state."""
+def latency_by_window(finished: list, loop_lag: list = (),
+                      window_s: float = float(os.environ.get("LOAD_WINDOW_S", "10"))) -> list[dict]:
+    """p99 per 10-s window of completion time: tells stalls (a few bad windows) from a slow steady
+    state; with the client's own worst event-loop delay in the window (`Run.watch_loop`)."""
     from bench.support import percentiles_ms
 
     if not finished:
@@ -487,6 +503,10 @@ def latency_by_window(finished: list, window_s: float = float(os.environ.get("LO
     windows: dict[int, list] = defaultdict(list)
     for t, latency, endpoint in finished:
         windows[int((t - start) // window_s)].append((latency, endpoint))
+    late: dict[int, float] = defaultdict(float)
+    for t, lag in loop_lag:
+        if t >= start:
+            late[int((t - start) // window_s)] = max(late[int((t - start) // window_s)], lag)
     out = []
     for k, rows in sorted(windows.items()):
         slow = defaultdict(int)
@@ -494,7 +514,8 @@ def latency_by_window(finished: list, window_s: float = float(os.environ.get("LO
             if latency > 0.5:
                 slow[endpoint] += 1
         out.append({"from_s": k * window_s, "n": len(rows), "p99_ms": percentiles_ms([x for x, _ in rows])["p99_ms"],
-                    "over_500_ms": sum(slow.values()), "over_500_ms_by_endpoint": dict(slow)})
+                    "over_500_ms": sum(slow.values()), "over_500_ms_by_endpoint": dict(slow),
+                    "client_loop_late_max_ms": round(late[k] * 1000, 1)})
     return out
 
 
@@ -525,7 +546,10 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
         "errors": errors,
         "error_rate": round(errors / run.stats.requests, 6) if run.stats.requests else 0,
         "latency_all": percentiles_ms(all_samples) if all_samples else None,
-        "latency_by_window": latency_by_window(run.stats.finished),
+        "latency_by_window": latency_by_window(run.stats.finished, run.loop_lag),
+        "client_loop_lag": percentiles_ms([lag for _, lag in run.loop_lag]) if run.loop_lag else None,
+        "client_full_gc": {"n": len(run.gc_pauses), "max_ms": round(max(run.gc_pauses, default=0) * 1000, 1),
+                           "total_ms": round(sum(run.gc_pauses) * 1000, 1)},
         "endpoints": endpoints,
         "conflicts_409": run.conflicts, "throttled_429": run.throttled, "report_retries": run.retries,
         "error_samples": run.stats.samples_of_errors,
@@ -578,6 +602,8 @@ def summary_text(result: dict) -> str:
     if windows:
         lines.append("\np99 ms by window of completion time (n, requests over 500 ms): " + ", ".join(
             f"{w['from_s']:g} s: {w['p99_ms']:g} ({w['n']}, {w['over_500_ms']})" for w in windows))
+        lines.append(f"\nthe load client's event loop, how late it woke (50 ms sleeps): {result['client_loop_lag']}; "
+                     f"its full garbage collections: {result['client_full_gc']}")
     lines.append(f"\nAll checks met: {result['met']}")
     return "\n".join(lines) + "\n"
 
@@ -589,7 +615,28 @@ async def _drive(run: Run) -> tuple[float, int]:
 
     run.machine_before = machine()
     cpu = time.process_time()
-    outcome = await run.main()
+    gc_started = [0.0]
+
+    def gc_timer(phase: str, info: dict) -> None:
+        if info.get("generation") == 2:
+            if phase == "start":
+                gc_started[0] = time.perf_counter()
+            else:
+                run.gc_pauses.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(gc_timer)
+    # No cyclic collection while measuring: what this client keeps (every event id each socket
+    # received, every latency) grows for 10 minutes, and each full collection walked all of it:
+    # 5 in a 5-minute run, up to 179 ms each, with every request in flight counting the pause as
+    # the server's. Its garbage is freed by reference counting; cycles wait for the end.
+    gc.freeze()
+    gc.disable()
+    try:
+        outcome = await run.main()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.callbacks.remove(gc_timer)
     run.client_cpu_s = time.process_time() - cpu
     run.machine_after = machine()
     end_id = await sync_to_async(entitled_events, thread_sensitive=False)(run.sockets)
