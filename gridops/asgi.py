@@ -42,6 +42,9 @@ application = ProtocolTypeRouter(
 # The heap the imports built (Django, DRF, GDAL bindings, the analysis stack: some 270,000 objects
 # that live as long as the process) leaves the collector's view. Each full collection walked
 # all of it: every 15-20 s per worker under the load test, 185-355 ms with every thread of the
-# process stopped (issue 13). What requests allocate is still collected as before.
+# process stopped (issue 13). What requests allocate is still collected, at the thresholds
+# the settings give (GRIDOPS_GC_THRESHOLDS, why in settings/base.py).
 gc.collect()
 gc.freeze()
+if settings.GRIDOPS_GC_THRESHOLDS:
+    gc.set_threshold(*settings.GRIDOPS_GC_THRESHOLDS)

@@ -58,8 +58,8 @@ def test_websocket_messages_are_not_compressed(asgi_server):
 def test_the_served_application_freezes_its_start_up_heap_out_of_the_collector():
     """A worker imports the application, then moves what the imports built out of the cyclic
     collector's view (`gridops/asgi.py`): full collections walked it every 15-20 s under load,
-    pausing every thread of the worker for 185-355 ms. Checked in a fresh interpreter, as a
-    worker starts."""
+    pausing every thread of the worker for 185-355 ms; and collects at the configured thresholds.
+    Checked in a fresh interpreter, as a worker starts."""
     import json
     import os
     import subprocess
@@ -67,11 +67,13 @@ def test_the_served_application_freezes_its_start_up_heap_out_of_the_collector()
 
     from django.conf import settings
 
-    probe = ("import gc, json, gridops.asgi; "
-             "print(json.dumps({'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects())}))")
+    probe = ("import gc, json, gridops.asgi; print(json.dumps({'frozen': gc.get_freeze_count(), "
+             "'tracked': len(gc.get_objects()), 'thresholds': gc.get_threshold()}))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=settings.BASE_DIR, capture_output=True, text=True,
-                            timeout=120, env=dict(os.environ, DJANGO_SETTINGS_MODULE="gridops.settings.local"))
+                            timeout=120, env=dict(os.environ, DJANGO_SETTINGS_MODULE="gridops.settings.local",
+                                                  GRIDOPS_GC_THRESHOLDS="9000,11,12"))
     assert result.returncode == 0, result.stderr[-2000:]
     counts = json.loads(result.stdout.strip().splitlines()[-1])
     assert counts["frozen"] > 100_000
     assert counts["tracked"] < counts["frozen"] // 100
+    assert counts["thresholds"] == [9000, 11, 12]  # the setting's, not Python's (700, 10, 10)
