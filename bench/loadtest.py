@@ -103,7 +103,7 @@ class Stats:
     errors: dict = field(default_factory=lambda: defaultdict(int))
     samples_of_errors: list = field(default_factory=list)
     requests: int = 0
-    finished: list = field(default_factory=list)  # (monotonic end, latency) for the tail's shape over time
+    finished: list = field(default_factory=list)  # (monotonic end, latency, endpoint): the tail over time
 
     def record(self, endpoint: str, started: float, status: int | None, ok: bool, detail: str = "") -> None:
         self.requests += 1
@@ -221,7 +221,7 @@ class Run:
         # event loop for 3-4 s, which the first seconds' latencies counted as the server's.
         self.tls = ssl.create_default_context()
         self.loop_lag: list[tuple[float, float]] = []  # (monotonic, seconds late), `watch_loop`
-        self.gc_pauses: list[float] = []  # this client's full (generation 2) collections, seconds
+        self.gc_pauses: list[float] = []  # full collections while measuring (none: `_drive` turns them off)
 
     def http_client(self, **kwargs):
         import httpx

@@ -367,10 +367,7 @@ GRIDOPS_KEEP_ALIVE_SECONDS = int(env("GRIDOPS_KEEP_ALIVE_SECONDS", "75"))
 # push p99 339-492 ms (bench/results/asgi_threads.md): with 8, requests that had started fought over
 # the GIL and the two cores, and every one of them, and every push, waited longer.
 GRIDOPS_ASGI_THREADS = int(env("GRIDOPS_ASGI_THREADS", "4"))
-# The cyclic collector's thresholds in a worker (`gc.set_threshold`; gridops/asgi.py). Python's
-# (700, 10, 10) ran a generation-1 collection 142 times a minute per worker under the load test,
-# each ~8 ms: with the collector's other passes 2.6 s of a worker's ~30 s of CPU. At
-# (10000, 10, 10): 1.3-1.6 s, each young collection ~11 ms. Empty: Python's own.
+# The cyclic collector's thresholds in a worker (why in gridops/asgi.py); empty: Python's (700, 10, 10).
 GRIDOPS_GC_THRESHOLDS = tuple(int(x) for x in env("GRIDOPS_GC_THRESHOLDS", "10000,10,10").split(",") if x.strip())
 
 # Map: no basemap can be fetched on a closed network, so the default is none.
