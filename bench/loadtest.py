@@ -96,20 +96,18 @@ class Actor:
 
 @dataclass
 class Stats:
-    """Latency samples and status codes per endpoint; errors = 5xx, transport failures, surprises."""
+    """Every request's latency (with its endpoint and completion time) and status code; errors = 5xx,
+    transport failures, surprises."""
 
-    latencies: dict = field(default_factory=lambda: defaultdict(list))
     codes: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     errors: dict = field(default_factory=lambda: defaultdict(int))
     samples_of_errors: list = field(default_factory=list)
     requests: int = 0
-    finished: list = field(default_factory=list)  # (monotonic end, latency, endpoint): the tail over time
+    finished: list = field(default_factory=list)  # (monotonic end, latency, endpoint), in completion order
 
     def record(self, endpoint: str, started: float, status: int | None, ok: bool, detail: str = "") -> None:
         self.requests += 1
-        latency = time.perf_counter() - started
-        self.latencies[endpoint].append(latency)
-        self.finished.append((time.monotonic(), latency, endpoint))
+        self.finished.append((time.monotonic(), time.perf_counter() - started, endpoint))
         self.codes[endpoint][str(status) if status is not None else "transport"] += 1
         if not ok:
             self.errors[endpoint] += 1
@@ -221,7 +219,6 @@ class Run:
         # event loop for 3-4 s, which the first seconds' latencies counted as the server's.
         self.tls = ssl.create_default_context()
         self.loop_lag: list[tuple[float, float]] = []  # (monotonic, seconds late), `watch_loop`
-        self.gc_pauses: list[float] = []  # full collections while measuring (none: `_drive` turns them off)
 
     def http_client(self, **kwargs):
         import httpx
@@ -491,8 +488,7 @@ def incidents_now() -> int:
     return Incident.objects.count()
 
 
-def latency_by_window(finished: list, loop_lag: list = (),
-                      window_s: float = float(os.environ.get("LOAD_WINDOW_S", "10"))) -> list[dict]:
+def latency_by_window(finished: list, loop_lag: list = (), window_s: float = 10.0) -> list[dict]:
     """p99 per 10-s window of completion time: tells stalls (a few bad windows) from a slow steady
     state; with the client's own worst event-loop delay in the window (`Run.watch_loop`)."""
     from bench.support import percentiles_ms
@@ -522,11 +518,14 @@ def latency_by_window(finished: list, loop_lag: list = (),
 def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
     from bench.support import percentiles_ms
 
-    all_samples = [t for samples in run.stats.latencies.values() for t in samples]
+    all_samples = [latency for _, latency, _ in run.stats.finished]
+    by_endpoint: dict[str, list[float]] = defaultdict(list)
+    for _, latency, endpoint in run.stats.finished:
+        by_endpoint[endpoint].append(latency)
     errors = sum(run.stats.errors.values())
     endpoints = {
         name: {**percentiles_ms(samples), "codes": dict(run.stats.codes[name]), "errors": run.stats.errors.get(name, 0)}
-        for name, samples in sorted(run.stats.latencies.items())
+        for name, samples in sorted(by_endpoint.items())
     }
     push = percentiles_ms(run.push_latencies) if run.push_latencies else None
     result = {
@@ -548,8 +547,6 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
         "latency_all": percentiles_ms(all_samples) if all_samples else None,
         "latency_by_window": latency_by_window(run.stats.finished, run.loop_lag),
         "client_loop_lag": percentiles_ms([lag for _, lag in run.loop_lag]) if run.loop_lag else None,
-        "client_full_gc": {"n": len(run.gc_pauses), "max_ms": round(max(run.gc_pauses, default=0) * 1000, 1),
-                           "total_ms": round(sum(run.gc_pauses) * 1000, 1)},
         "endpoints": endpoints,
         "conflicts_409": run.conflicts, "throttled_429": run.throttled, "report_retries": run.retries,
         "error_samples": run.stats.samples_of_errors,
@@ -602,8 +599,7 @@ def summary_text(result: dict) -> str:
     if windows:
         lines.append("\np99 ms by window of completion time (n, requests over 500 ms): " + ", ".join(
             f"{w['from_s']:g} s: {w['p99_ms']:g} ({w['n']}, {w['over_500_ms']})" for w in windows))
-        lines.append(f"\nthe load client's event loop, how late it woke (50 ms sleeps): {result['client_loop_lag']}; "
-                     f"its full garbage collections: {result['client_full_gc']}")
+        lines.append(f"\nthe load client's event loop, how late it woke (50 ms sleeps): {result['client_loop_lag']}")
     lines.append(f"\nAll checks met: {result['met']}")
     return "\n".join(lines) + "\n"
 
@@ -615,28 +611,15 @@ async def _drive(run: Run) -> tuple[float, int]:
 
     run.machine_before = machine()
     cpu = time.process_time()
-    gc_started = [0.0]
-
-    def gc_timer(phase: str, info: dict) -> None:
-        if info.get("generation") == 2:
-            if phase == "start":
-                gc_started[0] = time.perf_counter()
-            else:
-                run.gc_pauses.append(time.perf_counter() - gc_started[0])
-
-    gc.callbacks.append(gc_timer)
     # No cyclic collection while measuring: what this client keeps (every event id each socket
     # received, every latency) grows for 10 minutes, and each full collection walked all of it:
     # 5 in a 5-minute run, up to 179 ms each, with every request in flight counting the pause as
     # the server's. Its garbage is freed by reference counting; cycles wait for the end.
-    gc.freeze()
     gc.disable()
     try:
         outcome = await run.main()
     finally:
         gc.enable()
-        gc.unfreeze()
-        gc.callbacks.remove(gc_timer)
     run.client_cpu_s = time.process_time() - cpu
     run.machine_after = machine()
     end_id = await sync_to_async(entitled_events, thread_sensitive=False)(run.sockets)

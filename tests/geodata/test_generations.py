@@ -340,19 +340,19 @@ def test_assignments_move_to_the_new_zones_and_records_stay(tmp_path, first, eve
 
 def test_a_redraw_that_only_renames_moves_the_reference_generation(first, django_capture_on_commit_callbacks):
     """A redraw whose zones are only kept (renamed, resized) writes them with bulk updates, which
-    send no save signal: the per-process reference copies (zone names in the Open311 feed and
-    the incident reads) would keep the old names unless the commit bumps the generation."""
+    send no save signal: the per-process zone names the Open311 feed reads would keep the old
+    names unless the commit bumps the reference generation."""
     from geodata.generations import RedrawPlan, generation_commit
     from geodata.services import ZoneRecord
     from gridops.core import refcache
+    from gridops.incidents.open311.selectors import _zone_names
 
+    grid6 = Zone.objects.get(code=G[6]).pk
     before = refcache.generation()
-    names_before = refcache.memoised("test-zone-names", None, lambda: dict(Zone.objects.values_list("code", "name")))
-    assert names_before[G[6]] == "第6网格"
+    assert _zone_names()[grid6] == "第6网格"
     record = ZoneRecord(code=G[6], name="第6网格(更名)", level=Level.GRID, parent_code=VILLAGE,
                         wkb=cell(6).wkb, residents=120)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         generation_commit(RedrawPlan(kept=[G[6]]), {G[6]: record}, valid_from=REDRAW_DAY, description="rename only")
     assert refcache.generation() != before
-    names_after = refcache.memoised("test-zone-names", None, lambda: dict(Zone.objects.values_list("code", "name")))
-    assert names_after[G[6]] == "第6网格(更名)"
+    assert _zone_names()[grid6] == "第6网格(更名)"
