@@ -4,6 +4,7 @@
 """
 import gc
 import os
+import sys
 
 import django
 
@@ -20,8 +21,12 @@ from gridops.core.asgi_handler import PooledThreadASGIHandler  # noqa: E402
 # behind it waited for).
 get_resolver().url_patterns
 
-# Long-lived request threads keep their database connections (see the handler's docstring); how
-# many per process is a setting (GRIDOPS_ASGI_THREADS, why 4 in settings/base.py).
+# Long-lived request threads keep their database connections (see the handler's docstring). How
+# many per process is GRIDOPS_ASGI_THREADS: the most synchronous requests (and database connections)
+# one process runs at once; the rest wait on the event loop, which costs nothing. Under the load
+# test's full mix 4 threads served 97-103 req/s with push p99 174-176 ms where 8 served 73-85 req/s
+# with push p99 339-492 ms (bench/results/asgi_threads.md): with 8, requests that had started fought
+# over the GIL and the two cores, and every one of them, and every push, waited longer.
 django_asgi_app = PooledThreadASGIHandler(threads=settings.GRIDOPS_ASGI_THREADS)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -50,3 +55,12 @@ gc.collect()
 gc.freeze()
 if settings.GRIDOPS_GC_THRESHOLDS:
     gc.set_threshold(*settings.GRIDOPS_GC_THRESHOLDS)
+
+# A thread that gives the GIL up for I/O (every SQL statement, Redis call, GEOS/GDAL call, socket
+# write) waits to get it back until the holder's switch interval has run out. A report gives it up
+# some twenty times, and the event loop that reads and writes every socket waits the same way, so
+# at Python's 5 ms those waits were most of a report's latency under concurrency. At 1 ms the intake
+# bench (8 clients, interleaved A/B, 3 rounds each) served 139 reports/s against 115 with p50 50 ms
+# against 59 and less CPU per report (8.9 ms against 10.2): less time spinning for the lock.
+if settings.GRIDOPS_GIL_SWITCH_MS:
+    sys.setswitchinterval(settings.GRIDOPS_GIL_SWITCH_MS / 1000)

@@ -1,4 +1,4 @@
-"""DRF serializers whose fields are built once per class, not once per instance.
+"""DRF serializer helpers for the hot paths: fields built once per class, points without GDAL.
 
 DRF builds a serializer's fields every time one is instantiated: it deep-copies the declared
 fields and, for a ModelSerializer, introspects the model and derives each field's arguments
@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import copy
 
+from django.contrib.gis.db import models as gis_models
+from django.contrib.gis.geos import Point
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField
+from rest_framework_gis.fields import GeoJsonDict, GeometryField
 
 _NESTED = (serializers.BaseSerializer, ManyRelatedField)
 
@@ -32,3 +35,30 @@ class PrebuiltFieldsMixin:
             type(self)._prebuilt_fields = template
         return {name: copy.deepcopy(field) if isinstance(field, _NESTED) else copy.copy(field)
                 for name, field in template.items()}
+
+
+class PointGeoJsonField(GeometryField):
+    """A point's GeoJSON geometry from its coordinates.
+
+    rest_framework_gis writes every geometry through GDAL: it builds an OGR geometry with its
+    spatial reference and exports JSON, twice per value (`if value.geojson`, then again), then
+    parses the text back: ~220 µs a feature, and each of those C calls hands the GIL away and waits
+    to get it back behind the worker's other threads (issue 13's intake profile: 11 % of a worker's
+    samples sat in GEOS/GDAL calls, the reply's geometry a third of them). A point is two numbers:
+    the same object, the coordinates exactly as stored. Other geometry types keep DRF-gis's path.
+    """
+
+    def to_representation(self, value):
+        if value is None or isinstance(value, dict) or not isinstance(value, Point):
+            return super().to_representation(value)
+        return GeoJsonDict((("type", "Point"), ("coordinates", list(value.coords) if not value.empty else [])))
+
+
+class PointFeatureMixin:
+    """For a GeoFeatureModelSerializer: model point fields are written by `PointGeoJsonField`."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, gis_models.PointField) and field_class is GeometryField:
+            field_class = PointGeoJsonField
+        return field_class, kwargs

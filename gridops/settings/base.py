@@ -361,14 +361,12 @@ GRIDOPS_BIND_PORT = int(env("GRIDOPS_BIND_PORT", "8000"))
 GRIDOPS_WEB_WORKERS = int(env("WEB_CONCURRENCY", "2"))
 GRIDOPS_FORWARDED_ALLOW_IPS = env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 GRIDOPS_KEEP_ALIVE_SECONDS = int(env("GRIDOPS_KEEP_ALIVE_SECONDS", "75"))
-# Request threads per worker process: the most synchronous requests (and database connections) one
-# process runs at once; the rest wait on the event loop, which costs nothing. Under the load test's
-# full mix 4 threads served 97-103 req/s with push p99 174-176 ms where 8 served 73-85 req/s with
-# push p99 339-492 ms (bench/results/asgi_threads.md): with 8, requests that had started fought over
-# the GIL and the two cores, and every one of them, and every push, waited longer.
+# A worker process (why each default in gridops/asgi.py): its request threads; the cyclic collector's
+# thresholds (empty: Python's 700,10,10); how long, in ms, a thread keeps the GIL while another
+# waits for it (empty: Python's 5).
 GRIDOPS_ASGI_THREADS = int(env("GRIDOPS_ASGI_THREADS", "4"))
-# The cyclic collector's thresholds in a worker (why in gridops/asgi.py); empty: Python's (700, 10, 10).
 GRIDOPS_GC_THRESHOLDS = tuple(int(x) for x in env("GRIDOPS_GC_THRESHOLDS", "10000,10,10").split(",") if x.strip())
+GRIDOPS_GIL_SWITCH_MS = float(env("GRIDOPS_GIL_SWITCH_MS", "1") or 0) or None
 
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")

@@ -55,11 +55,12 @@ def test_websocket_messages_are_not_compressed(asgi_server):
     assert asyncio.run(asyncio.wait_for(negotiated_extensions(), 20)) is None
 
 
-def test_the_served_application_freezes_its_start_up_heap_out_of_the_collector():
+def test_the_served_application_freezes_its_start_up_heap_and_sets_the_gil_switch_interval():
     """A worker imports the application, then moves what the imports built out of the cyclic
     collector's view (`gridops/asgi.py`): full collections walked it every 15-20 s under load,
     pausing every thread of the worker for 185-355 ms; and collects at the configured thresholds.
-    Checked in a fresh interpreter, as a worker starts."""
+    It also takes the GIL switch interval from the settings (Python's 5 ms made every thread back
+    from I/O wait up to that long). Checked in a fresh interpreter, as a worker starts."""
     import json
     import os
     import subprocess
@@ -67,13 +68,15 @@ def test_the_served_application_freezes_its_start_up_heap_out_of_the_collector()
 
     from django.conf import settings
 
-    probe = ("import gc, json, gridops.asgi; print(json.dumps({'frozen': gc.get_freeze_count(), "
-             "'tracked': len(gc.get_objects()), 'thresholds': gc.get_threshold()}))")
+    probe = ("import gc, json, sys, gridops.asgi; print(json.dumps({'frozen': gc.get_freeze_count(), "
+             "'tracked': len(gc.get_objects()), 'thresholds': gc.get_threshold(), "
+             "'switch': sys.getswitchinterval()}))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=settings.BASE_DIR, capture_output=True, text=True,
                             timeout=120, env=dict(os.environ, DJANGO_SETTINGS_MODULE="gridops.settings.local",
-                                                  GRIDOPS_GC_THRESHOLDS="9000,11,12"))
+                                                  GRIDOPS_GC_THRESHOLDS="9000,11,12", GRIDOPS_GIL_SWITCH_MS="2.5"))
     assert result.returncode == 0, result.stderr[-2000:]
     counts = json.loads(result.stdout.strip().splitlines()[-1])
     assert counts["frozen"] > 100_000
     assert counts["tracked"] < counts["frozen"] // 100
     assert counts["thresholds"] == [9000, 11, 12]  # the setting's, not Python's (700, 10, 10)
+    assert counts["switch"] == pytest.approx(0.0025)  # the setting's, not Python's 0.005

@@ -2,6 +2,8 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from gridops.core.serializers import PointFeatureMixin
+
 from .. import kpis, rules, selectors
 from ..models import ApplicantKind, Case, DeliveryMethod, Hall, Item, Rating, Terminal, Ticket
 
@@ -23,7 +25,7 @@ class ItemSerializer(serializers.ModelSerializer):
                   "promised_limit_days", "on_the_spot", "online", "fee", "documents"]
 
 
-class HallFeatureSerializer(GeoFeatureModelSerializer):
+class HallFeatureSerializer(PointFeatureMixin, GeoFeatureModelSerializer):
     """A hall on the operator map with its live queue and today's figures (from `halls_today`)."""
 
     today = serializers.SerializerMethodField()
@@ -42,7 +44,7 @@ class HallFeatureSerializer(GeoFeatureModelSerializer):
         return hall.zone.code[:9]
 
 
-class TerminalFeatureSerializer(GeoFeatureModelSerializer):
+class TerminalFeatureSerializer(PointFeatureMixin, GeoFeatureModelSerializer):
     hall = serializers.CharField(source="hall.code", default=None)
 
     class Meta:

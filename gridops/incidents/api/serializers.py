@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridops.accounts.models import Department
-from gridops.core.serializers import PrebuiltFieldsMixin
+from gridops.core.serializers import PointFeatureMixin, PrebuiltFieldsMixin
 
 from .. import rules, selectors, sla, texts
 from ..models import Category, EventType, Incident, IncidentPhoto, IncidentTransition, Source, Status, WorkerPosition
@@ -31,7 +31,7 @@ class RefField(serializers.ReadOnlyField):
         return _ref(value)
 
 
-class IncidentFeatureSerializer(PrebuiltFieldsMixin, GeoFeatureModelSerializer):
+class IncidentFeatureSerializer(PrebuiltFieldsMixin, PointFeatureMixin, GeoFeatureModelSerializer):
     """An incident as a GeoJSON feature; reporter details only for operators and the reporter."""
 
     status_label = serializers.SerializerMethodField()
@@ -285,7 +285,7 @@ class PingBatchSerializer(serializers.Serializer):
     pings = PingSerializer(many=True, allow_empty=False, max_length=1000)
 
 
-class WorkerPositionSerializer(GeoFeatureModelSerializer):
+class WorkerPositionSerializer(PointFeatureMixin, GeoFeatureModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     name = serializers.SerializerMethodField()
     grid = serializers.SerializerMethodField()

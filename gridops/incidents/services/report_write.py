@@ -10,10 +10,13 @@ Idempotency: the incident is inserted `ON CONFLICT DO NOTHING`, so when the uniq
 (reporter, client_key) index already holds the key (a retry, or two retries racing: the second
 waits for the first to commit), nothing at all is written and the caller answers from the row
 that won. The incident's columns are compiled by the ORM (field conversions, `auto_now`), so a
-new column needs no change here.
+new column needs no change here; the statement's text is compiled once per process.
 """
 from __future__ import annotations
 
+import functools
+
+from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
@@ -23,6 +26,7 @@ from gridops.realtime.services import event_from_row_recorded, event_from_row_sq
 from ..models import Incident, IncidentTransition
 from .trail import incident_audiences, incident_payload
 
+_POINT_SRID = Incident._meta.get_field("point").srid
 _HISTORY_COLUMNS = ("action", "actor_id", "from_status", "to_status", "department_id", "note", "at")
 _HISTORY_TYPES = ("varchar[]", "integer[]", "varchar[]", "varchar[]", "integer[]", "text[]", "timestamptz[]")
 _HISTORY_SQL = (
@@ -32,14 +36,38 @@ _HISTORY_SQL = (
 )
 
 
-def _incident_insert(incident: Incident) -> tuple[str, list]:
-    fields = [f for f in Incident._meta.concrete_fields if f is not Incident._meta.pk and not f.generated]
+def _incident_fields() -> list:
+    return [f for f in Incident._meta.concrete_fields if f is not Incident._meta.pk and not f.generated]
+
+
+def _orm_insert(incident: Incident) -> tuple[str, list]:
+    """The incident's INSERT as the ORM compiles it (field conversions, `auto_now`, quoting)."""
     query = InsertQuery(Incident, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, [incident])
+    query.insert_values(_incident_fields(), [incident])
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = [Incident._meta.pk]
     [(sql, params)] = compiler.as_sql()
     return sql, list(params)
+
+
+@functools.cache
+def _insert_sql() -> str:
+    # Every placeholder is a plain `%s` for a point in the field's SRID (`_incident_insert` checks),
+    # so the statement's text is the same for every report: compiled once, from a blank incident.
+    return _orm_insert(Incident(point=Point(0, 0, srid=_POINT_SRID)))[0]
+
+
+def _incident_insert(incident: Incident) -> tuple[str, list]:
+    """The ORM's INSERT for this incident, its text compiled once per process.
+
+    Compiling it (the query, its compiler, a placeholder per field) cost half a millisecond of CPU
+    per report, for text that never changes; each value still goes through its field's own
+    `pre_save` and `get_db_prep_save`, as the ORM's compiler does (`test_report_write` holds the two
+    equal)."""
+    if incident.point is None or incident.point.srid != _POINT_SRID:
+        raise ValueError("an incident's point is stored in the field's own SRID (see points.to_storage_point)")
+    params = [field.get_db_prep_save(field.pre_save(incident, add=True), connection) for field in _incident_fields()]
+    return _insert_sql(), params
 
 
 def _history_params(history: list[IncidentTransition]) -> list:

@@ -2,10 +2,12 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from gridops.core.serializers import PointFeatureMixin
+
 from ..models import CheckIn, Vendor
 
 
-class VendorFeatureSerializer(GeoFeatureModelSerializer):
+class VendorFeatureSerializer(PointFeatureMixin, GeoFeatureModelSerializer):
     """A stall on the public map; `state` is passed in the context per vendor (one head read)."""
 
     state = serializers.SerializerMethodField()
@@ -28,7 +30,7 @@ class VendorFeatureSerializer(GeoFeatureModelSerializer):
         return reverse("ledger:vendor-page", args=[vendor.code])
 
 
-class CheckInFeatureSerializer(GeoFeatureModelSerializer):
+class CheckInFeatureSerializer(PointFeatureMixin, GeoFeatureModelSerializer):
     case_no = serializers.CharField(source="person.case_no")
     name = serializers.CharField(source="person.name")
     grid = serializers.CharField(source="grid.code", default=None)

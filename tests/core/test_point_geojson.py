@@ -1,0 +1,46 @@
+"""Point features are written from their coordinates (`gridops.core.serializers.PointGeoJsonField`),
+and say exactly what rest_framework_gis's GDAL path said, for every point serializer."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.gis.geos import Point
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from gridops.core.serializers import PointGeoJsonField
+
+
+@pytest.mark.parametrize("point", [
+    Point(113.123456789012, 23.0123456789, srid=4326),
+    Point(113.1, 23.0, srid=4326),
+    Point(-0.5, 1e-7, srid=4326),
+    Point(srid=4326),
+])
+def test_a_point_is_written_as_the_gdal_path_writes_it(point):
+    ours = PointGeoJsonField().to_representation(point)
+    theirs = GeometryField().to_representation(point)
+    assert json.dumps(ours) == json.dumps(theirs)
+    assert ours.__class__ is theirs.__class__  # GeoJsonDict, whose str() is JSON
+
+
+def test_other_geometries_keep_the_gdal_path():
+    from django.contrib.gis.geos import Polygon
+
+    square = Polygon(((0, 0), (0, 1), (1, 1), (1, 0), (0, 0)), srid=4326)
+    assert PointGeoJsonField().to_representation(square) == GeometryField().to_representation(square)
+
+
+def test_every_point_feature_serializer_writes_its_points_without_gdal():
+    import gridops.approvals.api.serializers as approvals
+    import gridops.incidents.api.serializers as incidents
+    import gridops.ledger.api.serializers as ledger
+
+    feature_serializers = [cls for module in (approvals, incidents, ledger) for cls in vars(module).values()
+                           if isinstance(cls, type) and issubclass(cls, GeoFeatureModelSerializer)
+                           and cls.__module__ == module.__name__]
+    assert len(feature_serializers) >= 6
+    for cls in feature_serializers:
+        geo_field = cls().fields[cls.Meta.geo_field]
+        assert type(geo_field) is PointGeoJsonField, cls.__name__
