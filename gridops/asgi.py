@@ -57,10 +57,11 @@ if settings.GRIDOPS_GC_THRESHOLDS:
     gc.set_threshold(*settings.GRIDOPS_GC_THRESHOLDS)
 
 # A thread that gives the GIL up for I/O (every SQL statement, Redis call, GEOS/GDAL call, socket
-# write) waits to get it back until the holder's switch interval has run out. A report gives it up
-# some twenty times, and the event loop that reads and writes every socket waits the same way, so
-# at Python's 5 ms those waits were most of a report's latency under concurrency. At 1 ms the intake
-# bench (8 clients, interleaved A/B, 3 rounds each) served 139 reports/s against 115 with p50 50 ms
-# against 59 and less CPU per report (8.9 ms against 10.2): less time spinning for the lock.
+# write) waits to get it back until the holder lets go, at the latest when its switch interval
+# (Python's 5 ms) runs out. GRIDOPS_GIL_SWITCH_MS shortens it; the default keeps Python's, because
+# the two mixes measured disagree (bench/results/gil_switch.md): at 1 ms the intake bench alone
+# (8 clients, interleaved, 3 rounds) served 139 reports/s against 115, but the load test's full mix
+# served 95-97 req/s against 103-107 with p99 1.33-1.49 s against 0.87-0.96 s: the event loop and four
+# request threads trading the lock five times as often cost more than the shorter waits saved.
 if settings.GRIDOPS_GIL_SWITCH_MS:
     sys.setswitchinterval(settings.GRIDOPS_GIL_SWITCH_MS / 1000)

@@ -366,7 +366,7 @@ GRIDOPS_KEEP_ALIVE_SECONDS = int(env("GRIDOPS_KEEP_ALIVE_SECONDS", "75"))
 # waits for it (empty: Python's 5).
 GRIDOPS_ASGI_THREADS = int(env("GRIDOPS_ASGI_THREADS", "4"))
 GRIDOPS_GC_THRESHOLDS = tuple(int(x) for x in env("GRIDOPS_GC_THRESHOLDS", "10000,10,10").split(",") if x.strip())
-GRIDOPS_GIL_SWITCH_MS = float(env("GRIDOPS_GIL_SWITCH_MS", "1") or 0) or None
+GRIDOPS_GIL_SWITCH_MS = float(env("GRIDOPS_GIL_SWITCH_MS", "") or 0) or None
 
 # Map: no basemap can be fetched on a closed network, so the default is none.
 GRIDOPS_TILE_URL = env("GRIDOPS_TILE_URL", "")
