@@ -14,6 +14,15 @@ synchronous, so Django adapted it at the innermost one: the request thread hande
 to the event loop (`async_to_sync`), which handed it to the same thread again (`sync_to_async`).
 Under the load test those two extra crossings of a busy event loop were 31 % of the request
 threads' wall time (py-spy, issue 13), time a thread held its slot doing nothing.
+
+A request also crosses from the event loop to its thread once, not three times. Stock
+`ASGIHandler.handle` crosses for `request_started`'s receivers (closing stale connections), for
+the chain, and for `response.close()` (which fires `request_finished`); each crossing is an
+executor submission, a thread wake-up and a wake-up of the event loop again, and waits behind
+whatever else the busy loop is doing. Here the signal, the request's construction, the chain and,
+for a response whose body is already in memory, its close all run in that one crossing
+(`_respond_in_thread`); the loop only reads the body and writes the answer. A streaming response
+(exports, feeds) is closed after its last chunk, as Django does.
 """
 from __future__ import annotations
 
@@ -21,7 +30,11 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse
+from django.urls import set_script_prefix
 
 
 class PooledThreadASGIHandler(ASGIHandler):
@@ -35,9 +48,37 @@ class PooledThreadASGIHandler(ASGIHandler):
         """The chain is synchronous whatever ASGIHandler asks for (built once, at start)."""
         super().load_middleware(is_async=False)
 
-    async def get_response_async(self, request):
-        """The synchronous chain (middleware, view, error logging) in the request's thread, one hop."""
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+    def _respond_in_thread(self, scope, body_file):
+        """Everything synchronous about one request, in its pooled thread: `ASGIHandler.handle`'s
+        steps in the same order, without the event loop between them."""
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()  # the body is in memory; fires request_finished in this thread
+        return response
+
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            set_script_prefix(get_script_prefix(scope))
+            response = await sync_to_async(self._respond_in_thread, thread_sensitive=True)(scope, body_file)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client went away while the answer was written
+            finally:
+                if response.streaming:
+                    await sync_to_async(response.close, thread_sensitive=True)()
+        finally:
+            body_file.close()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
