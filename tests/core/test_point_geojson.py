@@ -44,3 +44,24 @@ def test_every_point_feature_serializer_writes_its_points_without_gdal():
     for cls in feature_serializers:
         geo_field = cls().fields[cls.Meta.geo_field]
         assert type(geo_field) is PointGeoJsonField, cls.__name__
+
+
+def test_prebuilt_fields_are_copies_equal_to_what_copy_copy_makes():
+    """`PrebuiltFieldsMixin` hands each serializer its own field objects; its fast shallow copy
+    makes what `copy.copy` made (the same attributes, a new object), and binding a copy leaves
+    the class's template and every other copy alone."""
+    import copy
+
+    from gridops.core.serializers import _shallow_copy
+    from gridops.incidents.api.serializers import IncidentFeatureSerializer
+
+    IncidentFeatureSerializer().fields  # builds the class's template
+    template = IncidentFeatureSerializer._prebuilt_fields
+    for name, field in template.items():
+        ours, theirs = _shallow_copy(field), copy.copy(field)
+        assert type(ours) is type(theirs) and ours is not field
+        assert ours.__dict__ == theirs.__dict__, name
+    first, second = IncidentFeatureSerializer(), IncidentFeatureSerializer()
+    assert first.fields["status"] is not second.fields["status"]
+    assert first.fields["status"].parent is first and second.fields["status"].parent is second
+    assert getattr(template["status"], "parent", None) is None
