@@ -22,7 +22,9 @@ executor submission, a thread wake-up and a wake-up of the event loop again, and
 whatever else the busy loop is doing. Here the signal, the request's construction, the chain and,
 for a response whose body is already in memory, its close all run in that one crossing
 (`_respond_in_thread`); the loop only reads the body and writes the answer. A streaming response
-(exports, feeds) is closed after its last chunk, as Django does.
+(exports, feeds) is closed after its last chunk, as Django does. Stock Django also listens for
+the client's disconnect meanwhile, to cancel an async view; a synchronous chain cannot be
+cancelled, and uvicorn drops what is sent to a client that has gone, so that task is not kept.
 """
 from __future__ import annotations
 
@@ -72,8 +74,6 @@ class PooledThreadASGIHandler(ASGIHandler):
             response = await sync_to_async(self._respond_in_thread, thread_sensitive=True)(scope, body_file)
             try:
                 await self.send_response(response, send)
-            except asyncio.CancelledError:
-                pass  # the client went away while the answer was written
             finally:
                 if response.streaming:
                     await sync_to_async(response.close, thread_sensitive=True)()

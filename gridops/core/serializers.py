@@ -58,7 +58,7 @@ class PointGeoJsonField(GeometryField):
     """
 
     def to_representation(self, value):
-        if value is None or isinstance(value, dict) or not isinstance(value, Point):
+        if not isinstance(value, Point):  # None, a dict, another geometry type: DRF-gis's own path
             return super().to_representation(value)
         return GeoJsonDict((("type", "Point"), ("coordinates", list(value.coords) if not value.empty else [])))
 

@@ -59,8 +59,8 @@ def test_the_served_application_freezes_its_start_up_heap_and_sets_the_gil_switc
     """A worker imports the application, then moves what the imports built out of the cyclic
     collector's view (`gridops/asgi.py`): full collections walked it every 15-20 s under load,
     pausing every thread of the worker for 185-355 ms; and collects at the configured thresholds.
-    It also takes the GIL switch interval from the settings (Python's 5 ms made every thread back
-    from I/O wait up to that long). Checked in a fresh interpreter, as a worker starts."""
+    It also takes the GIL switch interval from the settings when one is given (the default keeps
+    Python's 5 ms; bench/results/gil_switch.md). Checked in a fresh interpreter, as a worker starts."""
     import json
     import os
     import subprocess

@@ -36,14 +36,15 @@ _HISTORY_SQL = (
 )
 
 
-def _incident_fields() -> list:
-    return [f for f in Incident._meta.concrete_fields if f is not Incident._meta.pk and not f.generated]
+@functools.cache
+def _incident_fields() -> tuple:
+    return tuple(f for f in Incident._meta.concrete_fields if f is not Incident._meta.pk and not f.generated)
 
 
 def _orm_insert(incident: Incident) -> tuple[str, list]:
     """The incident's INSERT as the ORM compiles it (field conversions, `auto_now`, quoting)."""
     query = InsertQuery(Incident, on_conflict=OnConflict.IGNORE)
-    query.insert_values(_incident_fields(), [incident])
+    query.insert_values(list(_incident_fields()), [incident])
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = [Incident._meta.pk]
     [(sql, params)] = compiler.as_sql()

@@ -1,5 +1,6 @@
-"""Point features are written from their coordinates (`gridops.core.serializers.PointGeoJsonField`),
-and say exactly what rest_framework_gis's GDAL path said, for every point serializer."""
+"""The hot-path serializer helpers (`gridops.core.serializers`): point features are written from
+their coordinates and say exactly what rest_framework_gis's GDAL path said, for every point
+serializer; prebuilt fields are handed out as copies equal to `copy.copy`'s, never shared."""
 from __future__ import annotations
 
 import json
