@@ -27,11 +27,15 @@ APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-partman post
 run: setup demo serve
 
 ## Two pytest-xdist workers (one per core); each has its own test database (test_<name>_gwN) and
-## Redis namespace. TEST_WORKERS=0 runs in one process. The browser tests follow in one process.
+## Redis namespace. TEST_WORKERS=0 runs in one process. The browser tests follow, two at a time
+## (each worker its own server, database and namespace): they mostly wait on Chromium, the server
+## and their own timers (one holds a socket idle for 60 s), so two share the cores well;
+## `worksteal` keeps the long ones from queueing behind each other. BROWSER_WORKERS=0: one process.
 TEST_WORKERS ?= 2
+BROWSER_WORKERS ?= 2
 test: setup
 	$(PY) -m pytest --create-db -q -n $(TEST_WORKERS) --dist loadgroup -m "not browser" $(PYTEST_ARGS)
-	$(PY) -m pytest --create-db -q -m browser $(PYTEST_ARGS)
+	$(PY) -m pytest --create-db -q -n $(BROWSER_WORKERS) --dist worksteal -m browser $(PYTEST_ARGS)
 
 ## A long randomised run of the property tests and fuzzers (`make test` draws the same examples every
 ## time): fresh random examples, GRIDOPS_FUZZ_FACTOR (default 10) times as many per test, failures
