@@ -19,7 +19,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-partman postgresql-15-pgrouting gdal-bin libgdal-dev libgeos-dev libproj-dev \
-	binutils gettext python3-venv redis-server mosquitto chromium fonts-noto-cjk apache2-utils
+	binutils gettext python3-venv redis-server mosquitto chromium fonts-noto-cjk wrk
 
 .PHONY: run test fuzz-long setup system services venv assets messages db migrate demo serve worker bench loadtest loadtest-capacity clean \
 	cluster cluster-down test-cluster

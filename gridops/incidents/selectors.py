@@ -86,6 +86,8 @@ def incidents_visible_to(user, *, one_row: bool = False) -> QuerySet[Incident]:
     condition = visibility_filter(user, one_row=one_row)
     if condition is None:
         return Incident.objects.none()
+    if not condition:  # everything: the same rows without composing an empty condition
+        return Incident.objects.all()
     return Incident.objects.filter(condition)
 
 

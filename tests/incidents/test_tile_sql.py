@@ -104,3 +104,28 @@ def test_render_settings_hold_for_the_tile_statement_only():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
         assert cursor.fetchone() != ("off", "0")
+
+
+@pytest.mark.django_db
+def test_everyone_who_sees_everything_shares_one_visibility_digest_compiled_once_per_process(people, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    from gridops.incidents.selectors import incidents_visible_to
+
+    district, town = people["users"]["district"], people["users"]["nanzhuang"]
+    root = get_user_model().objects.create_superuser("tile-root", password="x")
+    # The digest is still that of the caller's own visibility SQL, as before the shortcut.
+    expected = {user.pk: incident_tiles._digest_of(incidents_visible_to(user)) for user in (district, town, root)}
+    incident_tiles._everything_digest.cache_clear()
+    compiles = []
+    original = incident_tiles.compiled
+    monkeypatch.setattr(incident_tiles, "compiled", lambda qs: compiles.append(qs) or original(qs))
+
+    for user in (district, root, district):
+        assert incident_tiles.visibility_key(_request(user)) == expected[user.pk][:16]
+    assert len(compiles) == 1  # "every incident", once for the process
+    assert expected[district.pk] == expected[root.pk]
+    # A jurisdiction with a condition is compiled for each request, and is its own key.
+    assert incident_tiles.visibility_key(_request(town)) == expected[town.pk][:16] != expected[district.pk][:16]
+    incident_tiles.visibility_key(_request(town))
+    assert len(compiles) == 3
