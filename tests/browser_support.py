@@ -47,7 +47,11 @@ class AsgiServer:
         env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="gridops.settings.test",
                    DEBUG="1", DB_CONN_MAX_AGE="0", PYTHONUNBUFFERED="1",
                    # Pages must get their events live: the per-process table re-read stays off.
-                   GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS="0")
+                   GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS="0",
+                   # Each test writes its own zones and catalogue (the test process bumps the reference
+                   # generation): the server reads the generation on every use instead of trusting it
+                   # for a second, so it never answers from the previous test's rows.
+                   GRIDOPS_REFERENCE_CHECK_SECONDS="0")
         self.log = open(ARTIFACTS / f"uvicorn-{self.port}.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),

@@ -1,26 +1,26 @@
 """Where a point belongs: its micro-grid, the zone chain above it and its command centre.
 
-Locate is the hottest query in GridOps (every report, ping and check-in calls it), so it is one
-SQL statement: the micro-grid whose polygon intersects the point (GiST index), joined up its
-parent chain and to its town's command centre. A point on a shared boundary intersects several
-grids; the lowest code wins, so the answer is deterministic.
+The rule: the micro-grid whose polygon intersects the point, joined up its parent chain and to
+its town's command centre. A point on a shared boundary intersects several grids; the lowest code
+wins, so the answer is deterministic. A zone's parent chain is always of the zone's own
+generation, so it is followed by parent_id.
 
-A zone's parent chain is always of the zone's own generation, so it is followed by parent_id.
+Locate is the hottest read in GridOps (every report, ping and check-in calls it). It is answered
+from the generation's micro-grids held in the process (`locate_index`), not by a statement per
+call. `LOCATE_ONE_SQL` / `LOCATE_MANY_SQL` state the same rule in PostGIS: the tests hold the
+index equal to them, and `bench locate` measures them as the database's floor.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection
-
-from gridops.core import prepared
-
 from ..models import CommandCentre, Level, Zone
-from .generations import CURRENT_SQL, IN_GENERATION_SQL, generation_where
+from .generations import CURRENT_SQL, IN_GENERATION_SQL
+from .locate_index import CHAIN_COLUMNS, index_for
 from .zones import LEVEL_NAMES
 
-_CHAIN_COLUMNS = ["id", "code", "name", "level", "parent_id", "residents", "households"]
+_CHAIN_COLUMNS = list(CHAIN_COLUMNS)
 _ALIASES = ["d", "t", "a", "v", "g"]  # district → grid
 _CHAIN_SELECT = ", ".join(f"{alias}.{col}" for alias in _ALIASES for col in _CHAIN_COLUMNS)
 _CHAIN_JOINS = """
@@ -65,35 +65,17 @@ JOIN geodata_zone g ON g.id = hit.id {joins}
 
 LOCATE_ONE_SQL = _locate_one_sql(CURRENT_SQL.format(z="g"))
 LOCATE_MANY_SQL = _locate_many_sql(CURRENT_SQL.format(z="z"))
-_LOCATE_ONE_IN_GENERATION_SQL = _locate_one_sql(IN_GENERATION_SQL.format(z="g"), _HISTORIC_CENTRE_JOIN)
-_LOCATE_MANY_IN_GENERATION_SQL = _locate_many_sql(IN_GENERATION_SQL.format(z="z"), _HISTORIC_CENTRE_JOIN)
+LOCATE_ONE_IN_GENERATION_SQL = _locate_one_sql(IN_GENERATION_SQL.format(z="g"), _HISTORIC_CENTRE_JOIN)
+LOCATE_MANY_IN_GENERATION_SQL = _locate_many_sql(IN_GENERATION_SQL.format(z="z"), _HISTORIC_CENTRE_JOIN)
 
 
 def _locate_one(lon: float, lat: float, generation):
-    if generation is None:
-        sql, params = LOCATE_ONE_SQL, [lon, lat]
-    else:
-        sql, params = _LOCATE_ONE_IN_GENERATION_SQL, [*generation_where("g", generation)[1], lon, lat]
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, sql, params)  # planning it cost five times running it
-        return cursor.fetchone()
+    return index_for(generation).row(lon, lat)
 
 
 def _locate_many(points: list[tuple[float, float]], generation, build: Callable) -> list:
     """`build` of each point's row, aligned with `points` (None for a point outside the district)."""
-    results: list = [None] * len(points)
-    if not points:
-        return results
-    coordinates = [[p[0] for p in points], [p[1] for p in points]]
-    if generation is None:
-        sql, params = LOCATE_MANY_SQL, coordinates
-    else:  # the generation's placeholders come after the two arrays in the statement
-        sql, params = _LOCATE_MANY_IN_GENERATION_SQL, [*coordinates, *generation_where("z", generation)[1]]
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, sql, params, generic=True)  # planned 2.2 ms for 0.2 ms of running
-        for row in cursor.fetchall():
-            results[row[0] - 1] = build(row[1:])
-    return results
+    return [None if row is None else build(row) for row in index_for(generation).rows(points)]
 
 
 def _zone_at(level: Level) -> property:

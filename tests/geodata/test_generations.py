@@ -178,6 +178,22 @@ def test_locate_takes_a_generation_or_a_date(client, first, redrawn):
         assert client.get(url, {"lon": point[0], "lat": point[1], "generation": unknown}).status_code == 404
 
 
+def test_locate_of_each_generation_is_the_sql_of_that_generation(first, redrawn):
+    from django.db import connection
+
+    from geodata.selectors.locate import LOCATE_ONE_IN_GENERATION_SQL
+    from geodata.selectors.locate_index import index_for
+
+    points = [(WEST + x * 0.0025, SOUTH + y * 0.0025) for x in range(-1, 26) for y in range(-1, 10)]
+    for generation in (first, redrawn):
+        index = index_for(generation)
+        with connection.cursor() as cursor:
+            for lon, lat in points:
+                cursor.execute(LOCATE_ONE_IN_GENERATION_SQL, [generation.pk, generation.pk, lon, lat])
+                assert index.row(lon, lat) == cursor.fetchone(), (generation.pk, lon, lat)
+    assert index_for(first).row(113.045, 23.015)[29] == G[5] and index_for(redrawn).row(113.045, 23.015)[29] == G[4]
+
+
 def test_zones_api_serves_the_current_generation_unless_asked(client, first, redrawn):
     codes = lambda answer: sorted(f["properties"]["code"] for f in json.loads(answer.content)["features"])  # noqa: E731
     listing = reverse("zone-list")
