@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, transaction
 
+from gridops.core import refcache
+
 from .coords import METRIC_SRID
 from .models import CommandCentre, Level, Zone
 
@@ -94,6 +96,7 @@ def zones_roll_up_population() -> None:
                 """,
                 [level + 1, level],
             )
+        refcache.bump()  # written behind the ORM's signals: what processes keep of zones (locate) moves on
 
 
 def centres_upsert(*, records: Iterable[CentreRecord]) -> tuple[int, int]:

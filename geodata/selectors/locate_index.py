@@ -16,7 +16,10 @@ command centre (for an older generation, today's centre of the town of the same 
 An index is kept per generation under the reference generation (`core.refcache`): every zone or
 command-centre save bumps it, and so do the loaders that write zones in bulk. A process sees its
 own bumps at once and another's within `GRIDOPS_REFERENCE_CHECK_SECONDS`. Without Redis the
-generation is unknown; the index is then rebuilt at most once per `check_seconds()`.
+generation is unknown; the index is then rebuilt at most once per `check_seconds()`. An index
+built inside a transaction that writes zones sees its uncommitted rows and is not retired if
+that transaction rolls back: nothing locates inside a zone write, and the tests move the
+generation on before each test (tests/conftest.py).
 """
 from __future__ import annotations
 

@@ -103,3 +103,17 @@ def test_a_generation_is_answered_from_its_own_zones(district):
     index = index_for(current)
     for lon, lat in _boundary_points(district, every=97):
         assert index.row(lon, lat) == _sql_row(lon, lat, LOCATE_ONE_IN_GENERATION_SQL, [current.pk, current.pk])
+
+
+def test_the_population_roll_up_written_in_sql_moves_the_index_on(district):
+    from django.db.models import Sum
+
+    from geodata.services import zones_roll_up_population
+
+    lon, lat = 113.1, 23.02
+    village = locate_point(lon, lat).village
+    Zone.objects.filter(pk=locate_point(lon, lat).grid.pk).update(residents=123_456)  # no signal
+    zones_roll_up_population()
+    expected = Zone.objects.filter(parent_id=village.pk).aggregate(total=Sum("residents"))["total"]
+    assert expected != village.residents
+    assert locate_point(lon, lat).village.residents == expected
