@@ -113,26 +113,29 @@ _held: dict[int | None, tuple[int, float, LocateIndex]] = {}  # generation -> (r
 _KEPT_GENERATIONS = 4
 
 
+def _usable(held, current: int) -> bool:
+    """Built under the reference generation in force; without Redis (`current` < 0), built
+    within the last `check_seconds()`."""
+    if held is None:
+        return False
+    if current >= 0:
+        return held[0] == current
+    return time.monotonic() - held[1] < refcache.check_seconds()
+
+
 def index_for(generation=None) -> LocateIndex:
     """The index of `generation` (a `Generation`, its id, or None for the current one)."""
     key = None if generation is None else int(getattr(generation, "pk", generation))
     current = refcache.generation()
     held = _held.get(key)
-    if held is not None and (held[0] == current >= 0 or
-                             (current < 0 and time.monotonic() - held[1] < refcache.check_seconds())):
+    if _usable(held, current):
         return held[2]
     with _lock:  # one build per process at a time; a thread that waited finds it built
         held = _held.get(key)
-        if held is not None and held[0] == current >= 0:
+        if _usable(held, current):
             return held[2]
         index = _build(key)
         if key not in _held and len(_held) >= _KEPT_GENERATIONS:
             _held.pop(next(k for k in _held if k is not None), None)
         _held[key] = (current, time.monotonic(), index)
         return index
-
-
-def forget() -> None:
-    """Drop every held index (tests that rewrite zones behind the ORM's back)."""
-    with _lock:
-        _held.clear()

@@ -117,3 +117,14 @@ def test_the_population_roll_up_written_in_sql_moves_the_index_on(district):
     expected = Zone.objects.filter(parent_id=village.pk).aggregate(total=Sum("residents"))["total"]
     assert expected != village.residents
     assert locate_point(lon, lat).village.residents == expected
+
+
+def test_without_redis_the_index_is_rebuilt_at_most_once_per_check_interval(tiny_district, settings, monkeypatch):
+    from gridops.core import refcache
+
+    monkeypatch.setattr(refcache, "generation", lambda: -1)  # what it answers when Redis does not
+    settings.GRIDOPS_REFERENCE_CHECK_SECONDS = 60
+    first = index_for()
+    assert index_for() is first
+    settings.GRIDOPS_REFERENCE_CHECK_SECONDS = 0
+    assert index_for() is not first
