@@ -49,12 +49,7 @@ class LocateIndex:
 
     def row(self, lon: float, lat: float) -> tuple | None:
         """The locate row (district → micro-grid chain, then the centre), or None outside."""
-        hits = self.tree.query(shapely.points(lon, lat), predicate="intersects")
-        for position in sorted(hits.tolist(), key=self.grid_codes.__getitem__):
-            row = self._row_of(self.grid_ids[position])
-            if row is not None:
-                return row
-        return None
+        return self._first_row(self.tree.query(shapely.points(lon, lat), predicate="intersects").tolist())
 
     def rows(self, points: list[tuple[float, float]]) -> list[tuple | None]:
         """`row` of each point, in one vectorised tree query."""
@@ -63,15 +58,16 @@ class LocateIndex:
             geometries = shapely.points([p[0] for p in points], [p[1] for p in points])
             for point, position in self.tree.query(geometries, predicate="intersects").T.tolist():
                 found[point].append(position)
-        results: list[tuple | None] = []
-        for positions in found:
-            row = None
-            for position in sorted(positions, key=self.grid_codes.__getitem__):
-                row = self._row_of(self.grid_ids[position])
-                if row is not None:
-                    break
-            results.append(row)
-        return results
+        return [self._first_row(positions) for positions in found]
+
+    def _first_row(self, positions: list[int]) -> tuple | None:
+        """Of the micro-grids a point intersects (tree positions), the lowest code whose chain is
+        complete: the rule's tie-break on shared boundaries."""
+        for position in sorted(positions, key=self.grid_codes.__getitem__):
+            row = self._row_of(self.grid_ids[position])
+            if row is not None:
+                return row
+        return None
 
     def _row_of(self, grid_id: int) -> tuple | None:
         chain = [self.zones[grid_id]]
