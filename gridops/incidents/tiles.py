@@ -27,9 +27,8 @@ from django.core.signals import setting_changed
 from django.db.models import BinaryField, BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
-from geodata.layers import ZONE_VERSION_SQL, ZoneLayer, zone_version
+from geodata.layers import ZoneLayer, zone_version
 from geodata.tiles import BUFFER, ENV, ENV_4326, EXTENT, Layer, Tile, compiled, read_connection, subquery
-from gridops.core import prepared
 from gridops.core.filtersets import cache_key, filtered, names_no_filter, validated
 
 from . import conf
@@ -37,6 +36,7 @@ from .filters import LEVEL_FIELD, IncidentFilter
 from .models import OPEN_STATUSES, Incident
 from .selectors import incidents_visible_to
 from .sla import overdue_q
+from .tile_version import data_version
 
 _VISIBLE = "_gridops_visible_incidents"
 _FILTER = "_gridops_incident_filter"
@@ -149,25 +149,6 @@ def _kept_subquery(request, part: tuple, rows: Callable[[datetime], QuerySet]) -
     if not _unfiltered(request):
         return subquery(rows(timezone.now()))
     return KEPT_SQL.get((_visibility_digest(request), *part), lambda: subquery(rows(_NOW)))
-
-
-def data_version(*, zones: bool = False) -> str:
-    """Newest incident id and newest incident event id (and the zone table's version): one round trip.
-
-    Every change of an incident publishes an `incident.*` event, so that event id moves with
-    updates; the incident id covers rows written in bulk without events (history imports). Other
-    events (a grid worker's position ping every few seconds, hall queues) leave the tiles' ETags
-    alone, or the tile cache would never hit under live load. The newest incident event is found
-    by walking the event ids backwards past the few non-incident events at the tail.
-    """
-    zone_part = f", {ZONE_VERSION_SQL}" if zones else ""
-    with read_connection().cursor() as cursor:
-        # Prepared: planning it (the partitioned event table) cost six times running it.
-        prepared.execute(cursor, "SELECT (SELECT max(id) FROM incidents_incident), (SELECT id FROM realtime_event "
-                                 "WHERE kind LIKE 'incident.%%' ORDER BY id DESC LIMIT 1)" + zone_part)
-        row = [value or 0 for value in cursor.fetchone()]
-    version = f"{row[0]}.{row[1]}"
-    return f"z{row[2]}.{row[3]}." + version if zones else version
 
 
 class IncidentLayer(Layer):

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from . import conf
+from . import committed, conf
 from .stream import CONTROL_FIELD, EVENT_FIELD, decode, stream_key
 
 logger = logging.getLogger(__name__)
@@ -258,6 +258,7 @@ class Hub:
             self._recent_set.discard(self._recent[0])
         self._recent.append(event["id"])
         self._recent_set.add(event["id"])
+        committed.heard(event.get("kind") or "")
         for listener in self.route(event):
             listener.offer(event)
         self.delivered += 1

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import audiences as aud
-from . import conf, stream
+from . import committed, conf, stream
 from .models import Event
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def _plain(payload: dict) -> dict:
 
 def schedule_push(event: Event) -> None:
     """After commit: hand the event to the stream (background append, or inline in tests)."""
+    committed.heard(event.kind)
     stream.submit(stream.event_entry(event, committed_at=time.time()))
 
 

@@ -347,10 +347,12 @@ GRIDOPS_RATE_LIMITS = {
 GRIDOPS_DEMO = env_bool("GRIDOPS_DEMO", False)
 # Hot read paths (README "Reliability"): fixed hot SQL as prepared statements (off behind a
 # transaction-pooling pgbouncer); how long a process trusts its reference generation and a token's
-# user before asking Redis again (0: ask every time).
+# user before asking Redis again, and the incident tiles' data version before asking PostgreSQL
+# again unless it hears of an incident change first (0: ask every time).
 GRIDOPS_PREPARED_STATEMENTS = env_bool("GRIDOPS_PREPARED_STATEMENTS", True)
 GRIDOPS_REFERENCE_CHECK_SECONDS = float(env("GRIDOPS_REFERENCE_CHECK_SECONDS", "1"))
 GRIDOPS_TOKEN_PROCESS_SECONDS = float(env("GRIDOPS_TOKEN_PROCESS_SECONDS", "1"))
+GRIDOPS_TILE_VERSION_SECONDS = float(env("GRIDOPS_TILE_VERSION_SECONDS", "1"))
 
 # Serving (`manage.py serve`, gridops/core/server.py): where, how many worker processes, which proxies
 # may set X-Forwarded-For/-Proto, and how long an idle keep-alive connection stays open. Tablets and

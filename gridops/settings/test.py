@@ -18,3 +18,7 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{REDIS_NAMESPACE}:asgi"
 if "replica" not in DATABASES:
     DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 GRIDOPS_REPLICA_READ_VIEWS: list[str] = []
+
+# The incident tiles' data version is read on every call, as a test that writes rows and then
+# asks for a tile expects; tests/incidents/test_tile_version.py switches the remembering on.
+GRIDOPS_TILE_VERSION_SECONDS = 0

@@ -4,7 +4,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from gridops.realtime import stream
+from gridops.realtime import committed, stream
 from gridops.realtime.hub import Hub, Sequencer
 from gridops.realtime.models import Event
 
@@ -113,3 +113,18 @@ async def test_test_events_never_reach_a_differently_prefixed_stream(people, set
     assert await _until(lambda: ours.heard == [event.id]), ours.heard
     await asyncio.sleep(0.2)  # the other hub had as long, and more, to hear it
     assert served.heard == []
+
+
+async def test_the_hub_tells_its_process_what_other_processes_committed(people, settings):
+    """Another process's commit reaches this one only through the stream: the hub's delivery moves
+    the family's counter (`committed`), which the tiles' remembered data version is checked against."""
+    settings.GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS = 0
+    communicator, _ = await open_as(people["users"]["district"])
+    before = committed.changes("incident")
+    row = await database_sync_to_async(Event.objects.create)(kind="incident.updated", payload={},
+                                                             audiences=["district"])
+    stream.append([stream.event_entry(row)])  # as the other process's after-commit append does
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["id"] == row.id
+    assert committed.changes("incident") > before
+    await communicator.disconnect()
