@@ -35,7 +35,8 @@ class TransitionInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    """Read-mostly: status changes go through services (history, version, pushes), not the admin."""
+    """View only: every change of an incident goes through its services (history, version, the
+    live push, the tiles' data version); an admin save or delete would bypass all of them."""
 
     list_display = ["id", "event_type", "status", "town", "department", "reported_at", "escalation_level"]
     list_filter = ["status", "priority", "source"]
@@ -43,3 +44,12 @@ class IncidentAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "version", "escalation_level", "escalated_at"]
     inlines = [TransitionInline]
     date_hierarchy = "reported_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,20 +5,29 @@ call; these tests switch the remembering on.)"""
 import time
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from geodata.models import Level, Zone
+from gridops.core import dbrouter
 from gridops.incidents import tile_version
 from gridops.incidents.tile_version import data_version, read_data_version
 from gridops.realtime import committed
 from gridops.realtime.services import publish_event
-from tests.realtime.users import ZUMIAO_GRID, build_people, make_incident
+from tests.geodata.test_tiles import tile_url
+from tests.realtime.users import ZUMIAO_GRID, build_people, make_incident, signed_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases=["default", "replica"])
 
 
 @pytest.fixture
-def zones():
-    return build_people()["zones"]
+def people():
+    return build_people()
+
+
+@pytest.fixture
+def zones(people):
+    return people["zones"]
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +81,24 @@ def test_the_counts_version_moves_with_a_new_reference_generation(zones, setting
     after = data_version(zones=True)
     assert after == read_data_version(zones=True) != before
     assert after.split(".")[-2:] == before.split(".")[-2:]  # the incident part did not move
+
+
+def _version_reads(alias: str, client) -> int:
+    """GET an incident tile; how many statements on `alias` read the data version."""
+    with CaptureQueriesContext(connections[alias]) as queries:
+        assert client.get(tile_url("incidents", 16)).status_code == 200
+    return sum("realtime_event" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_version_read_on_the_primary_is_not_handed_to_a_standby_reader(people, settings):
+    """A tile's version and rows come from one database: a caller who just wrote reads both on the
+    primary; the version it read there must not serve another caller whose rows come from the
+    lagging standby (their older rows would be cached under the newer version, for everyone)."""
+    settings.GRIDOPS_REPLICA_READ_VIEWS = ["tile"]
+    settings.GRIDOPS_PREPARED_STATEMENTS = False  # the version's SQL in the captured statements
+    writer, other = people["users"]["district"], people["users"]["nanzhuang"]
+    dbrouter.note_write(writer.pk)
+    assert _version_reads("default", signed_in(writer)) == 1
+    assert _version_reads("replica", signed_in(other)) == 1  # its own database's version
+    assert _version_reads("replica", signed_in(other)) == 0  # then held there
+    assert _version_reads("default", signed_in(writer)) == 0
