@@ -41,7 +41,8 @@ QUIET_LOG = ("--log-level", "warning")
 
 
 class AsgiServer:
-    def __init__(self, database_url: str, *, log_args: tuple[str, ...] = QUIET_LOG):
+    def __init__(self, database_url: str, *, log_args: tuple[str, ...] = QUIET_LOG,
+                 extra_env: dict[str, str] | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="gridops.settings.test",
@@ -52,6 +53,7 @@ class AsgiServer:
                    # generation): the server reads the generation on every use instead of trusting it
                    # for a second, so it never answers from the previous test's rows.
                    GRIDOPS_REFERENCE_CHECK_SECONDS="0")
+        env.update(extra_env or {})  # a test's own settings for its server
         self.log = open(ARTIFACTS / f"uvicorn-{self.port}.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port),

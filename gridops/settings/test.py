@@ -20,5 +20,6 @@ if "replica" not in DATABASES:
 GRIDOPS_REPLICA_READ_VIEWS: list[str] = []
 
 # The incident tiles' data version is read on every call, as a test that writes rows and then
-# asks for a tile expects; tests/incidents/test_tile_version.py switches the remembering on.
-GRIDOPS_TILE_VERSION_SECONDS = 0
+# asks for a tile expects; tests/incidents/test_tile_version*.py switch the remembering on (the
+# live-server test through the environment of its server).
+GRIDOPS_TILE_VERSION_SECONDS = float(env("GRIDOPS_TILE_VERSION_SECONDS", "0"))
