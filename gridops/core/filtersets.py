@@ -12,7 +12,9 @@ parameter list is written once, on the FilterSet.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from django.db.models import QuerySet
@@ -71,6 +73,37 @@ def cache_key(filterset: FilterSet) -> str:
     cleaned = validated(filterset)
     return "|".join(f"{name}={_canonical(value)}" for name, value in sorted(cleaned.items())
                     if value not in (None, "", [], ()))
+
+
+_KEYS: OrderedDict[tuple, str] = OrderedDict()
+_KEYS_LOCK = threading.Lock()
+KEYS_KEPT = 4096
+_KEPT_QUERY_CHARS = 2000
+
+
+def query_cache_key(filterset_class: type[FilterSet], params: Mapping, build: Callable[[], FilterSet]) -> str:
+    """`cache_key(build())` for this query string, kept per process.
+
+    The key is a function of the query string alone: cleaning a filter value reads neither the
+    database, nor the clock, nor the caller (a code's existence, `days`' window and the caller's
+    visibility apply when the queryset is filtered). Building a FilterSet and its form for every
+    request was most of a warm tile's own time for the console, which asks its tiles with
+    `?status=open`. A query string that does not validate is never kept: it raises every time.
+    """
+    data = as_data(params)
+    memo = (filterset_class, tuple(sorted(data.items())))
+    with _KEYS_LOCK:
+        key = _KEYS.get(memo)
+        if key is not None:
+            _KEYS.move_to_end(memo)
+            return key
+    key = cache_key(build())
+    if sum(len(name) + len(str(value)) for name, value in data.items()) <= _KEPT_QUERY_CHARS:
+        with _KEYS_LOCK:
+            _KEYS[memo] = key
+            while len(_KEYS) > KEYS_KEPT:
+                _KEYS.popitem(last=False)
+    return key
 
 
 def names_no_filter(filterset_class: type[FilterSet], params: Mapping) -> bool:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from geodata.layers import ZoneLayer, zone_version
 from geodata.tiles import BUFFER, ENV, ENV_4326, EXTENT, Layer, Tile, compiled, read_connection, subquery
-from gridops.core.filtersets import cache_key, filtered, names_no_filter, validated
+from gridops.core.filtersets import filtered, names_no_filter, query_cache_key, validated
 
 from . import conf
 from .filters import LEVEL_FIELD, IncidentFilter
@@ -62,10 +62,10 @@ def incident_filter(request) -> IncidentFilter:
 
 def filter_key(request) -> str:
     """The request's incident filters as a cache key ("" when the query string sets none of them,
-    known without building the FilterSet: the warm tile's hot path)."""
+    known without building the FilterSet: the warm tile's hot path; otherwise kept per query string)."""
     if names_no_filter(IncidentFilter, request.GET):
         return ""
-    return cache_key(incident_filter(request))
+    return query_cache_key(IncidentFilter, request.GET, lambda: incident_filter(request))
 
 
 def _digest_of(qs: QuerySet) -> str:
