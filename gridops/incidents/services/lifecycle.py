@@ -52,6 +52,20 @@ def locked(user, incident_id, *, lock: bool = True, related: bool = True, co_rep
         raise NotFound(f"incident {incident_id} not found", field="id") from None
 
 
+def reachable_pk(user, incident_id) -> int:
+    """The incident's id if `user` may act on it: `locked`'s rule and 404, without reading the row
+    (a photo needs only the id; building the incident and its point was most of the check)."""
+    try:
+        pk = int(incident_id)
+    except (ValueError, TypeError):
+        pk = None
+    found = None if pk is None else (authz.in_reach(user, Incident, one_row=True).filter(pk=pk)
+                                     .values_list("pk", flat=True).first())
+    if found is None:
+        raise NotFound(f"incident {incident_id} not found", field="id")
+    return found
+
+
 def _check_version(incident: Incident, version) -> None:
     try:
         expected = int(version)
