@@ -82,16 +82,6 @@ def coalesce_seconds() -> float:
     return max(0.0, float(_get("GRIDOPS_REALTIME_COALESCE_MS", 20.0))) / 1000
 
 
-def frame_interval_seconds() -> float:
-    """While the process's stream reader is busy (`Hub.busy`: a read in the last second brought
-    several events), a batching socket is sent at most one frame per this interval: an event that
-    finds the socket's last frame older than that goes at once, one that comes sooner waits out the
-    rest of it with whatever else arrives meanwhile. Under load the frames per second stop growing
-    with the events (150 operators each hearing 300 tablets); events that come one at a time are
-    never held; 0 never waits."""
-    return max(0.0, float(_get("GRIDOPS_REALTIME_FRAME_MS", 50.0))) / 1000
-
-
 def push_inline() -> bool:
     """Append to the stream in the committing thread (waiting on Redis) instead of the
     background appender; for tests that assert on a push synchronously."""

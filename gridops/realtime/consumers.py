@@ -138,17 +138,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def _send_queued(self) -> None:
         """Send what the hub queued, in order. A batching socket takes everything already queued
         (up to `batch_size`) into one frame: under load the hub queues several events per read,
-        and one frame costs the server and the client one send and one parse instead of many. While
-        the hub is busy it sends at most one frame per `GRIDOPS_REALTIME_FRAME_MS`."""
+        and one frame costs the server and the client one send and one parse instead of many."""
         limit = conf.batch_size() if self._batch else 1
-        interval = conf.frame_interval_seconds() if self._batch else 0.0
-        loop = asyncio.get_running_loop()
-        free_at = 0.0
         while True:
             items = [await self._queue.get()]
-            wait = free_at - loop.time()
-            if interval and wait > 0 and items[0] is not _CLOSE and self._hub.busy():
-                await asyncio.sleep(wait)  # under load, and the last frame went less than `interval` ago
             while len(items) < limit and items[-1] is not _CLOSE and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             closing = items[-1] is _CLOSE
@@ -158,7 +151,6 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 await self._forward(items)
             except OSError:
                 return  # the client left; disconnect() cleans up
-            free_at = loop.time() + interval
             if closing:
                 code, reason = self._closing
                 await self.close(code=code, reason=reason)

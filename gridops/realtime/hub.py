@@ -133,9 +133,6 @@ class Sequencer:
         self._flush()
 
 
-BUSY_SECONDS = 1.0
-
-
 class Hub:
     """The process's one subscription; `attach` a socket after connect, `detach` on disconnect."""
 
@@ -148,13 +145,6 @@ class Hub:
         self._recent: deque[int] = deque(maxlen=20_000)
         self._recent_set: set[int] = set()
         self.delivered = 0
-        self._busy_until = 0.0
-
-    def busy(self) -> bool:
-        """Whether a stream read in the last `BUSY_SECONDS` brought several events: commits are
-        arriving faster than the reader takes them, and batching sockets pace their frames
-        (`conf.frame_interval_seconds`). Idle or one event at a time, nothing is held."""
-        return time.monotonic() < self._busy_until
 
     # --- registry ---------------------------------------------------------------------------
     async def attach(self, listener: Listener) -> None:
@@ -223,8 +213,6 @@ class Hub:
                     for entry_id, fields in entries:
                         last = entry_id
                         self._handle(fields)
-                if brought > 1:
-                    self._busy_until = time.monotonic() + BUSY_SECONDS
                 if brought > 1 and coalesce:
                     # Busy (several commits since the last read): let the next ones gather, so
                     # batching sockets get them in one frame. A lone event never waits.

@@ -324,11 +324,11 @@ GRIDOPS_OGC_COLLECTIONS = {
 }
 # Retention of the time-partitioned tables (gridops/core/partitioning.py), in days; 0 keeps all.
 GRIDOPS_REALTIME_RETENTION_DAYS = int(env("GRIDOPS_REALTIME_RETENTION_DAYS", "14"))
-# Pushes under load (docs/websocket.md): a `?batch=1` socket gets its queue as one frame; after a read
-# of several events the stream reader waits COALESCE_MS, and a socket sends one frame per FRAME_MS.
+# Pushes under load: a socket opened with `?batch=1` gets what is queued for it in one frame (at
+# most BATCH_SIZE events); the process's stream reader waits COALESCE_MS after a read that brought
+# several events, so a burst travels as a few frames rather than one frame per event per socket.
 GRIDOPS_REALTIME_BATCH_SIZE = int(env("GRIDOPS_REALTIME_BATCH_SIZE", "200"))
 GRIDOPS_REALTIME_COALESCE_MS = float(env("GRIDOPS_REALTIME_COALESCE_MS", "20"))
-GRIDOPS_REALTIME_FRAME_MS = float(env("GRIDOPS_REALTIME_FRAME_MS", "50"))
 GRIDOPS_POSITION_RETENTION_DAYS = int(env("GRIDOPS_POSITION_RETENTION_DAYS", "90"))
 
 # Fixed-window rate limits per client (gridops.core.ratelimit): "<count>/<s|m|h|d>" per scope.

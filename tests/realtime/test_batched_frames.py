@@ -2,19 +2,14 @@
 
 Against the real ASGI app and Redis stream: a burst committed together reaches a batching socket in
 fewer frames than events, in id order, each once; a socket that did not ask gets one object per
-frame, as before; a reconnect's replay comes in frames of at most `GRIDOPS_REALTIME_BATCH_SIZE`;
-while the hub is busy a batching socket gets at most one frame per `GRIDOPS_REALTIME_FRAME_MS`;
-events that come one at a time are never held.
+frame, as before; a reconnect's replay comes in frames of at most `GRIDOPS_REALTIME_BATCH_SIZE`.
 """
-import asyncio
 import json
-import time
 
 import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from gridops.realtime.hub import get_hub
 from gridops.realtime.services import publish_event
 
 from .test_consumers import NANZHUANG_INCIDENT, connect, session_cookie
@@ -95,61 +90,3 @@ async def test_replay_comes_in_frames_of_at_most_the_batch_size(people, settings
     assert all(len(frame) <= 4 for frame in got if isinstance(frame, list))
     assert len(got) < len(events_of(got))
     await communicator.disconnect()
-
-
-@database_sync_to_async
-def publish_one(n: int) -> int:
-    return publish_event(kind="incident.created", payload={"n": n}, audiences=NANZHUANG_INCIDENT).id
-
-
-async def until_the_hub_is_idle():
-    """The process's hub is shared by every test: let an earlier burst's busy window pass."""
-    while get_hub().busy():
-        await asyncio.sleep(0.1)
-
-
-async def test_under_load_a_batching_socket_gets_at_most_one_frame_per_interval(people, settings):
-    """After a burst (a stream read brought several events: the hub is busy), events committed one
-    by one closer together than the frame interval wait out the interval and travel together. A
-    plain socket still gets one event per frame."""
-    settings.GRIDOPS_REALTIME_COALESCE_MS = 0  # the stream reader holds nothing: only the socket paces
-    settings.GRIDOPS_REALTIME_FRAME_MS = 600
-    operator = people["users"]["nanzhuang"]
-    batching, _ = await open_socket(operator, "batch=1")
-    plain, _ = await open_socket(operator, "")
-
-    started = time.monotonic()  # before the first commit, so before the first frame was sent
-    ids = await publish_burst(3)
-    singles = []
-    for n in range(3):
-        singles.append(await publish_one(n))
-        await asyncio.sleep(0.05)
-
-    got = await frames(batching, wait=0.9)
-    arrived = time.monotonic() - 0.9  # when the last frame came (frames() waits 0.9 s after it)
-    assert [event["id"] for event in events_of(got)] == ids + singles  # in order, once
-    last = got[-1]
-    assert isinstance(last, list) and [event["id"] for event in last][-3:] == singles, got
-    assert arrived - started >= 0.6, f"the singles' frame came {arrived - started:.3f} s after the first commit"
-
-    assert [frame["id"] for frame in await frames(plain)] == ids + singles
-    await batching.disconnect()
-    await plain.disconnect()
-
-
-async def test_events_that_come_one_at_a_time_are_not_held(people, settings):
-    """Each stream read brings one event (the hub is not busy): every event goes at once, in its
-    own frame, however short the gap since the socket's last frame."""
-    settings.GRIDOPS_REALTIME_COALESCE_MS = 0
-    settings.GRIDOPS_REALTIME_FRAME_MS = 1500
-    operator = people["users"]["nanzhuang"]
-    batching, _ = await open_socket(operator, "batch=1")
-    await until_the_hub_is_idle()
-
-    for n in range(3):
-        committed = time.monotonic()
-        event_id = await publish_one(n)
-        frame = json.loads(await batching.receive_from(timeout=5))
-        assert frame["id"] == event_id
-        assert time.monotonic() - committed < 1.0, f"event {n} waited for the frame interval"
-    await batching.disconnect()
