@@ -90,7 +90,10 @@ def query_cache_key(filterset_class: type[FilterSet], params: Mapping, build: Ca
     request was most of a warm tile's own time for the console, which asks its tiles with
     `?status=open`. A query string that does not validate is never kept: it raises every time.
     """
-    data = as_data(params)
+    # Every value of every name (a query string may repeat one), so the memo cannot merge two
+    # query strings that some filter's widget would read differently.
+    values = params.lists() if hasattr(params, "lists") else ((name, [value]) for name, value in params.items())
+    data = {name: tuple(map(str, items)) for name, items in values}
     memo = (filterset_class, tuple(sorted(data.items())))
     with _KEYS_LOCK:
         key = _KEYS.get(memo)
@@ -98,7 +101,7 @@ def query_cache_key(filterset_class: type[FilterSet], params: Mapping, build: Ca
             _KEYS.move_to_end(memo)
             return key
     key = cache_key(build())
-    if sum(len(name) + len(str(value)) for name, value in data.items()) <= _KEPT_QUERY_CHARS:
+    if sum(len(name) + sum(map(len, items)) for name, items in data.items()) <= _KEPT_QUERY_CHARS:
         with _KEYS_LOCK:
             _KEYS[memo] = key
             while len(_KEYS) > KEYS_KEPT:

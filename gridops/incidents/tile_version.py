@@ -67,7 +67,8 @@ def read_data_version(*, zones: bool = False, alias: str | None = None) -> str:
     """Newest incident id and newest incident event id (and the zone table's version): one round trip.
 
     Every change of an incident goes through the incident services, which publish an
-    `incident.*` event (the admin only shows incidents), so that event id moves with updates; the incident id covers rows written in bulk without events (history imports). Other
+    `incident.*` event (the admin only shows incidents), so that event id moves with updates;
+    the incident id covers rows written in bulk without events (history imports). Other
     events (a grid worker's position ping every few seconds, hall queues) leave the tiles' ETags
     alone, or the tile cache would never hit under live load. The newest incident event is found
     by walking the event ids backwards past the few non-incident events at the tail.

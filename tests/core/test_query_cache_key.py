@@ -58,3 +58,12 @@ def test_an_overlong_query_is_answered_but_not_kept():
     query = "q=" + "x" * 3000
     assert _key(query, built) == _key(query, built)
     assert len(built) == 2 and not filtersets._KEYS
+
+
+def test_a_repeated_name_is_not_merged_with_its_last_value():
+    """The memo holds every value: `status=closed` alone and after another value are two queries
+    (the FilterSet reads the last one today; a future list widget must not inherit a wrong key)."""
+    built = []
+    _key("status=reported&status=closed", built)
+    _key("status=closed", built)
+    assert built == ["status=reported&status=closed", "status=closed"]
