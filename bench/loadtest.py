@@ -49,6 +49,7 @@ from urllib.parse import urlparse
 
 import uvloop
 
+from bench.http_client import DeviceClient
 from bench.load_state import OPEN311_MARK, forget_earlier_runs
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -214,16 +215,14 @@ class Run:
         self.pushes_without_stamp = 0  # replayed on reconnect or recovered from the table
         self.frames = 0  # websocket frames of events received (a batched frame holds several)
         self.framed_events = 0
-        # One TLS context for every client: httpx builds one per AsyncClient otherwise (the CA
+        # One TLS context for every client: each would build its own otherwise (the CA
         # bundle, ~23 ms of CPU each), and the 150-odd clients made at the start blocked this
         # event loop for 3-4 s, which the first seconds' latencies counted as the server's.
         self.tls = ssl.create_default_context()
         self.loop_lag: list[tuple[float, float]] = []  # (monotonic, seconds late), `watch_loop`
 
-    def http_client(self, **kwargs):
-        import httpx
-
-        return httpx.AsyncClient(base_url=self.base_url, timeout=60, verify=self.tls, **kwargs)
+    def http_client(self, headers: dict | None = None):
+        return DeviceClient(self.base_url, tls=self.tls, headers=headers)
 
     def running(self) -> bool:
         return time.monotonic() < self.stop_at and self.stats.requests < self.config.max_requests
