@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 
 from asgiref.sync import sync_to_async
 
+from bench.incidents import ServerCpu
 from bench.support import live_server, machine, percentiles_ms
 
 DEMO_STEPS = ["load_demo_zones", "load_demo_catalogue"]
@@ -212,6 +213,12 @@ def _score(sockets: list[Socket], sent: list[tuple[object, str, float]]) -> dict
             "lost": lost, "misdelivered": misdelivered, "duplicates": duplicates}
 
 
+def _database_name() -> str:
+    from django.db import connection
+
+    return connection.settings_dict["NAME"]
+
+
 def _reserve_event_ids(n: int) -> list[int]:
     """Ids taken from the event table's own sequence (never inserted): baseline messages then sit
     in the live id order like real events, so they travel exactly the path events travel."""
@@ -268,7 +275,13 @@ async def _run(base_url: str, operators: list[Operator], points, event_type: str
     try:
         await _reports(sockets, points[:20], event_type, burst=False)  # warm-up: code paths, pools
         _progress(f"{counters['connected']} sockets in {connect_s:.1f} s; baseline")
+        server_cpu = ServerCpu(_database_name())
+        server_cpu.start()
         baseline = await _baseline(sockets, towns)
+        # The server's CPU per frame it pushed (one event per frame here, each delivered once to
+        # each entitled socket): what a frame costs the hub, the consumer and uvicorn's send path.
+        spent_ms = server_cpu.per_request(1)["server_cpu_ms_per_report"]
+        baseline["server_cpu_us_per_delivery"] = round(spent_ms * 1000 / max(baseline["deliveries"], 1), 1)
         _progress(f"baseline p99 {baseline['latency']['p99_ms']} ms; {INCIDENTS} sequential reports")
         cpu, wall = time.process_time(), time.perf_counter()
         sequential = await _reports(sockets, points[20:20 + INCIDENTS], event_type, burst=False)

@@ -33,14 +33,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from gridops.realtime.routing import websocket_urlpatterns  # noqa: E402
-from gridops.realtime.ws_auth import WebsocketAuthGate  # noqa: E402
+from gridops.realtime.ws_auth import KeepServerSend, WebsocketAuthGate  # noqa: E402
 
 # The gate checks Origin (browsers) and API tokens (native apps) and closes refused sockets with
-# a close code; the session user comes from AuthMiddlewareStack (see realtime/ws_auth.py).
+# a close code; the session user comes from AuthMiddlewareStack (see realtime/ws_auth.py). Event
+# frames go straight to the server's send (`KeepServerSend`).
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AuthMiddlewareStack(WebsocketAuthGate(URLRouter(websocket_urlpatterns))),
+        "websocket": KeepServerSend(AuthMiddlewareStack(WebsocketAuthGate(URLRouter(websocket_urlpatterns)))),
     }
 )
 

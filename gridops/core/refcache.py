@@ -24,6 +24,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
+from django.utils.text import compress_string
 from django.utils.translation import get_language
 from redis.exceptions import RedisError
 
@@ -90,33 +92,52 @@ def reference_response(request, *, name: str, build: Callable[[], HttpResponse],
 
     A `version` given as a function (Open311's `changeset`, a query) is reference data itself:
     called once per generation and process, not on every request (it was the one database query
-    of a warm `services.json`)."""
+    of a warm `services.json`).
+
+    A client that accepts gzip (every browser, `requests`, OWSLib, the tablets' HTTP stacks) gets
+    the body compressed once per version and process: `services.json` is 514 kB of JSON, which a
+    tablet on a weak signal waits for and which the server copied into the socket on every
+    request. The compressed body is another representation, so it has its own strong ETag, and
+    both carry `Vary: Accept-Encoding` (RFC 9110 §8.8.3)."""
     current = generation()
     if callable(version):
         version = memoised(f"{name}|version", None, version, current=current)
     tag = hashlib.sha1(f"{name}|{version}|{current}|{get_language()}".encode()).hexdigest()[:32]
-    return conditional_response(request, etag=tag, build=lambda: _current(name, tag, build),
-                                cache_control={"public": True, "max_age": max_age}, vary=("Accept-Language", "Cookie"))
+    compressed = accepts_gzip(request)
+    etag = f"{tag}-gzip" if compressed else tag
+    return conditional_response(request, etag=etag, build=lambda: _current(name, tag, build, compressed=compressed),
+                                cache_control={"public": True, "max_age": max_age},
+                                vary=("Accept-Language", "Cookie", "Accept-Encoding"))
 
 
-def _current(name: str, tag: str, build: Callable[[], HttpResponse]) -> HttpResponse:
+def accepts_gzip(request) -> bool:
+    """Django's own rule (`GZipMiddleware`): the `Accept-Encoding` header names gzip."""
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+def _current(name: str, tag: str, build: Callable[[], HttpResponse], *, compressed: bool = False) -> HttpResponse:
     """The response of this version: kept in the process too (hundreds of kB for services.json:
-    fetching them from Redis on every request cost more than the rest of the request)."""
+    fetching them from Redis on every request cost more than the rest of the request), with its
+    gzip body once a client has asked for it."""
     slot = (name, get_language())
     held = _responses.get(slot)
-    if held is not None and held[0] == tag:
-        stored = held[1]
-    else:
+    if held is None or held[0] != tag:
         stored = _shared(tag, build)
-        if stored is not None:
-            _responses[slot] = (tag, stored)  # one version per name and language
-    if stored is None:
-        return build()  # not a 200: never kept
-    content_type, body = stored
-    return HttpResponse(body, content_type=content_type)
+        if stored is None:
+            return build()  # not a 200: never kept
+        held = _responses[slot] = (tag, stored, {})  # one version per name and language
+    content_type, body = held[1]
+    if not compressed:
+        return HttpResponse(body, content_type=content_type)
+    gzipped = held[2].get("gzip")
+    if gzipped is None:
+        gzipped = held[2]["gzip"] = compress_string(body)
+    response = HttpResponse(gzipped, content_type=content_type)
+    response["Content-Encoding"] = "gzip"
+    return response
 
 
-_responses: dict[tuple[str, str], tuple[str, tuple[str, bytes]]] = {}
+_responses: dict[tuple[str, str], tuple[str, tuple[str, bytes], dict[str, bytes]]] = {}
 _memo: "OrderedDict[tuple, tuple[int, object]]" = OrderedDict()
 _memo_lock = threading.Lock()
 MEMO_SIZE = 20_000

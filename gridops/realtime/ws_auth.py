@@ -123,6 +123,29 @@ class _Socket:
             return None
 
 
+SERVER_SEND = "gridops.server_send"
+
+
+class KeepServerSend:
+    """Outermost on the websocket stack: keeps the ASGI server's own `send` in the scope, under
+    SERVER_SEND, for the consumer's event frames.
+
+    Every frame otherwise went down through the consumer's send, this gate's `_Socket.send` and
+    Channels' session middleware (which looks at the lazy session on every message and acts only
+    on `http.response.start`), before reaching uvicorn; pushes are the one message sent thousands
+    of times a second (the load test at 2x: ~2,200 frames/s), and for a `websocket.send` every
+    layer in between passes the message on unchanged. The handshake and the close still go
+    through the stack (accept, close codes, the session)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            scope = dict(scope, **{SERVER_SEND: send})
+        return await self.app(scope, receive, send)
+
+
 class WebsocketAuthGate:
     """ASGI middleware inside `AuthMiddlewareStack` (so the session user is known) and around the
     websocket router: sets `scope["user"]` from the token, or closes with a code."""

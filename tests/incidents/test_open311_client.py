@@ -30,6 +30,10 @@ def test_georeport_client_round_trip(asgi_server, live_world):
 
     services = client.get_service_list()
     assert {s["service_code"] for s in services} == {"0101001", "0101002", "0901001"}
+    # requests (georeport's HTTP library) asks for gzip, as clients do: the list comes compressed
+    # and decodes to the same services.
+    packed = requests.get(f"{root}/services.json", timeout=10)
+    assert packed.headers["Content-Encoding"] == "gzip" and packed.json() == services
     assert client.get_service_definition("0101001") == {"service_code": "0101001", "attributes": []}
 
     photo = "https://img.example.org/manhole.jpg"

@@ -36,6 +36,37 @@ def test_a_changed_row_is_served_at_once(client, world):
     assert "0101099" in {s["service_code"] for s in _services(client).json()}
 
 
+def test_a_client_that_accepts_gzip_gets_the_same_body_compressed_under_its_own_etag(client, world):
+    import gzip
+
+    plain = _services(client)
+    packed = _services(client, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content)
+    # Two representations: two strong validators, and caches told the header decides.
+    assert packed["ETag"] != plain["ETag"]
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response["Vary"] and "Accept-Language" in response["Vary"]
+    assert _services(client, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"]).status_code == 304
+    # A plain copy does not validate the compressed one, nor the other way round.
+    assert _services(client, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 200
+    assert _services(client, HTTP_IF_NONE_MATCH=packed["ETag"]).status_code == 200
+    assert "Content-Encoding" not in _services(client, HTTP_ACCEPT_ENCODING="identity")
+
+
+def test_a_changed_row_changes_the_compressed_body_too(client, world):
+    import gzip
+
+    before = _services(client, HTTP_ACCEPT_ENCODING="gzip")
+    department = world["types"]["manhole"].department
+    department.name = "压缩后也改名"
+    department.save()
+    after = _services(client, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert "压缩后也改名" in gzip.decompress(after.content).decode()
+
+
 def test_command_centres_are_cached_with_an_etag(client, world):
     first = client.get(reverse("command-centre-list"))
     assert first.status_code == 200 and first["ETag"]
