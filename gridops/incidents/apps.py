@@ -8,7 +8,8 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from gridops.core import tokens
 
-        from .selectors import preload_grid_ids
+        from .selectors import preload_grid_ids, preload_reach
 
-        if preload_grid_ids not in tokens.user_preloaders:
-            tokens.user_preloaders.append(preload_grid_ids)
+        for preload in (preload_grid_ids, preload_reach):  # the grids first: the reach reads them
+            if preload not in tokens.user_preloaders:
+                tokens.user_preloaders.append(preload)

@@ -6,12 +6,14 @@ not found (404), never a different error that would confirm it exists.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, router
 from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -234,12 +236,50 @@ def duplicates_for(user, incident: Incident) -> QuerySet[Incident]:
 
 
 def visible_ids(user, ids: list[int]) -> list[int]:
-    """The ids among `ids` the user may see, in the given order (one query by primary key)."""
+    """The ids among `ids` the user may see, in the given order (one statement by primary key).
+
+    The statement is `incidents_visible_to(user, one_row=True)` compiled once per user object
+    (`reach_statement`): a photo's reach check and a report's duplicate suggestions ran it on
+    every request, and building and compiling the condition was ~0.6 ms of the ~0.9 ms each."""
     if not ids:
         return []
-    # Phrased for lookups by id: a reporter's co-reported ids ride in the statement (no round trip).
-    seen = set(incidents_visible_to(user, one_row=True).filter(pk__in=ids).values_list("pk", flat=True))
+    statement = reach_statement(user)
+    if statement is None:
+        return []
+    sql, params = statement
+    with connections[router.db_for_read(Incident)].cursor() as cursor:
+        cursor.execute(sql, [*params, [int(pk) for pk in ids]])
+        seen = {row[0] for row in cursor.fetchall()}
     return [pk for pk in ids if pk in seen]
+
+
+_REACH = "_incident_reach_statement"
+
+
+def reach_statement(user) -> tuple[str, tuple] | None:
+    """(sql, params) selecting, among the ids of one more array parameter, those `user` may see;
+    None when they see nothing. The rule is `incidents_visible_to`'s, compiled, not restated.
+
+    Kept on the user object: a token user carries it in the token cache (`preload_reach`, a
+    `core.tokens.user_preloaders` entry), which is dropped whenever the user's role, zone,
+    department or grids change (`forget_user`), the only inputs of the condition; the one-row
+    phrasing reads co-reported ids inside the statement, so new co-reports need no refresh."""
+    kept = getattr(user, _REACH, None)
+    if kept is None:
+        query = incidents_visible_to(user, one_row=True).order_by().values_list("pk", flat=True).query
+        try:
+            inner, params = ("", ()) if query.is_empty() else query.sql_with_params()
+        except EmptyResultSet:
+            inner, params = "", ()
+        kept = (f"SELECT reach.pk FROM ({inner}) AS reach WHERE reach.pk = ANY(%s)" if inner else "", tuple(params))
+        with contextlib.suppress(AttributeError):
+            setattr(user, _REACH, kept)
+    return kept if kept[0] else None
+
+
+def preload_reach(user) -> None:
+    """Registered with `core.tokens.user_preloaders` after `preload_grid_ids`."""
+    reach_statement(user)
 
 
 # --- catalogue search ------------------------------------------------------------------------

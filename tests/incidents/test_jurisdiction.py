@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridops.accounts.models import Department, Role
-from gridops.incidents.selectors import incidents_visible_to
+from gridops.incidents.selectors import incidents_visible_to, reach_statement, visible_ids
 from gridops.incidents.services.trail import publish_incident
 from gridops.realtime.hub import Hub
 from gridops.realtime.models import Event
@@ -84,6 +84,7 @@ def test_may_see_iff_receives_the_push(people, role, zone, department, grids, at
                                        dispatched, reporter, co_reporter):
     with transaction.atomic():
         user = _subject(people, role, zone, department, grids)
+        reach_statement(user)  # compiled now, before the incident and its co-reporter exist
         other = people["users"]["citizen"]
         incident = make_incident(people["zones"], at, status="dispatched" if dispatched else "reported",
                                  dispatched_at=timezone.now() if dispatched else None,
@@ -94,6 +95,8 @@ def test_may_see_iff_receives_the_push(people, role, zone, department, grids, at
             incident.co_reporters.add(user)
         may_see = incidents_visible_to(user).filter(pk=incident.pk).exists()
         assert may_see == _receives(user, incident), (role, zone, department, grids, audiences_of(user))
+        # The compiled lookup by id (photos' reach, duplicate suggestions) says the same.
+        assert (visible_ids(user, [incident.pk, incident.pk + 10**6]) == [incident.pk]) == may_see
         transaction.set_rollback(True)
 
 

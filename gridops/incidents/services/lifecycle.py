@@ -54,16 +54,16 @@ def locked(user, incident_id, *, lock: bool = True, related: bool = True, co_rep
 
 def reachable_pk(user, incident_id) -> int:
     """The incident's id if `user` may act on it: `locked`'s rule and 404, without reading the row
-    (a photo needs only the id; building the incident and its point was most of the check)."""
+    (a photo needs only the id; building the incident and its point was most of the check).
+    Incidents' scope in `core.authz` is `incidents_visible_to`; `selectors.visible_ids` runs that
+    rule compiled once per user (`selectors.reach_statement`)."""
     try:
         pk = int(incident_id)
     except (ValueError, TypeError):
         pk = None
-    found = None if pk is None else (authz.in_reach(user, Incident, one_row=True).filter(pk=pk)
-                                     .values_list("pk", flat=True).first())
-    if found is None:
+    if pk is None or not -2**63 <= pk < 2**63 or not selectors.visible_ids(user, [pk]):
         raise NotFound(f"incident {incident_id} not found", field="id")
-    return found
+    return pk
 
 
 def _check_version(incident: Incident, version) -> None:
