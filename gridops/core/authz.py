@@ -36,16 +36,29 @@ class Scope:
     queryset: str  # dotted path of `f(user) -> QuerySet`
     hidden: str = FORBIDDEN  # NOT_FOUND when even the object's existence is private
     field: str | None = None
+    # Optional dotted path of `f(user, ids) -> list`: the same rule answered for a few ids, where
+    # the app keeps it compiled (incidents: a photo's check ran the queryset's compile per request).
+    by_ids: str | None = None
 
     def of(self, user, **options) -> QuerySet:
-        module, name = self.queryset.rsplit(".", 1)
-        func: Callable = getattr(importlib.import_module(module), name)
-        return func(user, **options)
+        return _named(self.queryset)(user, **options)
+
+    def ids_of(self, user, ids: list) -> list:
+        if self.by_ids:
+            return _named(self.by_ids)(user, ids)
+        seen = set(self.of(user).filter(pk__in=ids).values_list("pk", flat=True))
+        return [pk for pk in ids if pk in seen]
+
+
+def _named(path: str) -> Callable:
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
 
 
 # model label → the scope of objects a user may act on (each app's own reach rule).
 SCOPES: dict[str, Scope] = {
-    "incidents.incident": Scope("gridops.incidents.selectors.incidents_visible_to", NOT_FOUND, "id"),
+    "incidents.incident": Scope("gridops.incidents.selectors.incidents_visible_to", NOT_FOUND, "id",
+                                by_ids="gridops.incidents.selectors.visible_ids"),
     "approvals.case": Scope("gridops.approvals.selectors.cases_visible_to", NOT_FOUND, "number"),
     "approvals.ticket": Scope("gridops.approvals.selectors.tickets_in_reach_of", FORBIDDEN, "ticket"),
     "approvals.counter": Scope("gridops.approvals.selectors.counters_in_reach_of", FORBIDDEN, "counter"),
@@ -68,6 +81,12 @@ def in_reach(user, model: type[Model], **options) -> QuerySet:
     """The objects of `model` the user may act on (services lock rows through this queryset);
     `options` go to the app's queryset (incidents: `one_row=True` for a lookup by id)."""
     return scope_of(model).of(user, **options)
+
+
+def reachable_ids(user, model: type[Model], ids: list) -> list:
+    """Those of `ids` the user may act on, in the given order: the scope's rule for a lookup by
+    id, without reading the rows (a photo needs only its incident's id)."""
+    return scope_of(model).ids_of(user, ids)
 
 
 def require_may_act(user, obj: Model, *, at: Point | None = None, at_field: str = "location") -> None:

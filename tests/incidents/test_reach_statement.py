@@ -55,3 +55,23 @@ def test_someone_who_sees_nothing_runs_no_statement(people):
     with CaptureQueriesContext(connection) as queries:
         assert visible_ids(AnonymousUser(), [incident.pk]) == []
     assert not queries.captured_queries
+
+
+def test_authz_answers_by_id_with_the_compiled_statement_and_agrees_with_the_scope_queryset(people):
+    """`core.authz.reachable_ids` is the gate services ask (`reachable_pk`); for incidents it runs the
+    compiled statement, and a scope without one filters its queryset: both give the same ids."""
+    from dataclasses import replace
+
+    from gridops.core import authz
+    from gridops.incidents.models import Incident
+
+    zumiao, nanzhuang = make_incident(people["zones"], ZUMIAO_GRID), make_incident(people["zones"], NANZHUANG_GRID)
+    ids = [nanzhuang.pk, zumiao.pk, zumiao.pk + 10**6]
+    generic = replace(authz.scope_of(Incident), by_ids=None)
+    for name in ("admin", "zumiao", "nanzhuang", "worker_zm", "worker_nz", "citizen"):
+        user = people["users"][name]
+        with CaptureQueriesContext(connection) as queries:
+            compiled = authz.reachable_ids(user, Incident, ids)
+        assert "= ANY(" in queries.captured_queries[-1]["sql"], name  # before it: the user's profile, grids
+        assert compiled == generic.ids_of(user, ids), name
+    assert authz.reachable_ids(people["users"]["zumiao"], Incident, ids) == [zumiao.pk]

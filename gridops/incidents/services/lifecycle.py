@@ -55,13 +55,13 @@ def locked(user, incident_id, *, lock: bool = True, related: bool = True, co_rep
 def reachable_pk(user, incident_id) -> int:
     """The incident's id if `user` may act on it: `locked`'s rule and 404, without reading the row
     (a photo needs only the id; building the incident and its point was most of the check).
-    Incidents' scope in `core.authz` is `incidents_visible_to`; `selectors.visible_ids` runs that
-    rule compiled once per user (`selectors.reach_statement`)."""
+    `core.authz` answers it with the incidents' scope, compiled once per user
+    (`selectors.visible_ids`, `selectors.reach_statement`)."""
     try:
         pk = int(incident_id)
     except (ValueError, TypeError):
         pk = None
-    if pk is None or not -2**63 <= pk < 2**63 or not selectors.visible_ids(user, [pk]):
+    if pk is None or not -2**63 <= pk < 2**63 or not authz.reachable_ids(user, Incident, [pk]):
         raise NotFound(f"incident {incident_id} not found", field="id")
     return pk
 
