@@ -61,7 +61,7 @@ def reachable_pk(user, incident_id) -> int:
         pk = int(incident_id)
     except (ValueError, TypeError):
         pk = None
-    if pk is None or not -2**63 <= pk < 2**63 or not authz.reachable_ids(user, Incident, [pk]):
+    if pk is None or not authz.reachable_ids(user, Incident, [pk]):
         raise NotFound(f"incident {incident_id} not found", field="id")
     return pk
 
