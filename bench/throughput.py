@@ -13,7 +13,9 @@ endpoint in turn at the same concurrency for the same time:
 - a warm incident tile (`/tiles/incidents/14/x/y.pbf`, district operator's token, the tile
   already in the cache: the ETag check and the cached bytes);
 - the same tile as the operator console asks for it, with its filter form's default
-  (`?status=open`): the filters are validated into the ETag on every request.
+  (`?status=open`): the filters are validated into the ETag on every request;
+- that console tile asked by a town operator (first town; since session 16): a jurisdiction with
+  a condition, whose visibility is its own cache key (half the load test's operators are such).
 
 Each run's connections must reach every worker (`_measured`). They run in turn,
 `THROUGHPUT_ROUNDS` times (3): on a shared machine one endpoint's run
@@ -47,20 +49,23 @@ ROUNDS = int(os.environ.get("THROUGHPUT_ROUNDS", "3"))
 ATTEMPTS = 4
 WORKERS = int(os.environ.get("THROUGHPUT_WORKERS", "2"))
 GOAL_SHARE = 0.5
-READS = ("locate", "open311_services", "open311_services_gzip", "incident_tile_warm", "incident_tile_warm_console")
+READS = ("locate", "open311_services", "open311_services_gzip", "incident_tile_warm", "incident_tile_warm_console",
+         "incident_tile_warm_town_console")
 USERNAME = "bench-throughput-district"
+TOWN_USERNAME = "bench-throughput-town"
 
 
-def _district_token() -> str:
+def _token(username: str, role: str, level: int) -> str:
+    """The token of an operator of `role` whose zone is the first zone of `level`."""
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from geodata.models import Level, Zone
-    from gridops.accounts.models import Profile, Role
+    from geodata.models import Zone
+    from gridops.accounts.models import Profile
 
-    user, _ = get_user_model().objects.get_or_create(username=USERNAME)
-    Profile.objects.update_or_create(user=user, defaults={"role": Role.DISTRICT_OPERATOR,
-                                                          "zone": Zone.objects.get(level=Level.DISTRICT)})
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    Profile.objects.update_or_create(user=user, defaults={"role": role,
+                                                          "zone": Zone.objects.filter(level=level).order_by("code").first()})
     return Token.objects.get_or_create(user=user)[0].key
 
 
@@ -143,7 +148,11 @@ def _measured(url: str, headers: dict) -> dict:
 
 
 def run() -> dict:
-    token = _district_token()
+    from geodata.models import Level
+    from gridops.accounts.models import Role
+
+    token = _token(USERNAME, Role.DISTRICT_OPERATOR, Level.DISTRICT)
+    town_token = _token(TOWN_USERNAME, Role.TOWN_OPERATOR, Level.TOWN)
     lon, lat = _point()
     z, x, y = _tile_of(lon, lat, 14)
     targets = {
@@ -154,6 +163,8 @@ def run() -> dict:
         "incident_tile_warm": (f"/tiles/incidents/{z}/{x}/{y}.pbf", {"Authorization": f"Token {token}"}),
         "incident_tile_warm_console": (f"/tiles/incidents/{z}/{x}/{y}.pbf?status=open",
                                        {"Authorization": f"Token {token}"}),
+        "incident_tile_warm_town_console": (f"/tiles/incidents/{z}/{x}/{y}.pbf?status=open",
+                                            {"Authorization": f"Token {town_token}"}),
     }
     before = machine()
     rounds = []

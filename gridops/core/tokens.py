@@ -17,9 +17,11 @@ tile is served as to anyone, and a websocket is closed with 4401.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import pickle
 import time
+from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -68,6 +70,32 @@ def _cache_key(key: str) -> str:
     return "token-user:" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
+@functools.cache
+def code_digest() -> str:
+    """A digest of the project's Python source, read once per process.
+
+    A cached token user carries what the preloaders compiled from the rules in code (the reach
+    statement, the tiles' visibility digest). A deploy that changes a rule must not serve users
+    cached by the previous code for the rest of their minute, so each cached user is stored with
+    the digest of the code that built it, and another digest reads as a miss. The key stays the
+    same across versions, so `forget_user` from a node on either version drops it (a rolling
+    deploy)."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha1()
+    for package in ("gridops", "geodata"):
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cached_user(value):
+    """The user in a cache value stored by this code (`(code_digest(), user)`), else None."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == code_digest():
+        return value[1]
+    return None
+
+
 def user_for_token(key: str | None):
     """The active user holding this token key (profile and zone loaded), or None.
 
@@ -85,7 +113,7 @@ def user_for_token(key: str | None):
     if held is not None and time.monotonic() < held[0]:
         return pickle.loads(held[1])  # a fresh object per request, as from Redis
     try:
-        user = cache.get(cache_key)
+        user = _cached_user(cache.get(cache_key))
     except (RedisError, OSError):
         user = None
     if user is not None:
@@ -98,7 +126,7 @@ def user_for_token(key: str | None):
     for preload in user_preloaders:
         preload(token.user)
     with contextlib.suppress(RedisError, OSError):
-        cache.set(cache_key, token.user, CACHE_SECONDS)
+        cache.set(cache_key, (code_digest(), token.user), CACHE_SECONDS)
     return token.user
 
 

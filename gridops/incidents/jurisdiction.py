@@ -76,11 +76,52 @@ def own_grant(user, *, one_row: bool = False) -> Grant:
     from .models import Incident
 
     mine = Q(reporter_id=user.pk)
-    co_reported = Incident.co_reporters.through.objects.filter(user_id=user.pk).values("incident_id")
     if one_row:
+        co_reported = Incident.co_reporters.through.objects.filter(user_id=user.pk).values("incident_id")
         return Grant(f"user.{user.pk}", mine | Q(pk__in=co_reported))
-    co_reported = list(co_reported.values_list("incident_id", flat=True)[:10_000])
+    co_reported = getattr(user, CO_REPORTED, None)
+    if co_reported is None:
+        co_reported = co_reported_ids(user)
     return Grant(f"user.{user.pk}", mine | Q(pk__in=co_reported) if co_reported else mine)
+
+
+CO_REPORTED = "_gridops_co_reported_ids"
+
+
+def co_reported_ids(user) -> list[int]:
+    """The incidents the user was merged into as a co-reporter (at most 10,000, newest merges
+    are rare: a citizen or worker co-reports a handful)."""
+    from .models import Incident
+
+    return list(Incident.co_reporters.through.objects.filter(user_id=user.pk)
+                .order_by("incident_id").values_list("incident_id", flat=True)[:10_000])
+
+
+def preload_co_reported(user) -> None:
+    """Registered with `core.tokens.user_preloaders`: the cached token user carries its
+    co-reported ids, so a town operator's or a worker's list and tiles do not query them on every
+    request. A merge that adds or removes co-reporters drops those users' cached token lookups
+    (`realtime.revocation`, after commit), as a change of role or grids does."""
+    setattr(user, CO_REPORTED, co_reported_ids(user))
+
+
+def on_co_reporters_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """`m2m_changed` of `Incident.co_reporters`: the users whose co-reported ids changed lose
+    their cached token lookup, now and after commit (a request that read the old rows meanwhile
+    must not leave them cached), so `preload_co_reported` reads them again."""
+    from django.db import transaction
+
+    from gridops.core.tokens import forget_user
+
+    if action == "pre_clear":
+        user_ids = [instance.pk] if reverse else list(instance.co_reporters.values_list("pk", flat=True))
+    elif action in ("post_add", "post_remove"):
+        user_ids = [instance.pk] if reverse else sorted(pk_set or ())
+    else:
+        return
+    for user_id in user_ids:
+        forget_user(user_id)
+        transaction.on_commit(lambda user_id=user_id: forget_user(user_id))
 
 
 def role_grants(user) -> list[Grant]:

@@ -62,6 +62,16 @@ def build_world() -> dict:
         "screen": make_user("screen", Role.SCREEN, zone=zones["440604"]),
     }
 
+    # Two crossing streets through Nanzhuang, as the demo has a street graph: without one the
+    # nearest-workers read answers 503 ("no road graph is loaded"), which the fuzzers count as a
+    # server error whenever they happen to send valid coordinates.
+    from shapely.geometry import LineString
+
+    from geodata.loaders.roads import roads_from_lines
+
+    lon, lat = NZ_POINT
+    roads_from_lines([LineString([(lon - 0.01, lat), (lon + 0.01, lat)]), LineString([(lon, lat - 0.01), (lon, lat + 0.01)])])
+
     category = Category.objects.create(code="01", name="市容环境", kind=CategoryKind.COMPONENT)
     manhole = EventType.objects.create(code="0101001", name="井盖缺失", category=category, department=cg,
                                        response_hours=2, resolution_hours=24, pinyin_full="jinggaiqueshi",
