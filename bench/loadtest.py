@@ -220,6 +220,7 @@ class Run:
         # event loop for 3-4 s, which the first seconds' latencies counted as the server's.
         self.tls = ssl.create_default_context()
         self.loop_lag: list[tuple[float, float]] = []  # (monotonic, seconds late), `watch_loop`
+        self.machine_cpu: list[tuple[float, float, float]] = []  # (monotonic, busy s, steal s), `watch_loop`
 
     def http_client(self, headers: dict | None = None):
         return DeviceClient(self.base_url, tls=self.tls, headers=headers)
@@ -387,11 +388,15 @@ class Run:
     async def watch_loop(self, period: float = 0.05) -> None:
         """How late this client's event loop wakes (a sleep's overshoot): every latency it measures
         includes that wait, so a slow window with a late loop is the client's, not the server's."""
+        beat = 0
         while True:
             due = time.monotonic() + period
             await asyncio.sleep(period)
             now = time.monotonic()
             self.loop_lag.append((now, now - due))
+            if beat % 20 == 0:  # once a second: what the whole machine was doing
+                self.machine_cpu.append((now, *machine_cpu_seconds()))
+            beat += 1
 
     async def operator_http(self, socket: Socket) -> None:
         """The operator's HTTP side (tiles, list, registering); its socket runs in `listen`."""
@@ -487,9 +492,34 @@ def incidents_now() -> int:
     return Incident.objects.count()
 
 
-def latency_by_window(finished: list, loop_lag: list = (), window_s: float = 10.0) -> list[dict]:
+def machine_cpu_seconds() -> tuple[float, float]:
+    """CPU seconds the whole machine has spent busy (not idle, not waiting for I/O) and stolen by
+    the hypervisor since boot (/proc/stat; zeros where there is none)."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    steal = ticks[7] if len(ticks) > 7 else 0
+    busy = sum(ticks[:8]) - ticks[3] - ticks[4] - steal
+    return busy / hz, steal / hz
+
+
+def _cores_in(samples: list, start: float, end: float) -> tuple[float | None, float | None]:
+    """Busy and stolen cores (CPU seconds per second) between the first and last sample in [start, end)."""
+    inside = [s for s in samples if start <= s[0] < end]
+    if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+        return None, None
+    (t0, busy0, steal0), (t1, busy1, steal1) = inside[0], inside[-1]
+    return round((busy1 - busy0) / (t1 - t0), 2), round((steal1 - steal0) / (t1 - t0), 2)
+
+
+def latency_by_window(finished: list, loop_lag: list = (), window_s: float = 10.0, machine_cpu: list = ()) -> list[dict]:
     """p99 per 10-s window of completion time: tells stalls (a few bad windows) from a slow steady
-    state; with the client's own worst event-loop delay in the window (`Run.watch_loop`)."""
+    state; with the client's own worst event-loop delay in the window (`Run.watch_loop`) and the
+    machine's busy and stolen cores in it (a window where the machine had no idle core, or the
+    hypervisor took time, is the machine's, not necessarily the server's)."""
     from bench.support import percentiles_ms
 
     if not finished:
@@ -508,9 +538,11 @@ def latency_by_window(finished: list, loop_lag: list = (), window_s: float = 10.
         for latency, endpoint in rows:
             if latency > 0.5:
                 slow[endpoint] += 1
+        busy, steal = _cores_in(machine_cpu, start + k * window_s, start + (k + 1) * window_s)
         out.append({"from_s": k * window_s, "n": len(rows), "p99_ms": percentiles_ms([x for x, _ in rows])["p99_ms"],
                     "over_500_ms": sum(slow.values()), "over_500_ms_by_endpoint": dict(slow),
-                    "client_loop_late_max_ms": round(late[k] * 1000, 1)})
+                    "client_loop_late_max_ms": round(late[k] * 1000, 1),
+                    "machine_busy_cores": busy, "machine_steal_cores": steal})
     return out
 
 
@@ -534,6 +566,8 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
                    "fallback_poll_seconds": os.environ.get("GRIDOPS_REALTIME_FALLBACK_POLL_SECONDS", "0")},
         "machine_before": run.machine_before, "machine_after": run.machine_after,
         "load_client_cpu_share": round(run.client_cpu_s / (elapsed * (os.cpu_count() or 1)), 3) if elapsed else None,
+        "machine_busy_cores": _cores_in(run.machine_cpu, -math.inf, math.inf)[0],
+        "machine_steal_cores": _cores_in(run.machine_cpu, -math.inf, math.inf)[1],
         "push_latency_commit_to_arrival": push,
         "pushes_without_commit_stamp": run.pushes_without_stamp,
         "push_frames": {"frames": run.frames, "events": run.framed_events,
@@ -544,7 +578,7 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
         "errors": errors,
         "error_rate": round(errors / run.stats.requests, 6) if run.stats.requests else 0,
         "latency_all": percentiles_ms(all_samples) if all_samples else None,
-        "latency_by_window": latency_by_window(run.stats.finished, run.loop_lag),
+        "latency_by_window": latency_by_window(run.stats.finished, run.loop_lag, machine_cpu=run.machine_cpu),
         "client_loop_lag": percentiles_ms([lag for _, lag in run.loop_lag]) if run.loop_lag else None,
         "endpoints": endpoints,
         "conflicts_409": run.conflicts, "throttled_429": run.throttled, "report_retries": run.retries,
@@ -581,7 +615,8 @@ def summary_text(result: dict) -> str:
         f"- push latency commit -> arrival: {result['push_latency_commit_to_arrival']} "
         f"(live pushes; {result['pushes_without_commit_stamp']} replayed/recovered without a stamp); "
         f"frames: {result['push_frames']}",
-        f"- load client CPU share: {result['load_client_cpu_share']}; load average before "
+        f"- load client CPU share: {result['load_client_cpu_share']}; the machine's busy cores "
+        f"{result.get('machine_busy_cores')} (stolen {result.get('machine_steal_cores')}); load average before "
         f"{result['machine_before']['loadavg_1_5_15']}, after {result['machine_after']['loadavg_1_5_15']} "
         f"on {result['machine_before']['cpus']} cores",
         f"- 409 conflicts (expected): {result['conflicts_409']}, 429 throttled: {result['throttled_429']}, "
@@ -596,8 +631,9 @@ def summary_text(result: dict) -> str:
                      f"{json.dumps(e['codes'])} |")
     windows = result.get("latency_by_window") or []
     if windows:
-        lines.append("\np99 ms by window of completion time (n, requests over 500 ms): " + ", ".join(
-            f"{w['from_s']:g} s: {w['p99_ms']:g} ({w['n']}, {w['over_500_ms']})" for w in windows))
+        lines.append("\np99 ms by window of completion time (n, requests over 500 ms, the machine's busy cores): "
+                     + ", ".join(f"{w['from_s']:g} s: {w['p99_ms']:g} ({w['n']}, {w['over_500_ms']}, "
+                                 f"{w.get('machine_busy_cores')})" for w in windows))
         lines.append(f"\nthe load client's event loop, how late it woke (50 ms sleeps): {result['client_loop_lag']}")
     lines.append(f"\nAll checks met: {result['met']}")
     return "\n".join(lines) + "\n"
@@ -693,6 +729,7 @@ def run_capacity(config: Config) -> dict:
                      "push_p99_ms": (result["push_latency_commit_to_arrival"] or {}).get("p99_ms"),
                      "pushes_lost": result["pushes_lost"], "duplicates": result["duplicates"],
                      "errors": result["errors"], "load_client_cpu_share": result["load_client_cpu_share"],
+                     "machine_busy_cores": result.get("machine_busy_cores"),
                      "loadavg_after": result["machine_after"]["loadavg_1_5_15"]})
         print(json.dumps(rows[-1]), flush=True)
     holding = [row["scale"] for row in rows if row["p99_ms"] is not None and row["p99_ms"] < 1000

@@ -35,6 +35,8 @@ def test_load_for_twenty_seconds_loses_and_duplicates_nothing(stack, tmp_path):
     windows = figures["latency_by_window"]
     assert sum(w["n"] for w in windows) == figures["requests"] and len(windows) >= 2
     assert figures["client_loop_lag"]["n"] > 100  # the client's own delays are on the record
+    assert figures["machine_busy_cores"] > 0  # and what the whole machine was doing, per window too
+    assert any((w["machine_busy_cores"] or 0) > 0 for w in windows)
     assert figures["correct"] is True  # speed goals are the bench's to judge, not a timed test
     assert result.returncode == 0
     assert (tmp_path / "loadtest.md").read_text().startswith("# Load test")
