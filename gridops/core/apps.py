@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "GridOps core"
 
     def ready(self):
-        from . import log_redaction
+        from . import log_redaction, tokens
+
+        tokens.code_digest()  # the source this process loaded (a later checkout must not change it)
 
         log_redaction.install()  # no token or API key in any log line (uvicorn's included)
         from . import refcache

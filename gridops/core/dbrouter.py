@@ -18,6 +18,8 @@ the same one; `read_alias()` is what raw-SQL readers such as the tiles use).
 """
 from __future__ import annotations
 
+import contextlib
+
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -78,6 +80,18 @@ def _in_transaction() -> bool:
     harness's own wrapping transaction does not count: Django marks it `_from_testcase`.)"""
     return any(not getattr(block, "_from_testcase", False)
                for block in connections[DEFAULT_DB_ALIAS].atomic_blocks)
+
+
+@contextlib.contextmanager
+def primary_reads():
+    """Reads inside go to the primary, whatever the request's scope: for what is read once and
+    then kept for other requests (the token cache's preloaded rows), which must not be a standby's
+    lagging copy."""
+    token = _scope.set(None)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
 
 
 def read_alias() -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 import pickle
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
+from .dbrouter import primary_reads
 from .errors import NotAuthenticated
 
 SCHEMES = ("token", "bearer")
@@ -70,29 +72,38 @@ def _cache_key(key: str) -> str:
     return "token-user:" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
+_CODE_DIGEST = "_gridops_code_digest"
+
+
 @functools.cache
 def code_digest() -> str:
-    """A digest of the project's Python source, read once per process.
+    """A digest of the project's Python source, read once per process (`CoreConfig.ready`, so it
+    is the source the process loaded, not what a later checkout left on disk).
 
     A cached token user carries what the preloaders compiled from the rules in code (the reach
     statement, the tiles' visibility digest). A deploy that changes a rule must not serve users
-    cached by the previous code for the rest of their minute, so each cached user is stored with
-    the digest of the code that built it, and another digest reads as a miss. The key stays the
-    same across versions, so `forget_user` from a node on either version drops it (a rolling
-    deploy)."""
+    cached by the previous code for the rest of their minute, so each cached user carries the
+    digest of the code that built it, and another digest, or none, reads as a miss. It rides as
+    an attribute, not a wrapper, under the same key: a node still on the previous code reads the
+    value as the user it always was (a rolling deploy), and `forget_user` from either drops it.
+    Source that cannot be read gives a digest of this process alone: every read is then a miss,
+    never a stale user."""
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha1()
-    for package in ("gridops", "geodata"):
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
+    try:
+        for package in ("gridops", "geodata"):
+            for path in sorted((root / package).rglob("*.py")):
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    except OSError:
+        return "process-" + os.urandom(8).hex()
     return digest.hexdigest()[:16]
 
 
 def _cached_user(value):
-    """The user in a cache value stored by this code (`(code_digest(), user)`), else None."""
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == code_digest():
-        return value[1]
+    """The cached user if this code built it, else None."""
+    if value is not None and getattr(value, _CODE_DIGEST, None) == code_digest():
+        return value
     return None
 
 
@@ -123,10 +134,12 @@ def user_for_token(key: str | None):
              .defer("user__profile__zone__geom").filter(key=key).first())
     if token is None or not token.user.is_active:
         return None
-    for preload in user_preloaders:
-        preload(token.user)
+    with primary_reads():  # kept for a minute and for every view: never a standby's lagging rows
+        for preload in user_preloaders:
+            preload(token.user)
+    setattr(token.user, _CODE_DIGEST, code_digest())
     with contextlib.suppress(RedisError, OSError):
-        cache.set(cache_key, (code_digest(), token.user), CACHE_SECONDS)
+        cache.set(cache_key, token.user, CACHE_SECONDS)
     return token.user
 
 

@@ -89,19 +89,19 @@ CO_REPORTED = "_gridops_co_reported_ids"
 
 
 def co_reported_ids(user) -> list[int]:
-    """The incidents the user was merged into as a co-reporter (at most 10,000, newest merges
-    are rare: a citizen or worker co-reports a handful)."""
+    """The incidents the user was merged into as a co-reporter (the newest 10,000; a citizen or
+    worker co-reports a handful). In a stable order: the tiles' visibility digest hashes them."""
     from .models import Incident
 
     return list(Incident.co_reporters.through.objects.filter(user_id=user.pk)
-                .order_by("incident_id").values_list("incident_id", flat=True)[:10_000])
+                .order_by("-incident_id").values_list("incident_id", flat=True)[:10_000])
 
 
 def preload_co_reported(user) -> None:
     """Registered with `core.tokens.user_preloaders`: the cached token user carries its
     co-reported ids, so a town operator's or a worker's list and tiles do not query them on every
     request. A merge that adds or removes co-reporters drops those users' cached token lookups
-    (`realtime.revocation`, after commit), as a change of role or grids does."""
+    (`on_co_reporters_changed`, now and after commit), as a change of role or grids does."""
     setattr(user, CO_REPORTED, co_reported_ids(user))
 
 

@@ -97,21 +97,76 @@ def test_removing_a_co_reporter_refreshes_it_too(people):
     assert getattr(carried, jurisdiction.CO_REPORTED) == [incident.pk]
     citizen.co_reported_incidents.remove(incident)  # the reverse side names the user itself
     assert getattr(tokens.user_for_token(key), jurisdiction.CO_REPORTED) == []
-    incident.co_reporters.add(citizen)
-    incident.co_reporters.clear()
-    assert getattr(tokens.user_for_token(key), jurisdiction.CO_REPORTED) == []
+    for clear in (incident.co_reporters.clear, citizen.co_reported_incidents.clear):
+        incident.co_reporters.add(citizen)
+        assert getattr(tokens.user_for_token(key), jurisdiction.CO_REPORTED) == [incident.pk]  # cached again
+        clear()
+        assert getattr(tokens.user_for_token(key), jurisdiction.CO_REPORTED) == []
 
 
-def test_a_user_cached_by_other_code_reads_as_a_miss(people):
+def test_the_merge_forgets_again_after_commit(people, django_capture_on_commit_callbacks):
+    """A request that read the old rows between the change and its commit must not leave them cached."""
+    citizen = people["users"]["citizen"]
+    incident = make_incident(people["zones"], NANZHUANG_GRID)
+    _carried, key = _cached(citizen)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        incident.co_reporters.add(citizen)
+        stale = tokens.user_for_token(key)  # cached in between (here it already sees the new row)
+        setattr(stale, jurisdiction.CO_REPORTED, [])
+        tokens._held.clear()
+        cache.set(tokens._cache_key(key), stale, 60)  # as if it had read a lagging copy
+    assert callbacks
+    for callback in callbacks:
+        callback()
+    assert getattr(tokens.user_for_token(key), jurisdiction.CO_REPORTED) == [incident.pk]
+
+
+def test_a_user_cached_by_other_code_reads_as_a_miss_and_old_code_still_reads_a_user(people):
     worker = people["users"]["worker_zm"]
     carried, key = _cached(worker)
     cache_key = tokens._cache_key(key)
-    assert cache.get(cache_key)[0] == tokens.code_digest()
-    stale = (carried.pk, carried.username)
-    cache.set(cache_key, ("an-older-deploy", stale), 60)
-    tokens._held.clear()
-    with CaptureQueriesContext(connection) as queries:
-        reread = tokens.user_for_token(key)
-    assert reread.pk == worker.pk and reread is not stale
-    assert any("authtoken_token" in q["sql"] for q in queries.captured_queries)
-    assert cache.get(cache_key)[0] == tokens.code_digest()
+    stored = cache.get(cache_key)
+    # The value is the user itself (code before the digest reads it as it always did: a rolling
+    # deploy), with the digest of the code that built it as an attribute.
+    assert isinstance(stored, get_user_model()) and stored.is_authenticated
+    assert getattr(stored, tokens._CODE_DIGEST) == tokens.code_digest()
+    for digest in ("an-older-deploy", None):
+        stale = get_user_model().objects.get(pk=worker.pk)
+        if digest:
+            setattr(stale, tokens._CODE_DIGEST, digest)
+        cache.set(cache_key, stale, 60)
+        tokens._held.clear()
+        with CaptureQueriesContext(connection) as queries:
+            reread = tokens.user_for_token(key)
+        assert reread.pk == worker.pk and hasattr(reread, jurisdiction.CO_REPORTED)
+        assert any("authtoken_token" in q["sql"] for q in queries.captured_queries)
+        assert getattr(cache.get(cache_key), tokens._CODE_DIGEST) == tokens.code_digest()
+
+
+def test_what_a_token_user_carries_is_read_from_the_primary(people, monkeypatch):
+    """A tile's token is checked inside the view, where an anonymous request already reads the
+    replica; the preloaded rows are kept for a minute and for every view, so they come from the
+    primary (a standby's lagging copy would outlive the forget that follows a merge)."""
+    from django.db import DEFAULT_DB_ALIAS
+    from django.test import RequestFactory
+
+    from gridops.core import dbrouter
+
+    monkeypatch.setattr(dbrouter, "replica_configured", lambda: True)
+    request = RequestFactory().get("/tiles/incidents/16/1/1.pbf")
+    from django.contrib.auth.models import AnonymousUser
+    request.user = AnonymousUser()
+    scope = dbrouter._Scope()
+    scope.request = request
+    seen = []
+    monkeypatch.setattr(tokens, "user_preloaders", [lambda user: seen.append(dbrouter.read_alias())])
+    token = dbrouter._scope.set(scope)
+    try:
+        assert dbrouter.read_alias() == dbrouter.REPLICA  # the view's own reads
+        tokens._held.clear()
+        key = Token.objects.get_or_create(user=people["users"]["zumiao"])[0].key
+        cache.delete(tokens._cache_key(key))
+        assert tokens.user_for_token(key) is not None
+    finally:
+        dbrouter._scope.reset(token)
+    assert seen == [DEFAULT_DB_ALIAS]
