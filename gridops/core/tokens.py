@@ -176,6 +176,16 @@ def forget_user(user_id: int, *, keys=()) -> None:
         cache.delete_many([_cache_key(key) for key in keys])
 
 
+def forget_user_through_commit(user_id: int, *, keys=()) -> None:
+    """`forget_user` now and again after the current transaction commits: a request that read
+    the old rows in between must not leave them cached. What every change to a cached user's
+    inputs calls (the revocation receivers, a change of co-reporters)."""
+    from django.db import transaction
+
+    forget_user(user_id, keys=keys)
+    transaction.on_commit(lambda: forget_user(user_id, keys=keys))
+
+
 def authenticate_key(key: str):
     """The user of a presented key, or TokenRejected."""
     user = user_for_token(key)

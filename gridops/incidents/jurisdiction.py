@@ -109,9 +109,7 @@ def on_co_reporters_changed(sender, instance, action, reverse, pk_set, **kwargs)
     """`m2m_changed` of `Incident.co_reporters`: the users whose co-reported ids changed lose
     their cached token lookup, now and after commit (a request that read the old rows meanwhile
     must not leave them cached), so `preload_co_reported` reads them again."""
-    from django.db import transaction
-
-    from gridops.core.tokens import forget_user
+    from gridops.core.tokens import forget_user_through_commit
 
     if action == "pre_clear":
         user_ids = [instance.pk] if reverse else list(instance.co_reporters.values_list("pk", flat=True))
@@ -120,8 +118,7 @@ def on_co_reporters_changed(sender, instance, action, reverse, pk_set, **kwargs)
     else:
         return
     for user_id in user_ids:
-        forget_user(user_id)
-        transaction.on_commit(lambda user_id=user_id: forget_user(user_id))
+        forget_user_through_commit(user_id)
 
 
 def role_grants(user) -> list[Grant]:

@@ -15,21 +15,13 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from gridops.accounts.models import Profile
-from gridops.core.tokens import forget_user
+from gridops.core.tokens import forget_user_through_commit
 
 from .consumers import session_credential
 from .services import revoke_sockets
-
-
-def _forget_cached(user_id: int, keys=()) -> None:
-    """Drop the user's cached token lookup now and after commit (a request that read the old
-    rows meanwhile must not leave them cached)."""
-    forget_user(user_id, keys=keys)
-    transaction.on_commit(lambda: forget_user(user_id, keys=keys))
 
 
 CLOSE_SIGNED_OUT = 4401          # sign in again
@@ -48,7 +40,7 @@ def _on_logout(sender, request, user, **kwargs):
 
 
 def _on_token_deleted(sender, instance, **kwargs):
-    _forget_cached(instance.user_id, keys=(instance.key,))
+    forget_user_through_commit(instance.user_id, keys=(instance.key,))
     revoke_sockets(user_id=instance.user_id, credential="token", code=CLOSE_SIGNED_OUT, reason="token revoked")
 
 
@@ -66,7 +58,7 @@ def _remember_old(fields):
 
 def _revoke_if_changed(fields, user_of, code):
     def receiver(sender, instance, created=False, **kwargs):
-        _forget_cached(user_of(instance))  # any change: the cached user carries these rows
+        forget_user_through_commit(user_of(instance))  # any change: the cached user carries these rows
         old = getattr(instance, "_realtime_old", None)
         if created or old is None:
             return
@@ -76,7 +68,7 @@ def _revoke_if_changed(fields, user_of, code):
 
 
 def _on_profile_deleted(sender, instance, **kwargs):
-    _forget_cached(instance.user_id)
+    forget_user_through_commit(instance.user_id)
     revoke_sockets(user_id=instance.user_id, code=CLOSE_AUDIENCES_CHANGED, reason="access changed")
 
 
@@ -86,7 +78,7 @@ def _on_user_deleted(sender, instance, **kwargs):
 
 def _on_grids_changed(sender, instance, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Profile):
-        _forget_cached(instance.user_id)
+        forget_user_through_commit(instance.user_id)
         revoke_sockets(user_id=instance.user_id, code=CLOSE_AUDIENCES_CHANGED, reason="access changed")
 
 
