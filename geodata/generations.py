@@ -198,7 +198,13 @@ def _successors(closed_ids: list[int]) -> tuple[dict[int, int], dict[int, list[i
 
 
 def assignments_move(closed_ids: list[int]) -> Counter:
-    """Move the `ASSIGNMENTS` that point at `closed_ids` onto current zones; counts per assignment."""
+    """Move the `ASSIGNMENTS` that point at `closed_ids` onto current zones; counts per assignment.
+
+    Each move goes through the model (`save`, the related manager's `add`/`remove`), not a bulk
+    update: what listens for a change of the fact must hear this one too. A grid worker moved to
+    the new grids has its cached token lookup dropped and its sockets closed to reconnect with the
+    new audiences (`gridops.realtime.revocation`), a moved routing rule moves the reference
+    generation (`core.refcache`), exactly as when an administrator edits them."""
     moved: Counter = Counter()
     if not closed_ids:
         return moved
@@ -210,14 +216,8 @@ def assignments_move(closed_ids: list[int]) -> Counter:
             continue
         label = f"{spec.model}.{spec.field}"
         if isinstance(model._meta.get_field(spec.field), ManyToManyField):
-            through = getattr(model, spec.field).through
-            column = model._meta.get_field(spec.field).m2m_reverse_field_name()
-            owner = model._meta.get_field(spec.field).m2m_field_name()
-            for row in list(through.objects.filter(**{f"{column}__in": closed_ids})):
-                for target in many.get(getattr(row, f"{column}_id"), []):
-                    through.objects.get_or_create(**{f"{owner}_id": getattr(row, f"{owner}_id"), f"{column}_id": target})
-                row.delete()
-                moved[label] += 1
+            if count := _move_set(model, spec.field, closed_ids, many):
+                moved[label] += count
             continue
         for obj in model._default_manager.filter(**{f"{spec.field}_id__in": closed_ids}):
             old_id = getattr(obj, f"{spec.field}_id")
@@ -228,9 +228,28 @@ def assignments_move(closed_ids: list[int]) -> Counter:
                        .order_by("code").values_list("pk", flat=True).first())
                 target = hit or target
             if target is not None:
-                model._default_manager.filter(pk=obj.pk).update(**{f"{spec.field}_id": target})
+                setattr(obj, f"{spec.field}_id", target)
+                obj.save(update_fields=[spec.field])
                 moved[label] += 1
     return moved
+
+
+def _move_set(model, name: str, closed_ids: list[int], many: dict[int, list[int]]) -> int:
+    """Replace each closed zone in `model.<name>` sets with the current zones that hold part of
+    it; how many closed memberships were replaced."""
+    relation = model._meta.get_field(name)
+    through = relation.remote_field.through
+    owner_column, zone_column = f"{relation.m2m_field_name()}_id", f"{relation.m2m_reverse_field_name()}_id"
+    closed_by_owner: dict[int, list[int]] = {}
+    for owner_id, zone_id in through.objects.filter(**{f"{zone_column}__in": closed_ids}).values_list(
+            owner_column, zone_column):
+        closed_by_owner.setdefault(owner_id, []).append(zone_id)
+    for owner in model._default_manager.filter(pk__in=closed_by_owner):
+        members = getattr(owner, name)
+        closed = closed_by_owner[owner.pk]
+        members.add(*sorted({target for zone_id in closed for target in many.get(zone_id, [])}))
+        members.remove(*closed)
+    return sum(len(closed) for closed in closed_by_owner.values())
 
 
 def generation_open(*, valid_from: datetime.date | None, description: str) -> tuple[Generation | None, Generation]:

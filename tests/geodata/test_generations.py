@@ -354,6 +354,45 @@ def test_assignments_move_to_the_new_zones_and_records_stay(tmp_path, first, eve
     assert Zone.all_generations.get(pk=old_g1).generation_high_id == first.pk
 
 
+def test_a_moved_worker_is_read_afresh_and_its_sockets_reconnect(tmp_path, first, settings,
+                                                                django_capture_on_commit_callbacks):
+    """The redraw moves who works where through the models, so what listens for those changes
+    hears it: before, a bulk update sent no signal, the worker's cached token lookup kept the
+    closed grids for up to its 60 s and its open sockets kept the audiences of the old ones."""
+    from rest_framework.authtoken.models import Token
+
+    from gridops.accounts.models import Role
+    from gridops.core import tokens
+    from gridops.incidents.selectors import _grid_ids
+    from gridops.realtime import stream
+
+    settings.GRIDOPS_REALTIME_PUSH_INLINE = True  # the revocation is on the stream when the commit returns
+    town = Zone.objects.get(code=TOWN)
+    worker = make_user(role=Role.GRID_WORKER, zone=town, grids=list(Zone.objects.filter(code=G[5])))
+    operator = make_user(role=Role.TOWN_OPERATOR, zone=town)  # assigned to a zone the redraw keeps
+    keys = {user.pk: Token.objects.create(user=user).key for user in (worker, operator)}
+    tokens._held.clear()
+    grid5 = Zone.objects.get(code=G[5]).pk
+    assert _grid_ids(tokens.user_for_token(keys[worker.pk]).profile) == {grid5}  # carried
+    redis = stream.client()
+    last = (redis.xrevrange(stream.stream_key(), count=1) or [(b"0-0", {})])[0][0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = loader.run(write_redraw(tmp_path), level="grid", commit=True)
+    assert report.committed and report.moved["accounts.Profile.grids"] == 1, report.lines()
+
+    tokens._held.clear()  # this process's hold; the shared cache is what other processes read
+    after = tokens.user_for_token(keys[worker.pk])
+    assert _grid_ids(after.profile) == {Zone.objects.get(code=G[4]).pk}  # grid 5 was merged into 4
+    revoked = set()
+    for _id, fields in redis.xrange(stream.stream_key(), min=f"({last.decode()}"):
+        decoded = stream.decode({k.decode(): v.decode() for k, v in fields.items()})
+        if decoded and decoded[0] == stream.CONTROL_FIELD and decoded[1]["op"] == "revoke":
+            revoked.add((decoded[1]["user"], decoded[1]["code"]))
+    assert (worker.pk, 4409) in revoked
+    assert not {user for user, _code in revoked} & {operator.pk}  # nothing about them moved
+
+
 def test_a_redraw_that_only_renames_moves_the_reference_generation(first, django_capture_on_commit_callbacks):
     """A redraw whose zones are only kept (renamed, resized) writes them with bulk updates, which
     send no save signal: the per-process zone names the Open311 feed reads would keep the old
