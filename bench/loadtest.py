@@ -596,6 +596,12 @@ def summarise(run: Run, elapsed: float, checks: dict, config: Config) -> dict:
     return result
 
 
+def _upkeep(result: dict) -> str:
+    kept = result["database"].get("maintenance") or {}
+    return (f"{kept.get('server_autovacuum', 'unknown')}; the harness ran {kept.get('harness_analyses', 0)} analyses "
+            f"and {kept.get('harness_vacuums', 0)} vacuums as its thresholds called for (bench/maintenance.py)")
+
+
 def summary_text(result: dict) -> str:
     p99 = result["latency_all"]["p99_ms"] if result["latency_all"] else None
     lines = [
@@ -622,7 +628,7 @@ def summary_text(result: dict) -> str:
         f"report retries: {result['report_retries']}",
         f"- database: {result['database']['incidents_at_start']} incidents at the start (earlier runs' "
         f"{result['database']['removed']} removed, bench/load_state.py), {result['database']['incidents_at_end']} "
-        f"at the end", "",
+        f"at the end; the server's autovacuum {_upkeep(result)}", "",
         "| endpoint | n | p50 ms | p95 ms | p99 ms | errors | codes |", "|---|---|---|---|---|---|---|",
     ]
     for name, e in result["endpoints"].items():
@@ -665,18 +671,20 @@ async def _drive(run: Run) -> tuple[float, int]:
 
 
 def run_load(config: Config) -> dict:
+    from bench.maintenance import Maintenance
     from bench.support import live_server
 
     start_state = forget_earlier_runs()
     actors = make_actors(config)
     run_id = uuid.uuid4().hex[:8]
-    with live_server(workers=config.workers) as base_url:
+    upkeep = Maintenance()
+    with live_server(workers=config.workers, upkeep=upkeep) as base_url:
         run = Run(config, base_url, actors, run_id)
         # uvloop, as the server runs: the client shares the machine with the server it measures,
         # and at 2x it parses some 6,000 pushes a second.
         elapsed, end_id = uvloop.run(_drive(run))
     result = summarise(run, elapsed, verify(run, end_id), config)
-    result["database"] = {**start_state, "incidents_at_end": incidents_now()}
+    result["database"] = {**start_state, "incidents_at_end": incidents_now(), "maintenance": upkeep.as_dict()}
     config.output.parent.mkdir(parents=True, exist_ok=True)
     config.output.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     config.output.with_suffix(".md").write_text(summary_text(result))

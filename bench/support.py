@@ -26,10 +26,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(workers: int = 1):
+def live_server(workers: int = 1, upkeep=None):
     """uvicorn serving GridOps on loopback, on the bench database; yields its base URL. The port
     is `BENCH_PORT` when set (several people benching on one machine each keep their own), else
-    a free one."""
+    a free one. The database is kept as autovacuum keeps it while the server runs, where the
+    machine has autovacuum off (`bench.maintenance`); pass a `Maintenance` as `upkeep` to record
+    what that took."""
+    from bench.maintenance import autovacuum_as_configured
+
+    with autovacuum_as_configured(upkeep):
+        with _uvicorn(workers) as base_url:
+            yield base_url
+
+
+@contextlib.contextmanager
+def _uvicorn(workers: int):
     port = int(os.environ.get("BENCH_PORT") or 0) or free_port()
     env = dict(os.environ, DEBUG="0", LOG_LEVEL="ERROR")
     # Measurements count the live path only: the per-process table re-read stays off.
