@@ -81,8 +81,24 @@ def event_from_row_sql(event: Event, *, source: str, id_key: str = "id") -> tupl
 
 def event_from_row_recorded(event: Event, *, event_id: int, row_id: int, id_key: str = "id") -> Event:
     """The event as the statement wrote it; its push is queued for after commit, as `publish_event` does."""
-    event.pk = event_id
     event.payload[id_key] = row_id
+    return event_recorded(event, event_id=event_id)
+
+
+_EVENT_SQL = (f"INSERT INTO {Event._meta.db_table} (kind, payload, audiences, created_at) "
+              "VALUES (%s, %s::jsonb, %s::varchar(64)[], %s) RETURNING id")
+
+
+def event_sql(event: Event) -> tuple[str, list]:
+    """(SQL, params) inserting `event` (from `event_unsaved`) as part of another statement (a CTE
+    beside the rows it tells of); `event_recorded` completes it."""
+    return _EVENT_SQL, [event.kind, json.dumps(event.payload, cls=DjangoJSONEncoder), event.audiences,
+                        event.created_at]
+
+
+def event_recorded(event: Event, *, event_id: int) -> Event:
+    """The event as a statement wrote it; its push is queued for after commit, as `publish_event` does."""
+    event.pk = event_id
     event._state.adding = False
     transaction.on_commit(lambda: schedule_push(event))
     return event

@@ -246,7 +246,7 @@ class WorkerPositionView(AuthenticatedView):
         """A grid worker's position pings (a batch, so the offline queue flushes in one call)."""
         pings = _validated(PingBatchSerializer, request)["pings"]
         stored = positions.worker_positions_record(user=request.user, pings=pings)
-        return Response({"stored": len(stored)}, status=status.HTTP_201_CREATED)
+        return Response({"stored": stored}, status=status.HTTP_201_CREATED)
 
 
 class WorkerPositionLatestView(AuthenticatedView):
