@@ -272,6 +272,12 @@ class IncidentFilter(django_filters.FilterSet):
                                                         "123 too) matches an incident number, part of the address, "
                                                         "or part of the micro-grid's or village's name")
 
+    # Filters whose SQL is a function of the query string alone: no clock (`days`, `overdue`), no
+    # database read (the code filters check that codes exist, `zone` and `q` read zones). A tile's
+    # SQL is kept per visibility and query string when only these are set (`tiles.KEPT_SQL`); the
+    # console asks its tiles with `?status=open`.
+    QUERY_STRING_ONLY = frozenset({"status", "priority", "open"})
+
     class Meta:
         model = Incident
         fields: list[str] = []

@@ -10,9 +10,10 @@ never show what the incident list would hide, and a filter means the same on the
 
 Under live load every new incident moves the layers' data version, so most tile requests render.
 Composing a render's ORM SQL (the FilterSet, the rows, the SLA condition) was about half of such a
-request's Python (bench/results/tiles_live.md): for the query string that sets no filter (what the
-console and the tablets ask for) the compiled SQL is kept per visibility (`KEPT_SQL`), with a
-placeholder for "now" that every render fills in, so the overdue flags are as fresh as before.
+request's Python (bench/results/tiles_live.md): for a query string that sets no filter, or only
+filters whose SQL depends on the query string alone (the console's `?status=open`), the compiled
+SQL is kept per visibility and filter key (`KEPT_SQL`), with a placeholder for "now" that every
+render fills in, so the overdue flags are as fresh as before.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from geodata.layers import ZoneLayer, zone_version
 from geodata.tiles import BUFFER, ENV, ENV_4326, EXTENT, Layer, Tile, compiled, read_connection, subquery
-from gridops.core.filtersets import filtered, names_no_filter, query_cache_key, validated
+from gridops.core.filtersets import filtered, names_no_filter, names_set, query_cache_key, validated
 
 from . import conf
 from .filters import LEVEL_FIELD, IncidentFilter
@@ -151,18 +152,26 @@ KEPT_SQL = KeptSQL()
 setting_changed.connect(KEPT_SQL.clear)
 
 
-def _unfiltered(request) -> bool:
-    """Whether the query string sets no incident filter: then the SQL depends on the visibility
-    alone and can be kept (a filter may read the clock itself, e.g. `days`, so those compile anew)."""
-    return names_no_filter(IncidentFilter, request.GET)
+def _kept_filter_key(request) -> str | None:
+    """The filter part of a kept SQL's key: "" when the query string sets no incident filter, the
+    filter key when it sets only filters whose SQL depends on the query string alone
+    (`IncidentFilter.QUERY_STRING_ONLY`), None when the SQL must be composed for this request (a
+    filter reads the clock, e.g. `days`, or the database)."""
+    names = names_set(IncidentFilter, request.GET)
+    if not names:
+        return ""
+    return filter_key(request) if names <= IncidentFilter.QUERY_STRING_ONLY else None
 
 
 def _kept_subquery(request, part: tuple, rows: Callable[[datetime], QuerySet]) -> tuple[str, dict]:
-    """`rows(now)` as a named-parameter subquery: kept per visibility for an unfiltered query
-    string (compiled with the `_NOW` placeholder), else compiled for this request."""
-    if not _unfiltered(request):
+    """`rows(now)` as a named-parameter subquery: kept per visibility and filter key (compiled with
+    the `_NOW` placeholder) where `_kept_filter_key` allows, else compiled for this request. The
+    console asks with `?status=open`, which composed its SQL (FilterSet, form, rows, SLA condition)
+    on every render: under live load most tile requests render (session 17)."""
+    kept = _kept_filter_key(request)
+    if kept is None:
         return subquery(rows(timezone.now()))
-    return KEPT_SQL.get((_visibility_digest(request), *part), lambda: subquery(rows(_NOW)))
+    return KEPT_SQL.get((_visibility_digest(request), kept, *part), lambda: subquery(rows(_NOW)))
 
 
 class IncidentLayer(Layer):

@@ -31,8 +31,9 @@ def _now_params(sql_params: dict) -> list:
     return sorted({value for value in sql_params.values() if isinstance(value, datetime)})
 
 
-@pytest.mark.django_db
-def test_unfiltered_sql_is_compiled_once_per_visibility_and_filled_with_now(people, monkeypatch):
+@pytest.fixture
+def built(monkeypatch) -> list:
+    """One entry per incident FilterSet built: a tile whose SQL is kept composes none."""
     built = []
     original = incident_tiles.IncidentFilter.__init__
 
@@ -41,6 +42,11 @@ def test_unfiltered_sql_is_compiled_once_per_visibility_and_filled_with_now(peop
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(incident_tiles.IncidentFilter, "__init__", counting)
+    return built
+
+
+@pytest.mark.django_db
+def test_unfiltered_sql_is_compiled_once_per_visibility_and_filled_with_now(people, built):
     incident_tiles.KEPT_SQL.clear()
     layer = LAYERS["incidents"]
     district = people["users"]["district"]
@@ -57,6 +63,69 @@ def test_unfiltered_sql_is_compiled_once_per_visibility_and_filled_with_now(peop
     layer.sql(_tile(16), _request(district, {"days": "3"}))  # a filter (here reading the clock): composed
     layer.sql(_tile(16), _request(district, {"days": "3"}))
     assert len(built) == 4
+
+
+@pytest.mark.django_db
+def test_the_consoles_status_filter_is_kept_per_filter_key_and_others_compose(people, built):
+    """The console asks its tiles with `?status=open`: kept per visibility and filter key, like no
+    filter; a filter that reads the clock or the database still composes on every render."""
+    incident_tiles.KEPT_SQL.clear()
+    layer, district = LAYERS["incidents"], people["users"]["district"]
+    first_sql, first_params = layer.sql(_tile(16), _request(district, {"status": "open"}))
+    count = len(built)
+    again_sql, again_params = layer.sql(_tile(16), _request(district, {"status": "open"}))
+    assert len(built) == count and again_sql == first_sql  # nothing composed the second time
+    assert _now_params(again_params)[0] > _now_params(first_params)[0] and incident_tiles._NOW not in again_params.values()
+    unfiltered, _ = layer.sql(_tile(16), _request(district))
+    urgent, _ = layer.sql(_tile(16), _request(district, {"status": "open", "priority": "urgent"}))
+    assert len({unfiltered, first_sql, urgent}) == 3  # each filter key its own SQL
+    count = len(built)
+    for query in ({"status": "open", "days": "3"}, {"status": "open", "event_type": "0101001"}):
+        layer.sql(_tile(16), _request(district, query))
+        layer.sql(_tile(16), _request(district, query))
+    assert len(built) - count >= 4  # composed for every render
+
+
+@pytest.mark.django_db
+def test_query_string_only_filters_compile_to_the_same_sql_whatever_the_clock_and_the_data(people):
+    """What `IncidentFilter.QUERY_STRING_ONLY` promises, for each of its filters: the SQL depends on
+    the query string alone, so a kept statement cannot go stale."""
+    from django.db.models import Q
+
+    from gridops.core.filtersets import filtered
+    from gridops.incidents.filters import IncidentFilter
+    from gridops.incidents.models import Incident
+
+    values = {"status": "open", "priority": "urgent,normal", "open": "true"}
+    assert set(values) == IncidentFilter.QUERY_STRING_ONLY
+
+    def compiled_for(name):
+        qs = filtered(IncidentFilter({name: values[name]}, queryset=Incident.objects.filter(Q(pk__gt=0))))
+        return str(qs.query)
+
+    before = {name: compiled_for(name) for name in values}
+    make_incident(people["zones"], ZUMIAO_GRID, status="dispatched")
+    time.sleep(0.01)
+    assert {name: compiled_for(name) for name in values} == before
+
+
+@pytest.mark.django_db
+def test_kept_status_filtered_sql_draws_what_newly_composed_sql_draws(people, monkeypatch):
+    district = people["users"]["district"]
+    make_incident(people["zones"], ZUMIAO_GRID, status="closed", lon=113.0202, lat=23.0051)
+    query = {"status": "open"}
+    incident_tiles.KEPT_SQL.clear()
+    for layer_name, z in (("incidents", 16), ("incidents", 10), ("zones", 12)):
+        render_tile(LAYERS[layer_name], _tile(z), _request(district, query))  # keeps the SQL
+    kept = {z: render_tile(LAYERS[name], _tile(z), _request(district, query))
+            for name, z in (("incidents", 16), ("incidents", 10), ("zones", 12))}
+    incident_tiles.KEPT_SQL.clear()
+    monkeypatch.setattr(incident_tiles, "_kept_filter_key", lambda request: None)  # composed per request
+    composed = {z: render_tile(LAYERS[name], _tile(z), _request(district, query))
+                for name, z in (("incidents", 16), ("incidents", 10), ("zones", 12))}
+    assert kept == composed and kept[16]
+    everything = render_tile(LAYERS["incidents"], _tile(16), _request(district))
+    assert everything != kept[16]  # the closed incident is drawn unfiltered, not under status=open
 
 
 @pytest.mark.django_db
