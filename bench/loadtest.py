@@ -404,12 +404,15 @@ class Run:
         async with self.http_client(headers=headers) as http:
             await self.think(0, 3)
             while self.running():
+                # As the console asks (its filter form's defaults, `console/common.js`): both tile
+                # layers with `?status=open`, the list with `open=1` and 50 rows (since session 17;
+                # before, tiles unfiltered and 20 rows, which the console never asks).
                 for layer in ("zones", "incidents"):
                     z, x, y = self.random_tile()
-                    await self.call(http, f"tile.{layer}", "GET", f"/tiles/{layer}/{z}/{x}/{y}.pbf",
+                    await self.call(http, f"tile.{layer}", "GET", f"/tiles/{layer}/{z}/{x}/{y}.pbf?status=open",
                                     expect=(200, 204, 304))
                 if self.rng.random() < 0.2:
-                    await self.call(http, "incident.list", "GET", "/api/v1/incidents/?page_size=20")
+                    await self.call(http, "incident.list", "GET", "/api/v1/incidents/?open=1&page_size=50")
                 if socket.to_register and self.rng.random() < 0.5:
                     pk, version = socket.to_register.pop(self.rng.randrange(len(socket.to_register)))
                     response = await self.call(http, "transition", "POST", f"/api/v1/incidents/{pk}/transitions/",
