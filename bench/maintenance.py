@@ -31,6 +31,8 @@ import os
 import threading
 from dataclasses import dataclass, field
 
+from psycopg2 import sql
+
 logger = logging.getLogger(__name__)
 
 _SETTINGS = ("autovacuum_naptime", "autovacuum_analyze_threshold", "autovacuum_analyze_scale_factor",
@@ -86,8 +88,8 @@ def _pass(cursor, limits: dict, done: Maintenance) -> None:
         if not (vacuum or analyse):
             continue
         what = "VACUUM (ANALYZE)" if vacuum and analyse else "VACUUM" if vacuum else "ANALYZE"
-        cursor.execute(f'{what} "{schema}"."{table}"')
-        counts = done.tables.setdefault(table, {"analyses": 0, "vacuums": 0})
+        cursor.execute(sql.SQL(what + " {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+        counts = done.tables.setdefault(f"{schema}.{table}", {"analyses": 0, "vacuums": 0})
         if analyse:
             done.analyses += 1
             counts["analyses"] += 1
@@ -111,11 +113,17 @@ def autovacuum_as_configured(done: Maintenance | None = None, *, period_s: float
         logger.warning("bench maintenance: no connection (%s)", exc)
         yield done
         return
-    with conn.cursor() as cursor:
-        cursor.execute("SHOW autovacuum")
-        done.autovacuum = cursor.fetchone()[0]
-        cursor.execute("SELECT name, setting::float8 FROM pg_settings WHERE name = ANY(%s)", [list(_SETTINGS)])
-        limits = {name: float(value) for name, value in cursor.fetchall()}
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SHOW autovacuum")
+            done.autovacuum = cursor.fetchone()[0]
+            cursor.execute("SELECT name, setting::float8 FROM pg_settings WHERE name = ANY(%s)", [list(_SETTINGS)])
+            limits = {name: float(value) for name, value in cursor.fetchall()}
+    except Exception as exc:
+        logger.warning("bench maintenance: settings unreadable (%s)", exc)
+        conn.close()
+        yield done
+        return
     if done.autovacuum == "on":
         conn.close()
         yield done
@@ -137,5 +145,6 @@ def autovacuum_as_configured(done: Maintenance | None = None, *, period_s: float
         yield done
     finally:
         stop.set()
-        thread.join(timeout=120)
+        conn.cancel()  # a VACUUM under way ends now; the server is going away with the bench
+        thread.join(timeout=30)
         conn.close()

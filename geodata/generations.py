@@ -29,6 +29,7 @@ import shapely
 from django.apps import apps
 from django.db import connection
 from django.db.models import ManyToManyField
+from django.db.models.signals import m2m_changed
 
 from gridops.core import refcache
 
@@ -236,7 +237,12 @@ def assignments_move(closed_ids: list[int]) -> Counter:
 
 def _move_set(model, name: str, closed_ids: list[int], many: dict[int, list[int]]) -> int:
     """Replace each closed zone in `model.<name>` sets with the current zones that hold part of
-    it; how many closed memberships were replaced."""
+    it; how many closed memberships were replaced.
+
+    The new zones go in through the related manager (`m2m_changed` add). The closed ones cannot
+    go out through it: its `remove` looks the ids up through `Zone.objects`, which holds current
+    zones only, so it would delete nothing. Their rows are deleted directly and the same
+    `m2m_changed` remove is sent, as the manager would."""
     relation = model._meta.get_field(name)
     through = relation.remote_field.through
     owner_column, zone_column = f"{relation.m2m_field_name()}_id", f"{relation.m2m_reverse_field_name()}_id"
@@ -245,10 +251,13 @@ def _move_set(model, name: str, closed_ids: list[int], many: dict[int, list[int]
             owner_column, zone_column):
         closed_by_owner.setdefault(owner_id, []).append(zone_id)
     for owner in model._default_manager.filter(pk__in=closed_by_owner):
-        members = getattr(owner, name)
-        closed = closed_by_owner[owner.pk]
-        members.add(*sorted({target for zone_id in closed for target in many.get(zone_id, [])}))
-        members.remove(*closed)
+        closed = set(closed_by_owner[owner.pk])
+        getattr(owner, name).add(*sorted({target for zone_id in closed for target in many.get(zone_id, [])}))
+        signal = {"sender": through, "instance": owner, "reverse": False, "model": relation.related_model,
+                  "pk_set": closed, "using": owner._state.db}
+        m2m_changed.send(action="pre_remove", **signal)
+        through.objects.filter(**{owner_column: owner.pk, f"{zone_column}__in": closed}).delete()
+        m2m_changed.send(action="post_remove", **signal)
     return sum(len(closed) for closed in closed_by_owner.values())
 
 

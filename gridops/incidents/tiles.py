@@ -42,8 +42,8 @@ from .tile_version import data_version
 _VISIBLE = "_gridops_visible_incidents"
 _FILTER = "_gridops_incident_filter"
 _VISIBILITY_DIGEST = "_gridops_visibility_digest"
-# Stands for the render's "now" in kept SQL (the SLA clocks' overdue condition): no stored
-# parameter of an unfiltered tile is a datetime, so it cannot be mistaken for a real value.
+# Stands for the render's "now" in kept SQL (the SLA clocks' overdue condition). Kept SQL holds no
+# other datetime parameter (`_kept_sql` refuses one), so it cannot be mistaken for a real value.
 _NOW = datetime(2000, 1, 1, 0, 0, 0, 123457, tzinfo=UTC)
 
 
@@ -171,7 +171,15 @@ def _kept_subquery(request, part: tuple, rows: Callable[[datetime], QuerySet]) -
     kept = _kept_filter_key(request)
     if kept is None:
         return subquery(rows(timezone.now()))
-    return KEPT_SQL.get((_visibility_digest(request), kept, *part), lambda: subquery(rows(_NOW)))
+    return KEPT_SQL.get((_visibility_digest(request), kept, *part), lambda: _kept_sql(rows))
+
+
+def _kept_sql(rows: Callable[[datetime], QuerySet]) -> tuple[str, dict]:
+    sql, params = subquery(rows(_NOW))
+    # A kept filter with a datetime of its own (`since`, say) would be taken for "now" at every render.
+    if any(isinstance(value, datetime) and value != _NOW for value in params.values()):
+        raise ValueError("kept tile SQL holds a datetime other than now: that filter must compose per render")
+    return sql, params
 
 
 class IncidentLayer(Layer):

@@ -67,9 +67,9 @@ def event_unsaved(*, kind: str, payload: dict, audiences: Iterable[str], restric
 # The event of a row another statement inserts, written by that same statement (a CTE): the
 # report intake writes its incident, history and event in one round trip instead of five (BEGIN,
 # three INSERTs, COMMIT), each a wait for the CPU again on a loaded machine (issue 13).
-_EVENT_FROM_ROW_SQL = (f"INSERT INTO {Event._meta.db_table} (kind, payload, audiences, created_at) "
-                       "SELECT %s, jsonb_set(%s::jsonb, %s::text[], to_jsonb({source}.id)), %s::varchar(64)[], %s "
-                       "FROM {source} RETURNING id")
+_EVENT_INSERT = f"INSERT INTO {Event._meta.db_table} (kind, payload, audiences, created_at) "
+_EVENT_FROM_ROW_SQL = (_EVENT_INSERT + "SELECT %s, jsonb_set(%s::jsonb, %s::text[], to_jsonb({source}.id)), "
+                       "%s::varchar(64)[], %s FROM {source} RETURNING id")
 
 
 def event_from_row_sql(event: Event, *, source: str, id_key: str = "id") -> tuple[str, list]:
@@ -85,8 +85,7 @@ def event_from_row_recorded(event: Event, *, event_id: int, row_id: int, id_key:
     return event_recorded(event, event_id=event_id)
 
 
-_EVENT_SQL = (f"INSERT INTO {Event._meta.db_table} (kind, payload, audiences, created_at) "
-              "VALUES (%s, %s::jsonb, %s::varchar(64)[], %s) RETURNING id")
+_EVENT_SQL = _EVENT_INSERT + "VALUES (%s, %s::jsonb, %s::varchar(64)[], %s) RETURNING id"
 
 
 def event_sql(event: Event) -> tuple[str, list]:

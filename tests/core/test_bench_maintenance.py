@@ -58,12 +58,12 @@ def test_a_pass_analyses_a_table_that_grew_from_empty(filled_table):
     try:
         with conn.cursor() as cursor:
             deadline = time.monotonic() + 10  # the inserting session's counters reach shared memory
-            while filled_table not in done.tables and time.monotonic() < deadline:
+            while f"public.{filled_table}" not in done.tables and time.monotonic() < deadline:
                 _pass(cursor, _server_limits(), done)
                 time.sleep(0.2)
     finally:
         conn.close()
-    assert done.tables[filled_table]["analyses"] == 1
+    assert done.tables[f"public.{filled_table}"]["analyses"] == 1
     assert _planned_rows(filled_table) == 500
 
 
@@ -73,11 +73,11 @@ def test_the_harness_runs_only_where_autovacuum_is_off(filled_table):
         server = cursor.fetchone()[0]
     with autovacuum_as_configured(period_s=0.2) as done:
         deadline = time.monotonic() + 10
-        while server == "off" and filled_table not in done.tables and time.monotonic() < deadline:
+        while server == "off" and f"public.{filled_table}" not in done.tables and time.monotonic() < deadline:
             time.sleep(0.2)
     assert done.autovacuum == server
     if server == "off":  # these machines: the harness did autovacuum's work
-        assert done.as_dict()["tables"][filled_table] == {"analyses": 1, "vacuums": 0}
+        assert done.as_dict()["tables"][f"public.{filled_table}"] == {"analyses": 1, "vacuums": 0}
         assert _planned_rows(filled_table) == 500
     else:  # PostgreSQL's default: the server's own autovacuum does it, the harness nothing
         assert done.analyses == done.vacuums == 0

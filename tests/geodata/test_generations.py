@@ -346,7 +346,10 @@ def test_assignments_move_to_the_new_zones_and_records_stay(tmp_path, first, eve
     assert worker.profile.zone.code == TOWN  # the town was not redrawn: same row, nothing to move
     # Grid 2 was split: the worker keeps both halves; grid 5 was merged into 4.
     assert sorted(worker.profile.grids.values_list("code", flat=True)) == [G[2], G[4], G[8]]
-    assert all(z.generation_high_id is None for z in worker.profile.grids.all())
+    # The through rows themselves, not the related manager (which shows current zones only).
+    memberships = type(worker.profile).grids.through.objects.filter(profile=worker.profile)
+    assert sorted(Zone.all_generations.filter(pk__in=memberships.values("zone_id")).values_list(
+        "generation_high_id", flat=True), key=str) == [None, None, None]
     rule.refresh_from_db()
     assert rule.zone.code == G[4] and rule.zone.generation_high_id is None
     school.refresh_from_db()
@@ -384,6 +387,9 @@ def test_a_moved_worker_is_read_afresh_and_its_sockets_reconnect(tmp_path, first
     tokens._held.clear()  # this process's hold; the shared cache is what other processes read
     after = tokens.user_for_token(keys[worker.pk])
     assert _grid_ids(after.profile) == {Zone.objects.get(code=G[4]).pk}  # grid 5 was merged into 4
+    through = type(after.profile).grids.through
+    assert list(through.objects.filter(profile_id=after.profile.pk).values_list("zone_id", flat=True)) == [
+        Zone.objects.get(code=G[4]).pk]  # the closed grid's row is gone, not only hidden
     revoked = set()
     for _id, fields in redis.xrange(stream.stream_key(), min=f"({last.decode()}"):
         decoded = stream.decode({k.decode(): v.decode() for k, v in fields.items()})

@@ -3,6 +3,7 @@
 coordinate conversion, grid and town by where each ping is, accuracy, times) and the event is the
 one the console has always been pushed, committed with the rows it tells of."""
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -63,3 +64,13 @@ def test_a_batch_outside_the_district_is_pushed_to_the_worker_and_the_district_o
     event = Event.objects.get(kind="worker.position")
     assert event.payload["grid_code"] is None
     assert set(event.audiences) == {f"user.{worker.pk}", "district"}
+
+
+def test_the_batch_statement_writes_every_column_of_a_position():
+    """The statement names its columns (the ORM's bulk INSERT did from the model): a new column
+    must be added to it, or this fails."""
+    from gridops.incidents.services.positions import _BATCH_SQL
+
+    written = re.search(r"INSERT INTO \S+ \(([^)]*)\)", _BATCH_SQL).group(1)
+    columns = {f.column for f in WorkerPosition._meta.concrete_fields if not f.primary_key}
+    assert {name.strip() for name in written.split(",")} == columns

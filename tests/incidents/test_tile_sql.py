@@ -75,7 +75,8 @@ def test_the_consoles_status_filter_is_kept_per_filter_key_and_others_compose(pe
     count = len(built)
     again_sql, again_params = layer.sql(_tile(16), _request(district, {"status": "open"}))
     assert len(built) == count and again_sql == first_sql  # nothing composed the second time
-    assert _now_params(again_params)[0] > _now_params(first_params)[0] and incident_tiles._NOW not in again_params.values()
+    assert _now_params(again_params)[0] > _now_params(first_params)[0]
+    assert incident_tiles._NOW not in again_params.values()
     unfiltered, _ = layer.sql(_tile(16), _request(district))
     urgent, _ = layer.sql(_tile(16), _request(district, {"status": "open", "priority": "urgent"}))
     assert len({unfiltered, first_sql, urgent}) == 3  # each filter key its own SQL
@@ -87,7 +88,8 @@ def test_the_consoles_status_filter_is_kept_per_filter_key_and_others_compose(pe
 
 
 @pytest.mark.django_db
-def test_query_string_only_filters_compile_to_the_same_sql_whatever_the_clock_and_the_data(people):
+def test_query_string_only_filters_compile_to_the_same_sql_whatever_the_clock_and_the_data(
+        people, django_assert_num_queries):
     """What `IncidentFilter.QUERY_STRING_ONLY` promises, for each of its filters: the SQL depends on
     the query string alone, so a kept statement cannot go stale."""
     from django.db.models import Q
@@ -100,8 +102,9 @@ def test_query_string_only_filters_compile_to_the_same_sql_whatever_the_clock_an
     assert set(values) == IncidentFilter.QUERY_STRING_ONLY
 
     def compiled_for(name):
-        qs = filtered(IncidentFilter({name: values[name]}, queryset=Incident.objects.filter(Q(pk__gt=0))))
-        return str(qs.query)
+        with django_assert_num_queries(0):  # a filter that checks codes exist would read the database
+            qs = filtered(IncidentFilter({name: values[name]}, queryset=Incident.objects.filter(Q(pk__gt=0))))
+            return str(qs.query)
 
     before = {name: compiled_for(name) for name in values}
     make_incident(people["zones"], ZUMIAO_GRID, status="dispatched")
@@ -198,3 +201,15 @@ def test_everyone_who_sees_everything_shares_one_visibility_digest_compiled_once
     assert incident_tiles.visibility_key(_request(town)) == expected[town.pk][:16] != expected[district.pk][:16]
     incident_tiles.visibility_key(_request(town))
     assert len(compiles) == 3
+
+
+@pytest.mark.django_db
+def test_a_kept_filter_with_a_datetime_of_its_own_is_refused(people, monkeypatch):
+    """`_NOW` is the only datetime kept SQL may hold: a filter such as `since`, were it listed as
+    query-string-only, would be taken for "now" at every render, so keeping it fails loudly."""
+    from gridops.incidents.filters import IncidentFilter
+
+    monkeypatch.setattr(IncidentFilter, "QUERY_STRING_ONLY", frozenset({"status", "since"}))
+    incident_tiles.KEPT_SQL.clear()
+    with pytest.raises(ValueError, match="datetime other than now"):
+        LAYERS["incidents"].sql(_tile(16), _request(people["users"]["district"], {"since": "2026-01-01"}))

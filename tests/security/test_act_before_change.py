@@ -129,7 +129,7 @@ EXEMPT = {
     "gridops.realtime.services": {
         "event_unsaved": "an unsaved event for an authorised write",
         "event_from_row_sql": "an event for an authorised write", "event_from_row_recorded": "a read",
-        "event_sql": "an event for an authorised write", "event_recorded": "a read",
+        "event_sql": "an event for an authorised write", "event_recorded": "a push after an authorised write",
         "publish_event": "a push after an authorised write", "schedule_push": "a push after commit",
         "events_prune": "the system's retention", "revoke_sockets": "closes the sockets of a revoked credential"},
     "gridops.sensors.services": {
