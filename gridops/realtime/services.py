@@ -75,8 +75,8 @@ _EVENT_FROM_ROW_SQL = (_EVENT_INSERT + "SELECT %s, jsonb_set(%s::jsonb, %s::text
 def event_from_row_sql(event: Event, *, source: str, id_key: str = "id") -> tuple[str, list]:
     """(SQL, params) inserting `event` once per row of the CTE `source` (a name, never input), its
     payload's `id_key` set to that row's `id`; `event_from_row_recorded` completes it."""
-    return (_EVENT_FROM_ROW_SQL.format(source=source),
-            [event.kind, json.dumps(event.payload, cls=DjangoJSONEncoder), [id_key], event.audiences, event.created_at])
+    kind, payload, audiences, created_at = _event_params(event)
+    return _EVENT_FROM_ROW_SQL.format(source=source), [kind, payload, [id_key], audiences, created_at]
 
 
 def event_from_row_recorded(event: Event, *, event_id: int, row_id: int, id_key: str = "id") -> Event:
@@ -91,8 +91,12 @@ _EVENT_SQL = _EVENT_INSERT + "VALUES (%s, %s::jsonb, %s::varchar(64)[], %s) RETU
 def event_sql(event: Event) -> tuple[str, list]:
     """(SQL, params) inserting `event` (from `event_unsaved`) as part of another statement (a CTE
     beside the rows it tells of); `event_recorded` completes it."""
-    return _EVENT_SQL, [event.kind, json.dumps(event.payload, cls=DjangoJSONEncoder), event.audiences,
-                        event.created_at]
+    return _EVENT_SQL, _event_params(event)
+
+
+def _event_params(event: Event) -> list:
+    """The event's columns as both statements bind them (kind, payload as JSON, audiences, time)."""
+    return [event.kind, json.dumps(event.payload, cls=DjangoJSONEncoder), event.audiences, event.created_at]
 
 
 def event_recorded(event: Event, *, event_id: int) -> Event:
